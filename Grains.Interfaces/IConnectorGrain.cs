@@ -1,0 +1,47 @@
+using OrleansConnect.Grains.Interfaces.Models;
+using OrleansConnect.Runtime;
+
+namespace OrleansConnect.Grains.Interfaces;
+
+/// <summary>One per connector; key = connector name. Persistent state: config, target state, task configs.
+/// Errors are thrown as <see cref="Errors.ConnectRestException"/> subclasses with Connect's messages.</summary>
+public interface IConnectorGrain : IGrainWithStringKey
+{
+    /// <summary>Validates and stores a config. allowReplace=false (POST) answers 409 if it exists.
+    /// initialState applies only when the connector is created.</summary>
+    Task<PutConfigResult> PutConfig(Dictionary<string, string> config, bool allowReplace, TargetState? initialState);
+
+    /// <summary>Sets keys with values, removes keys whose value is null; 404 if unknown.</summary>
+    Task<ConnectorInfo> PatchConfig(Dictionary<string, string?> patch);
+
+    /// <summary>404 "Connector {name} not found" if unknown.</summary>
+    Task<ConnectorInfo> GetInfo();
+
+    /// <summary>True when the connector exists (a config is stored).</summary>
+    Task<bool> Exists();
+
+    Task Delete();
+    Task Pause();
+    Task Resume();
+    Task Stop();
+
+    /// <summary>404 "No status found for connector {name}" if unknown.</summary>
+    Task<ConnectorStateInfo> GetStatus();
+
+    Task<List<TaskInfo>> GetTasks();
+
+    /// <summary>Restart per Connect's matrix. Returns null for the plain (204) restart, otherwise the
+    /// status with the restart plan overlaid (202 body).</summary>
+    Task<ConnectorStateInfo?> Restart(bool includeTasks, bool onlyFailed);
+
+    Task RestartTask(int taskId);
+
+    /// <summary>404 "No status found for task {name}-{id}" if unknown.</summary>
+    Task<TaskState> GetTaskStatus(int taskId);
+
+    /// <summary>Called by the connector instance (outside a turn) when it asks for new task configs.</summary>
+    Task RequestTaskReconfiguration();
+
+    /// <summary>Called by a task's loop (outside the task grain's turn) when it failed.</summary>
+    Task OnTaskFailed(int taskId, string trace);
+}

@@ -1,0 +1,31 @@
+using OrleansConnect.Grains.Interfaces.Models;
+using OrleansConnect.Runtime;
+
+namespace OrleansConnect.Grains.Interfaces;
+
+/// <summary>What a TaskGrain runs: the task config the connector generated, the connector's config,
+/// the target state and the generation (bumped on every reconfiguration, used for fencing).</summary>
+public sealed record TaskAssignment(
+    Dictionary<string, string> ConnectorConfig,
+    Dictionary<string, string> TaskConfig,
+    TargetState TargetState,
+    long Generation);
+
+/// <summary>One per task; key = "&lt;connector&gt;-&lt;task&gt;" (<see cref="ConnectorTaskId"/>). Runs the task loop
+/// on the silo where it is activated. Never calls the ConnectorGrain from inside a turn.</summary>
+public interface ITaskGrain : IGrainWithStringKey
+{
+    /// <summary>Starts (or reconfigures) the task; a running task with the same generation is left alone.</summary>
+    Task Assign(TaskAssignment assignment);
+
+    /// <summary>Moves a running task to PAUSED or back to RUNNING.</summary>
+    Task SetTargetState(TargetState state);
+
+    /// <summary>Stops the task cleanly (flush and commit) and forgets the assignment.</summary>
+    Task Unassign();
+
+    /// <summary>Stops and starts the task again with its current assignment.</summary>
+    Task Restart();
+
+    Task<TaskState> GetStatus();
+}

@@ -1,0 +1,13 @@
+namespace OrleansConnect.Runtime;
+
+public enum DeactivationReasonCode
+{
+    None,
+    ApplicationRequested,
+    ShuttingDown,
+    ActivationFailed,
+    DirectoryFailure,
+    Migrating,
+}
+
+public readonly record struct DeactivationReason(DeactivationReasonCode Code, string Description);

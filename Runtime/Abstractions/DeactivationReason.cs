@@ -8,6 +8,8 @@ public enum DeactivationReasonCode
     ActivationFailed,
     DirectoryFailure,
     Migrating,
+    /// <summary>Collected after being unused for the configured collection age.</summary>
+    ActivationIdle,
 }
 
 public readonly record struct DeactivationReason(DeactivationReasonCode Code, string Description);

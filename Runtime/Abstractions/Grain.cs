@@ -39,6 +39,11 @@ public abstract class Grain
     /// <summary>Asks the runtime to deactivate this activation once the current turn ends.</summary>
     protected void DeactivateOnIdle() => GrainContext.DeactivateOnIdle();
 
+    /// <summary>Keeps this activation from idle collection for at least <paramref name="timeSpan"/>
+    /// (<see cref="TimeSpan.MaxValue"/>: until it deactivates itself or the silo stops; <see cref="TimeSpan.Zero"/>
+    /// cancels an earlier delay). For grains whose work runs outside turns (background loops).</summary>
+    protected void DelayDeactivation(TimeSpan timeSpan) => GrainContext.DelayDeactivation(timeSpan);
+
     /// <summary>A reference to this grain, for calls from work running outside a turn.</summary>
     protected TGrainInterface AsReference<TGrainInterface>() where TGrainInterface : IGrainWithStringKey =>
         GrainFactory.GetGrain<TGrainInterface>(GrainId.Key);
@@ -56,4 +61,5 @@ public interface IGrainContext
     Task<IGrainReminder?> GetReminder(string reminderName);
     IDisposable RegisterTimer(Func<CancellationToken, Task> callback, TimeSpan dueTime, TimeSpan period);
     void DeactivateOnIdle();
+    void DelayDeactivation(TimeSpan timeSpan);
 }

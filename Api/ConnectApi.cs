@@ -1,0 +1,76 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansConnect.Api.Endpoints;
+using OrleansConnect.Api.Errors;
+using OrleansConnect.Api.Http;
+using OrleansConnect.Api.Json;
+using OrleansConnect.Api.Logging;
+using OrleansConnect.Api.OpenApi;
+
+namespace OrleansConnect.Api;
+
+/// <summary>The Kafka Connect REST API of a silo.
+/// <code>
+/// builder.Services.AddSingleton&lt;IGrainFactory&gt;(...);   // the silo's
+/// builder.Services.AddSingleton&lt;IWorkerInfo&gt;(...);     // the silo's
+/// builder.Services.AddConnectApi();                      // after any Logging.ClearProviders()
+/// var app = builder.Build();
+/// app.MapConnectApi();                                    // before other middleware and endpoints
+/// </code></summary>
+public static class ConnectApi
+{
+    /// <summary>Registers the API's services: the grain access used by the endpoints, <see cref="ILoggerLevels"/>
+    /// hooked into Microsoft.Extensions.Logging's filters, the source-generated JSON metadata and the OpenAPI document.
+    /// Needs <c>IGrainFactory</c> and <c>IWorkerInfo</c> registered by the host.</summary>
+    public static IServiceCollection AddConnectApi(this IServiceCollection services)
+    {
+        services.AddOptions<ConnectApiOptions>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ConnectGrains>();
+
+        services.TryAddSingleton<LoggerLevelStore>();
+        services.TryAddSingleton<ILoggerLevels, LoggerLevels>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, KnownLoggersProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<LoggerFilterOptions>, LoggerLevelRules>());
+        services.AddSingleton<IOptionsChangeTokenSource<LoggerFilterOptions>>(sp => sp.GetRequiredService<LoggerLevelStore>());
+
+        // Endpoints pass ConnectJsonContext's metadata explicitly; the OpenAPI generator finds it here.
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ConnectJsonContext.Default);
+            // The document describes what is written: numbers are numbers, not "number or numeric string".
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
+        services.AddOpenApi(o =>
+        {
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "OrleansConnect REST API";
+                document.Info.Description = "The Kafka Connect REST API (see docs/rest-api.md for the differences).";
+                return Task.CompletedTask;
+            });
+            o.AddOperationTransformer<ConnectOperationTransformer>();
+        });
+        return services;
+    }
+
+    /// <summary>Adds the error-mapping middleware and maps every endpoint, plus the OpenAPI document at /openapi.json.
+    /// Call it before other middleware so that every error leaves as Connect's {"error_code","message"}.</summary>
+    public static WebApplication MapConnectApi(this WebApplication app)
+    {
+        app.UseMiddleware<ConnectErrorMiddleware>();
+
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ApiLog.Category);
+        app.MapRootEndpoints(log);
+        app.MapConnectorsEndpoints(log);
+        app.MapConnectorPluginsEndpoints();
+        app.MapLoggersEndpoints(log);
+        app.MapOpenApi("/openapi.json");
+        return app;
+    }
+}

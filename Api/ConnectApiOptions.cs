@@ -1,0 +1,15 @@
+namespace OrleansConnect.Api;
+
+/// <summary>Settings of the REST layer (bind or configure with services.Configure&lt;ConnectApiOptions&gt;).</summary>
+public sealed class ConnectApiOptions
+{
+    /// <summary>How long a request waits for a grain call before answering 500 "Request timed out." (Connect's
+    /// REST request timeout, 90 s by default).</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>How long GET /health waits for the connector registry before answering 500 unhealthy (Connect: 10 s).</summary>
+    public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Key of the <c>IPluginsGrain</c> that lists plugins and validates configs.</summary>
+    public string PluginsGrainKey { get; set; } = "local";
+}

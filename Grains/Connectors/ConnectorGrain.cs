@@ -1,0 +1,431 @@
+using Microsoft.Extensions.Logging;
+using OrleansConnect.Connect.Connector;
+using OrleansConnect.Connect.Source;
+using OrleansConnect.Grains.Config;
+using OrleansConnect.Grains.Interfaces;
+using OrleansConnect.Grains.Interfaces.Errors;
+using OrleansConnect.Grains.Interfaces.Models;
+using OrleansConnect.Grains.Plugins;
+using OrleansConnect.Grains.Storage;
+using OrleansConnect.Grains.Worker;
+using OrleansConnect.Runtime;
+
+namespace OrleansConnect.Grains.Connectors;
+
+/// <summary>One per connector (key = name). Holds the config, target state and task configs as grain state,
+/// runs the connector instance, and drives its TaskGrains to the target state: on every change, on activation
+/// and on a durable reminder. FAILED tasks are restarted with exponential backoff.</summary>
+public sealed class ConnectorGrain(
+    [PersistentState("connector")] IPersistentState<ConnectorGrainState> state,
+    ConnectWorker worker,
+    ConnectorConfigValidator validator,
+    ILogger<ConnectorGrain> logger) : Grain, IConnectorGrain, IRemindable
+{
+    private const string ReconcileReminder = "reconcile";
+    private readonly ILogger _logger = logger;
+    private Connector? _connector;
+    private string _connectorState = States.Unassigned;
+    private string? _connectorTrace;
+    private readonly Dictionary<int, RestartBackoff> _backoff = [];
+    private readonly Dictionary<int, IDisposable> _restartTimers = [];
+    private bool _isSink;
+
+    private string Name => GetPrimaryKeyString();
+    private ConnectorGrainState S => state.State;
+    private bool Exists => state.RecordExists && S.Config is not null;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (Exists) await ReconcileAsync(cancellationToken);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        foreach (var timer in _restartTimers.Values) timer.Dispose();
+        await StopConnectorInstanceAsync();
+    }
+
+    public async Task<PutConfigResult> PutConfig(Dictionary<string, string> config, bool allowReplace, TargetState? initialState)
+    {
+        var result = validator.ValidateForStore(config.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
+        if (Exists && !allowReplace) throw new AlreadyExistsException($"Connector {Name} already exists");
+        var created = !Exists;
+        _isSink = result.IsSink;
+        S.Config = new Dictionary<string, string>(config);
+        if (created) S.TargetState = initialState ?? TargetState.Started;
+        await state.WriteStateAsync();
+        if (created)
+        {
+            await GrainFactory.GetGrain<IConnectorRegistryGrain>(worker.Config.GetString(WorkerConfig.GroupId)!).Add(Name);
+            await RegisterOrUpdateReminder(ReconcileReminder, ReconcileInterval, ReconcileInterval);
+        }
+        logger.LogInformation("Connector {Connector} {Action} (target state {TargetState})", Name, created ? "created" : "reconfigured", S.TargetState);
+        // A new config means a new connector instance and new task configs (none while STOPPED).
+        await StopConnectorInstanceAsync();
+        await ApplyTargetStateAsync(regenerateTasks: S.TargetState == TargetState.Started || S.TaskConfigs.Count > 0);
+        return new PutConfigResult(Info(), created);
+    }
+
+    public async Task<ConnectorInfo> PatchConfig(Dictionary<string, string?> patch)
+    {
+        RequireExists($"Connector {Name} not found");
+        var merged = new Dictionary<string, string>(S.Config!);
+        foreach (var (key, value) in patch)
+        {
+            if (value is null) merged.Remove(key);
+            else merged[key] = value;
+        }
+        return (await PutConfig(merged, allowReplace: true, null)).Info;
+    }
+
+    public Task<ConnectorInfo> GetInfo()
+    {
+        RequireExists($"Connector {Name} not found");
+        return Task.FromResult(Info());
+    }
+
+    Task<bool> IConnectorGrain.Exists() => Task.FromResult(Exists);
+
+    public async Task Delete()
+    {
+        RequireExists($"Connector {Name} not found");
+        var taskCount = S.TaskConfigs.Count;
+        await StopConnectorInstanceAsync();
+        await UnassignTasksAsync(0, taskCount);
+        await state.ClearStateAsync();
+        S.Config = null;
+        S.TaskConfigs = [];
+        await GrainFactory.GetGrain<IConnectorRegistryGrain>(worker.Config.GetString(WorkerConfig.GroupId)!).Remove(Name);
+        if (await GetReminder(ReconcileReminder) is { } reminder) await UnregisterReminder(reminder);
+        logger.LogInformation("Connector {Connector} deleted", Name);
+        DeactivateOnIdle();
+    }
+
+    public async Task Pause()
+    {
+        RequireExists($"Unknown connector {Name}");
+        if (S.TargetState == TargetState.Paused) return;
+        S.TargetState = TargetState.Paused;
+        await state.WriteStateAsync();
+        await ApplyTargetStateAsync(regenerateTasks: false);
+    }
+
+    public async Task Resume()
+    {
+        RequireExists($"Unknown connector {Name}");
+        if (S.TargetState == TargetState.Started) return;
+        var wasStopped = S.TargetState == TargetState.Stopped || S.TaskConfigs.Count == 0;
+        S.TargetState = TargetState.Started;
+        await state.WriteStateAsync();
+        await ApplyTargetStateAsync(regenerateTasks: wasStopped);
+    }
+
+    public async Task Stop()
+    {
+        RequireExists($"Unknown connector {Name}");
+        var taskCount = S.TaskConfigs.Count;
+        S.TargetState = TargetState.Stopped;
+        S.TaskConfigs = [];
+        S.Generation++;
+        await state.WriteStateAsync();
+        await UnassignTasksAsync(0, taskCount);
+        await ApplyTargetStateAsync(regenerateTasks: false);
+    }
+
+    public async Task<ConnectorStateInfo> GetStatus()
+    {
+        RequireExists($"No status found for connector {Name}");
+        var tasks = await Task.WhenAll(Enumerable.Range(0, S.TaskConfigs.Count).Select(TaskStatusAsync));
+        return new ConnectorStateInfo(Name, new ConnectorState(_connectorState, worker.WorkerId, _connectorTrace), tasks.ToList(), TypeName);
+    }
+
+    public Task<List<TaskInfo>> GetTasks()
+    {
+        RequireExists($"Connector {Name} not found");
+        return Task.FromResult(S.TaskConfigs.Select((config, i) => new TaskInfo(new ConnectorTaskId(Name, i), new Dictionary<string, string>(config))).ToList());
+    }
+
+    public async Task<ConnectorStateInfo?> Restart(bool includeTasks, bool onlyFailed)
+    {
+        RequireExists($"Unknown connector: {Name}");
+        if (!includeTasks && !onlyFailed)
+        {
+            await RestartConnectorInstanceAsync();
+            return null;
+        }
+        var status = await GetStatus();
+        var restartConnector = !onlyFailed || status.Connector.State == States.Failed;
+        var restartTasks = includeTasks
+            ? status.Tasks.Where(t => !onlyFailed || t.State == States.Failed).Select(t => t.Id).ToHashSet()
+            : [];
+        var planned = new ConnectorStateInfo(
+            status.Name,
+            restartConnector ? status.Connector with { State = States.Restarting, Trace = null } : status.Connector,
+            status.Tasks.Select(t => restartTasks.Contains(t.Id) ? t with { State = States.Restarting, Trace = null } : t).ToList(),
+            status.Type);
+        // The restart runs as the grain's next turn, after the 202 answer is on its way, as Connect does it asynchronously.
+        IDisposable? timer = null;
+        timer = RegisterTimer(async _ =>
+        {
+            timer?.Dispose();
+            if (!Exists) return;
+            if (restartConnector) await RestartConnectorInstanceAsync();
+            foreach (var id in restartTasks) await RestartTaskNowAsync(id);
+        }, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        return planned;
+    }
+
+    public async Task RestartTask(int taskId)
+    {
+        RequireExists($"Unknown connector: {Name}");
+        if (taskId < 0 || taskId >= S.TaskConfigs.Count) throw new NotFoundException($"Unknown task: {Name}-{taskId}");
+        await RestartTaskNowAsync(taskId);
+    }
+
+    public async Task<TaskState> GetTaskStatus(int taskId)
+    {
+        if (!Exists || taskId < 0 || taskId >= S.TaskConfigs.Count) throw new NotFoundException($"No status found for task {Name}-{taskId}");
+        return await TaskStatusAsync(taskId);
+    }
+
+    public async Task RequestTaskReconfiguration()
+    {
+        if (!Exists || S.TargetState == TargetState.Stopped || _connector is null) return;
+        await ApplyTargetStateAsync(regenerateTasks: true);
+    }
+
+    public Task OnTaskFailed(int taskId, string trace)
+    {
+        if (!Exists || taskId >= S.TaskConfigs.Count) return Task.CompletedTask;
+        var backoff = BackoffOf(taskId);
+        var delay = backoff.OnFailure(trace, DateTimeOffset.UtcNow);
+        logger.LogWarning("Task {Connector}-{Task} failed; automatic restart attempt {Attempt} in {Delay}", Name, taskId, backoff.Attempts, delay);
+        if (_restartTimers.Remove(taskId, out var previous)) previous.Dispose();
+        _restartTimers[taskId] = RegisterTimer(async _ =>
+        {
+            if (_restartTimers.Remove(taskId, out var self)) self.Dispose();
+            if (!Exists || taskId >= S.TaskConfigs.Count || S.TargetState == TargetState.Stopped) return;
+            var status = await GrainFactory.GetGrain<ITaskGrain>(TaskKey(taskId)).GetStatus();
+            if (status.State == States.Failed) await RestartTaskNowAsync(taskId);
+        }, delay, Timeout.InfiniteTimeSpan);
+        return Task.CompletedTask;
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != ReconcileReminder) return;
+        if (!Exists)
+        {
+            if (await GetReminder(ReconcileReminder) is { } reminder) await UnregisterReminder(reminder);
+            return;
+        }
+        await ReconcileAsync(CancellationToken.None);
+    }
+
+    /// <summary>Drives the connector and its tasks to the target state; cheap when already there.</summary>
+    private async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await RegisterOrUpdateReminder(ReconcileReminder, ReconcileInterval, ReconcileInterval);
+        await ApplyTargetStateAsync(regenerateTasks: S.TargetState == TargetState.Started && S.TaskConfigs.Count == 0);
+        // Tasks that failed while nobody was watching (e.g. before this activation) get their backoff too.
+        for (var i = 0; i < S.TaskConfigs.Count; i++)
+        {
+            if (_restartTimers.ContainsKey(i)) continue;
+            var status = await GrainFactory.GetGrain<ITaskGrain>(TaskKey(i)).GetStatus();
+            if (status.State == States.Failed) await OnTaskFailed(i, status.Trace ?? "");
+        }
+    }
+
+    private async Task ApplyTargetStateAsync(bool regenerateTasks)
+    {
+        var config = S.Config!;
+        _isSink = worker.Plugins.FindConnector(config[ConnectorConfig.ConnectorClass]) is { Type: PluginType.Sink };
+        if (S.TargetState == TargetState.Stopped)
+        {
+            await StopConnectorInstanceAsync();
+            _connectorState = States.Stopped;
+            _connectorTrace = null;
+            return;
+        }
+        if (_connector is null && !await StartConnectorInstanceAsync()) return;
+        _connectorState = S.TargetState == TargetState.Paused ? States.Paused : States.Running;
+        if (regenerateTasks) await RegenerateTaskConfigsAsync();
+        await AssignTasksAsync();
+    }
+
+    private async Task<bool> StartConnectorInstanceAsync()
+    {
+        var config = S.Config!;
+        try
+        {
+            var desc = worker.Plugins.FindConnector(config[ConnectorConfig.ConnectorClass])
+                ?? throw new Connect.Errors.ConnectException($"Failed to find any class that implements Connector and which name matches {config[ConnectorConfig.ConnectorClass]}");
+            var connector = worker.Plugins.Instantiate<Connector>(desc);
+            connector.Initialize(new Context(this, worker, Name));
+            await connector.StartAsync(config, CancellationToken.None);
+            _connector = connector;
+            // A running connector instance may call back at any time: keep the activation.
+            DelayDeactivation(TimeSpan.MaxValue);
+            _connectorTrace = null;
+            logger.LogInformation("Connector {Connector} started", Name);
+            return true;
+        }
+        catch (Exception e)
+        {
+            _connectorState = States.Failed;
+            _connectorTrace = e.ToString();
+            logger.LogError(e, "Connector {Connector} failed to start", Name);
+            return false;
+        }
+    }
+
+    private async Task StopConnectorInstanceAsync()
+    {
+        var connector = _connector;
+        _connector = null;
+        if (connector is null) return;
+        try
+        {
+            await connector.StopAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Connector {Connector} failed to stop cleanly", Name);
+        }
+        _connectorState = States.Unassigned;
+    }
+
+    private async Task RestartConnectorInstanceAsync()
+    {
+        await StopConnectorInstanceAsync();
+        _connectorState = States.Restarting;
+        await ApplyTargetStateAsync(regenerateTasks: false);
+    }
+
+    private async Task RegenerateTaskConfigsAsync()
+    {
+        if (_connector is null) return;
+        var config = S.Config!;
+        List<Dictionary<string, string>> generated;
+        try
+        {
+            var maxTasks = int.Parse(config.GetValueOrDefault(ConnectorConfig.TasksMax, "1").Trim());
+            var configs = _connector.TaskConfigs(maxTasks);
+            var enforce = !config.TryGetValue(ConnectorConfig.TasksMaxEnforce, out var e) || !bool.TryParse(e.Trim(), out var en) || en;
+            if (enforce && configs.Count > maxTasks)
+                throw new Connect.Errors.ConnectException($"Connector {Name} generated {configs.Count} tasks, more than tasks.max ({maxTasks}).");
+            generated = configs.Select(c => WithFrameworkKeys(c, config)).ToList();
+        }
+        catch (Exception e)
+        {
+            _connectorState = States.Failed;
+            _connectorTrace = e.ToString();
+            logger.LogError(e, "Connector {Connector} failed to generate task configs", Name);
+            return;
+        }
+        if (generated.Count == S.TaskConfigs.Count && generated.Zip(S.TaskConfigs).All(p => SameConfig(p.First, p.Second)))
+            return;
+        var previousCount = S.TaskConfigs.Count;
+        S.TaskConfigs = generated;
+        S.Generation++;
+        await state.WriteStateAsync();
+        if (previousCount > generated.Count) await UnassignTasksAsync(generated.Count, previousCount);
+        logger.LogInformation("Connector {Connector} has {TaskCount} task configs (generation {Generation})", Name, generated.Count, S.Generation);
+    }
+
+    private Dictionary<string, string> WithFrameworkKeys(IReadOnlyDictionary<string, string> taskConfig, Dictionary<string, string> connectorConfig)
+    {
+        var result = new Dictionary<string, string>(taskConfig) { ["task.class"] = _connector!.TaskClass.FullName! };
+        if (_isSink)
+        {
+            foreach (var key in new[] { ConnectorConfig.Topics, ConnectorConfig.TopicsRegex })
+                if (connectorConfig.TryGetValue(key, out var value)) result[key] = value;
+        }
+        return result;
+    }
+
+    private async Task AssignTasksAsync()
+    {
+        var assignments = S.TaskConfigs.Select((config, i) => (i, new TaskAssignment(S.Config!, config, S.TargetState, S.Generation)));
+        await Task.WhenAll(assignments.Select(a => GrainFactory.GetGrain<ITaskGrain>(TaskKey(a.i)).Assign(a.Item2)));
+    }
+
+    private async Task UnassignTasksAsync(int from, int to)
+    {
+        await Task.WhenAll(Enumerable.Range(from, Math.Max(0, to - from)).Select(i =>
+        {
+            if (_restartTimers.Remove(i, out var timer)) timer.Dispose();
+            _backoff.Remove(i);
+            return GrainFactory.GetGrain<ITaskGrain>(TaskKey(i)).Unassign();
+        }));
+    }
+
+    private async Task RestartTaskNowAsync(int taskId)
+    {
+        BackoffOf(taskId).OnRestart(DateTimeOffset.UtcNow);
+        var grain = GrainFactory.GetGrain<ITaskGrain>(TaskKey(taskId));
+        await grain.Assign(new TaskAssignment(S.Config!, S.TaskConfigs[taskId], S.TargetState, S.Generation));
+        await grain.Restart();
+    }
+
+    private async Task<TaskState> TaskStatusAsync(int taskId)
+    {
+        var status = await GrainFactory.GetGrain<ITaskGrain>(TaskKey(taskId)).GetStatus();
+        if (status.State == States.Failed && _backoff.TryGetValue(taskId, out var backoff))
+            return status with { Trace = backoff.Describe() + "\n" + status.Trace };
+        return status;
+    }
+
+    private RestartBackoff BackoffOf(int taskId)
+    {
+        if (!_backoff.TryGetValue(taskId, out var backoff))
+        {
+            _backoff[taskId] = backoff = new RestartBackoff(
+                TimeSpan.FromMilliseconds(worker.Config.GetLong(WorkerConfig.TaskRestartBackoffInitial)),
+                TimeSpan.FromMilliseconds(worker.Config.GetLong(WorkerConfig.TaskRestartBackoffMax)));
+        }
+        return backoff;
+    }
+
+    private ConnectorInfo Info() => new(
+        Name,
+        new Dictionary<string, string>(S.Config!),
+        Enumerable.Range(0, S.TaskConfigs.Count).Select(i => new ConnectorTaskId(Name, i)).ToList(),
+        TypeName);
+
+    private string TypeName => S.Config is { } config && worker.Plugins.FindConnector(config.GetValueOrDefault(ConnectorConfig.ConnectorClass, "")) is { } desc
+        ? desc.Type.ToConnectName()
+        : "unknown";
+
+    private string TaskKey(int taskId) => new ConnectorTaskId(Name, taskId).ToString();
+
+    private TimeSpan ReconcileInterval => TimeSpan.FromMilliseconds(worker.Config.GetLong(WorkerConfig.ReconcileInterval));
+
+    private void RequireExists(string message)
+    {
+        if (!Exists) throw new NotFoundException(message);
+    }
+
+    private static bool SameConfig(Dictionary<string, string> a, Dictionary<string, string> b) =>
+        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
+    /// <summary>The connector instance's view of the framework. Calls into the grain are not awaited: the
+    /// connector may call from inside the grain's own turn (e.g. during start).</summary>
+    private sealed class Context(ConnectorGrain grain, ConnectWorker worker, string name) : ISourceConnectorContext
+    {
+        private readonly IConnectorGrain _self = grain.GrainFactory.GetGrain<IConnectorGrain>(name);
+
+        public void RequestTaskReconfiguration() => _ = _self.RequestTaskReconfiguration().ContinueWith(
+            t => grain._logger.LogWarning(t.Exception, "Task reconfiguration of {Connector} failed", name), TaskContinuationOptions.OnlyOnFaulted);
+
+        public void RaiseError(Exception e)
+        {
+            grain._connectorState = States.Failed;
+            grain._connectorTrace = e.ToString();
+            grain._logger.LogError(e, "Connector {Connector} raised an error", name);
+        }
+
+        public IOffsetStorageReader OffsetStorageReader { get; } = new OffsetStorageReader(worker.OffsetStore, name);
+    }
+}

@@ -1,0 +1,92 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace OrleansConnect.Grains.Kafka;
+
+/// <summary>librdkafka's mock cluster: a real Kafka-protocol broker living in this process, listening on
+/// random loopback ports. For development and tests only: it keeps everything in memory, at most
+/// 5 MiB (or 100 000 batches) per partition (older batches are dropped), does not compact, and cannot
+/// create topics through the admin API (use <see cref="CreateTopic"/>).</summary>
+public sealed partial class EmbeddedKafkaBroker : IDisposable
+{
+    private const int ProducerType = 0;
+    private IntPtr _handle;
+    private IntPtr _cluster;
+    private readonly object _gate = new();
+
+    public string BootstrapServers { get; }
+    public int BrokerCount { get; }
+
+    private EmbeddedKafkaBroker(IntPtr handle, IntPtr cluster, string bootstrap, int brokerCount)
+    {
+        _handle = handle;
+        _cluster = cluster;
+        BootstrapServers = bootstrap;
+        BrokerCount = brokerCount;
+    }
+
+    public static EmbeddedKafkaBroker Start(int brokerCount = 3)
+    {
+        KafkaNative.EnsureLoaded();
+        var conf = rd_kafka_conf_new();
+        var errbuf = new byte[512];
+        // The handle owns the mock cluster's threads; it is never used as a producer.
+        var handle = rd_kafka_new(ProducerType, conf, errbuf, (UIntPtr)errbuf.Length);
+        if (handle == IntPtr.Zero)
+            throw new InvalidOperationException("Could not create the embedded Kafka broker's handle: " + Encoding.UTF8.GetString(errbuf).TrimEnd('\0'));
+        var cluster = rd_kafka_mock_cluster_new(handle, brokerCount);
+        if (cluster == IntPtr.Zero)
+        {
+            rd_kafka_destroy(handle);
+            throw new InvalidOperationException("Could not start the embedded Kafka broker (rd_kafka_mock_cluster_new failed).");
+        }
+        var bootstrap = Marshal.PtrToStringUTF8(rd_kafka_mock_cluster_bootstraps(cluster))
+            ?? throw new InvalidOperationException("The embedded Kafka broker reported no bootstrap servers.");
+        return new EmbeddedKafkaBroker(handle, cluster, bootstrap, brokerCount);
+    }
+
+    /// <summary>Creates a topic (idempotent for an existing topic with any partition count).</summary>
+    public void CreateTopic(string topic, int partitions, int replicationFactor = 1)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+            var err = rd_kafka_mock_topic_create(_cluster, topic, partitions, Math.Min(replicationFactor, BrokerCount));
+            // 36 = TOPIC_ALREADY_EXISTS: fine, creation is idempotent for callers.
+            if (err != 0 && err != 36)
+                throw new InvalidOperationException($"Could not create topic '{topic}' on the embedded broker (error {err}).");
+        }
+    }
+
+    /// <summary>Takes a broker down or up (fault injection in tests).</summary>
+    public void SetBrokerUp(int brokerId, bool up)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+            _ = up ? rd_kafka_mock_broker_set_up(_cluster, brokerId) : rd_kafka_mock_broker_set_down(_cluster, brokerId);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_cluster != IntPtr.Zero) rd_kafka_mock_cluster_destroy(_cluster);
+            if (_handle != IntPtr.Zero) rd_kafka_destroy(_handle);
+            _cluster = IntPtr.Zero;
+            _handle = IntPtr.Zero;
+        }
+    }
+
+    [LibraryImport(KafkaNative.LibraryName)] private static partial IntPtr rd_kafka_conf_new();
+    [LibraryImport(KafkaNative.LibraryName)] private static partial IntPtr rd_kafka_new(int type, IntPtr conf, [Out] byte[] errstr, UIntPtr errstrSize);
+    [LibraryImport(KafkaNative.LibraryName)] private static partial void rd_kafka_destroy(IntPtr rk);
+    [LibraryImport(KafkaNative.LibraryName)] private static partial IntPtr rd_kafka_mock_cluster_new(IntPtr rk, int brokerCount);
+    [LibraryImport(KafkaNative.LibraryName)] private static partial void rd_kafka_mock_cluster_destroy(IntPtr cluster);
+    [LibraryImport(KafkaNative.LibraryName)] private static partial IntPtr rd_kafka_mock_cluster_bootstraps(IntPtr cluster);
+    [LibraryImport(KafkaNative.LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rd_kafka_mock_topic_create(IntPtr cluster, string topic, int partitions, int replicationFactor);
+    [LibraryImport(KafkaNative.LibraryName)] private static partial int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);
+    [LibraryImport(KafkaNative.LibraryName)] private static partial int rd_kafka_mock_broker_set_up(IntPtr cluster, int brokerId);
+}

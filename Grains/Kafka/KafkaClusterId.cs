@@ -1,0 +1,42 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace OrleansConnect.Grains.Kafka;
+
+/// <summary>Reads the Kafka cluster id (GET / answers it as kafka_cluster_id). Confluent.Kafka 1.9.3 has no
+/// DescribeCluster, so this asks librdkafka directly with a short-lived client handle.</summary>
+public static partial class KafkaClusterId
+{
+    public static Task<string?> FetchAsync(string bootstrapServers, TimeSpan timeout, CancellationToken cancellationToken) =>
+        KafkaBlocking.Run(() => Fetch(bootstrapServers, timeout), cancellationToken);
+
+    private static string? Fetch(string bootstrapServers, TimeSpan timeout)
+    {
+        KafkaNative.EnsureLoaded();
+        var conf = rd_kafka_conf_new();
+        var err = new byte[512];
+        if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrapServers, err, (UIntPtr)err.Length) != 0)
+            throw new InvalidOperationException(Encoding.UTF8.GetString(err).TrimEnd('\0'));
+        var handle = rd_kafka_new(0, conf, err, (UIntPtr)err.Length);
+        if (handle == IntPtr.Zero) return null;
+        try
+        {
+            var id = rd_kafka_clusterid(handle, (int)timeout.TotalMilliseconds);
+            if (id == IntPtr.Zero) return null;
+            try { return Marshal.PtrToStringUTF8(id); }
+            finally { rd_kafka_mem_free(handle, id); }
+        }
+        finally
+        {
+            rd_kafka_destroy(handle);
+        }
+    }
+
+    [LibraryImport(KafkaNative.LibraryName)] private static partial IntPtr rd_kafka_conf_new();
+    [LibraryImport(KafkaNative.LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rd_kafka_conf_set(IntPtr conf, string name, string value, [Out] byte[] errstr, UIntPtr errstrSize);
+    [LibraryImport(KafkaNative.LibraryName)] private static partial IntPtr rd_kafka_new(int type, IntPtr conf, [Out] byte[] errstr, UIntPtr errstrSize);
+    [LibraryImport(KafkaNative.LibraryName)] private static partial IntPtr rd_kafka_clusterid(IntPtr rk, int timeoutMs);
+    [LibraryImport(KafkaNative.LibraryName)] private static partial void rd_kafka_mem_free(IntPtr rk, IntPtr ptr);
+    [LibraryImport(KafkaNative.LibraryName)] private static partial void rd_kafka_destroy(IntPtr rk);
+}

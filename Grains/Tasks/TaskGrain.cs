@@ -1,0 +1,127 @@
+using Microsoft.Extensions.Logging;
+using OrleansConnect.Connect.Connector;
+using OrleansConnect.Connect.Sink;
+using OrleansConnect.Connect.Source;
+using OrleansConnect.Grains.Config;
+using OrleansConnect.Grains.Interfaces;
+using OrleansConnect.Grains.Interfaces.Models;
+using OrleansConnect.Grains.Worker;
+using OrleansConnect.Runtime;
+
+namespace OrleansConnect.Grains.Tasks;
+
+/// <summary>One per task (key "&lt;connector&gt;-&lt;task&gt;"). Runs the task's loop on the silo where it is
+/// activated; activation with a stored assignment starts it, so re-activating elsewhere resumes the task.</summary>
+public sealed class TaskGrain(
+    [PersistentState("task")] IPersistentState<TaskGrainState> state,
+    ConnectWorker worker,
+    ILoggerFactory loggerFactory) : Grain, ITaskGrain
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger<TaskGrain>();
+    private WorkerTask? _runner;
+    private string? _startFailure;
+
+    private ConnectorTaskId Id => ConnectorTaskId.Parse(GetPrimaryKeyString());
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Assignment is { } assignment) StartRunner(assignment);
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => await StopRunnerAsync();
+
+    public async Task Assign(TaskAssignment assignment)
+    {
+        var current = state.State.Assignment;
+        if (current is not null && current.Generation == assignment.Generation && (_runner is not null || _startFailure is not null))
+        {
+            if (current.TargetState != assignment.TargetState) await SetTargetState(assignment.TargetState);
+            return;
+        }
+        await StopRunnerAsync();
+        state.State.Assignment = assignment;
+        await state.WriteStateAsync();
+        StartRunner(assignment);
+    }
+
+    public async Task SetTargetState(TargetState targetState)
+    {
+        if (state.State.Assignment is not { } assignment) return;
+        state.State.Assignment = assignment with { TargetState = targetState };
+        await state.WriteStateAsync();
+        _runner?.SetTargetState(targetState);
+    }
+
+    public async Task Unassign()
+    {
+        await StopRunnerAsync();
+        if (state.RecordExists) await state.ClearStateAsync();
+        state.State.Assignment = null;
+        DeactivateOnIdle();
+    }
+
+    public async Task Restart()
+    {
+        if (state.State.Assignment is not { } assignment) return;
+        await StopRunnerAsync();
+        StartRunner(assignment);
+    }
+
+    public Task<TaskState> GetStatus()
+    {
+        var id = Id.Task;
+        if (_startFailure is not null) return Task.FromResult(new TaskState(id, States.Failed, worker.WorkerId, _startFailure));
+        if (_runner is null) return Task.FromResult(new TaskState(id, States.Unassigned, worker.WorkerId));
+        var runnerState = _runner.State;
+        return Task.FromResult(new TaskState(id, runnerState, worker.WorkerId, runnerState == States.Failed ? _runner.Trace : null));
+    }
+
+    private void StartRunner(TaskAssignment assignment)
+    {
+        var id = Id;
+        _startFailure = null;
+        try
+        {
+            var className = assignment.ConnectorConfig[ConnectorConfig.ConnectorClass];
+            var desc = worker.Plugins.FindConnector(className)
+                ?? throw new Connect.Errors.ConnectException($"Failed to find any class that implements Connector and which name matches {className}");
+            var connector = worker.Plugins.Instantiate<Connector>(desc);
+            var task = Activator.CreateInstance(connector.TaskClass)
+                ?? throw new Connect.Errors.ConnectException($"Could not create task {connector.TaskClass}");
+            var logger = loggerFactory.CreateLogger(task is SourceTask ? typeof(WorkerSourceTask) : typeof(WorkerSinkTask));
+            WorkerTask runner = task switch
+            {
+                SourceTask source => new WorkerSourceTask(id, source, assignment.ConnectorConfig, assignment.TaskConfig, worker, logger),
+                SinkTask sink => new WorkerSinkTask(id, sink, assignment.ConnectorConfig, assignment.TaskConfig, worker, logger),
+                _ => throw new Connect.Errors.ConnectException($"{connector.TaskClass} is neither a SourceTask nor a SinkTask"),
+            };
+            var connectorGrain = GrainFactory.GetGrain<IConnectorGrain>(id.Connector);
+            runner.OnFailed = trace => connectorGrain.OnTaskFailed(id.Task, trace);
+            _runner = runner;
+            // The loop runs outside turns: keep the activation (and so the loop) until it is unassigned.
+            DelayDeactivation(TimeSpan.MaxValue);
+            runner.Start(assignment.TargetState);
+        }
+        catch (Exception e)
+        {
+            _runner = null;
+            _startFailure = e.ToString();
+            _logger.LogError(e, "Task {Connector}-{Task} could not be created", id.Connector, id.Task);
+            // Not awaited: the connector grain may be the caller waiting on this turn.
+            _ = GrainFactory.GetGrain<IConnectorGrain>(id.Connector).OnTaskFailed(id.Task, _startFailure).ContinueWith(
+                t => _logger.LogWarning(t.Exception, "Could not report the failure of {Connector}-{Task}", id.Connector, id.Task),
+                TaskContinuationOptions.OnlyOnFaulted);
+        }
+    }
+
+    private async Task StopRunnerAsync()
+    {
+        var runner = _runner;
+        _runner = null;
+        _startFailure = null;
+        if (runner is null) return;
+        runner.OnFailed = null;
+        await runner.DisposeAsync();
+    }
+}

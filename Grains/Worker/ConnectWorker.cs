@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+using OrleansConnect.Grains.Kafka;
+using OrleansConnect.Grains.Plugins;
+using OrleansConnect.Grains.Storage;
+
+namespace OrleansConnect.Grains.Worker;
+
+/// <summary>What every connector and task on this silo shares: the worker config, the Kafka cluster it
+/// talks to, the plugins, the offset store. One per silo, created by the Silo host.</summary>
+public sealed class ConnectWorker(
+    WorkerConfig config,
+    string bootstrapServers,
+    EmbeddedKafkaBroker? embeddedBroker,
+    PluginRegistry plugins,
+    KafkaOffsetBackingStore offsetStore,
+    TopicAdmin topicAdmin,
+    ILoggerFactory loggerFactory,
+    string workerId)
+{
+    public WorkerConfig Config { get; } = config;
+    public string BootstrapServers { get; } = bootstrapServers;
+    public EmbeddedKafkaBroker? EmbeddedBroker { get; } = embeddedBroker;
+    public PluginRegistry Plugins { get; } = plugins;
+    public KafkaOffsetBackingStore OffsetStore { get; } = offsetStore;
+    public TopicAdmin TopicAdmin { get; } = topicAdmin;
+    public ILoggerFactory LoggerFactory { get; } = loggerFactory;
+
+    /// <summary>This silo's advertised REST host:port, shown as worker_id.</summary>
+    public string WorkerId { get; } = workerId;
+
+    public TimeSpan OffsetFlushInterval => TimeSpan.FromMilliseconds(Config.GetLong(WorkerConfig.OffsetFlushInterval));
+    public TimeSpan OffsetFlushTimeout => TimeSpan.FromMilliseconds(Config.GetLong(WorkerConfig.OffsetFlushTimeout));
+    public TimeSpan GracefulShutdownTimeout => TimeSpan.FromMilliseconds(Config.GetLong(WorkerConfig.TaskShutdownGracefulTimeout));
+}

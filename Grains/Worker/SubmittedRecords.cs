@@ -1,0 +1,49 @@
+using OrleansConnect.Connect.Source;
+
+namespace OrleansConnect.Grains.Worker;
+
+/// <summary>Source records sent but whose offsets are not committed yet, per source partition in send order.
+/// An offset becomes committable only when it and every record before it in its partition are acknowledged,
+/// so a commit never skips a record still in flight.</summary>
+public sealed class SubmittedRecords
+{
+    public sealed class Entry(IReadOnlyDictionary<string, object?> offset)
+    {
+        public IReadOnlyDictionary<string, object?> Offset { get; } = offset;
+        private int _acked;
+        public bool Acked => Volatile.Read(ref _acked) == 1;
+        public void Ack() => Volatile.Write(ref _acked, 1);
+    }
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<IReadOnlyDictionary<string, object?>, Queue<Entry>> _byPartition = new(new SourcePartitionComparer());
+
+    /// <summary>Registers a record about to be sent; returns null for records without partition or offset.</summary>
+    public Entry? Submit(IReadOnlyDictionary<string, object?>? partition, IReadOnlyDictionary<string, object?>? offset)
+    {
+        if (partition is null || offset is null) return null;
+        var entry = new Entry(offset);
+        lock (_gate)
+        {
+            if (!_byPartition.TryGetValue(partition, out var queue)) _byPartition[partition] = queue = new Queue<Entry>();
+            queue.Enqueue(entry);
+        }
+        return entry;
+    }
+
+    /// <summary>Removes the acknowledged prefix of every partition and returns the last offset of each prefix.</summary>
+    public List<KeyValuePair<IReadOnlyDictionary<string, object?>, IReadOnlyDictionary<string, object?>?>> TakeCommittable()
+    {
+        var result = new List<KeyValuePair<IReadOnlyDictionary<string, object?>, IReadOnlyDictionary<string, object?>?>>();
+        lock (_gate)
+        {
+            foreach (var (partition, queue) in _byPartition)
+            {
+                IReadOnlyDictionary<string, object?>? last = null;
+                while (queue.TryPeek(out var head) && head.Acked) last = queue.Dequeue().Offset;
+                if (last is not null) result.Add(new(partition, last));
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,109 @@
+using OrleansConnect.Connect.Config;
+
+namespace OrleansConnect.Grains.Worker;
+
+using Range = OrleansConnect.Connect.Config.Range;
+
+/// <summary>The silo's worker config: connect-distributed.properties keys (Kafka's names and defaults where
+/// Kafka has them) plus the runtime's own keys. Client settings pass through with the producer., consumer.
+/// and admin. prefixes as in Kafka Connect.</summary>
+public sealed class WorkerConfig : AbstractConfig
+{
+    public const string BootstrapServers = "bootstrap.servers";
+    public const string GroupId = "group.id";
+    public const string KeyConverter = "key.converter";
+    public const string ValueConverter = "value.converter";
+    public const string HeaderConverter = "header.converter";
+    public const string OffsetStorageTopic = "offset.storage.topic";
+    public const string OffsetStoragePartitions = "offset.storage.partitions";
+    public const string OffsetStorageReplicationFactor = "offset.storage.replication.factor";
+    public const string ConfigStorageTopic = "config.storage.topic";
+    public const string StatusStorageTopic = "status.storage.topic";
+    public const string OffsetFlushInterval = "offset.flush.interval.ms";
+    public const string OffsetFlushTimeout = "offset.flush.timeout.ms";
+    public const string TaskShutdownGracefulTimeout = "task.shutdown.graceful.timeout.ms";
+    public const string Listeners = "listeners";
+    public const string RestHostName = "rest.host.name";
+    public const string RestPort = "rest.port";
+    public const string RestAdvertisedHostName = "rest.advertised.host.name";
+    public const string RestAdvertisedPort = "rest.advertised.port";
+    public const string PluginPath = "plugin.path";
+    public const string TopicCreationEnable = "topic.creation.enable";
+    public const string TopicTrackingEnable = "topic.tracking.enable";
+    public const string TopicTrackingAllowReset = "topic.tracking.allow.reset";
+    public const string ClientConfigOverridePolicy = "connector.client.config.override.policy";
+    public const string DataDir = "data.dir";
+    public const string StorageProvider = "storage.provider";
+    public const string StorageConnectionString = "storage.connection.string";
+    public const string TaskRestartBackoffInitial = "task.restart.backoff.initial.ms";
+    public const string TaskRestartBackoffMax = "task.restart.backoff.max.ms";
+    public const string ReconcileInterval = "reconcile.interval.ms";
+    public const string EmbeddedBrokerCount = "embedded.broker.count";
+
+    public const string JsonConverterClass = "org.apache.kafka.connect.json.JsonConverter";
+    public const string SimpleHeaderConverterClass = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
+
+    public static ConfigDef ConfigDefinition { get; } = new ConfigDef()
+        .Define(BootstrapServers, ConfigType.List, "", null, Importance.High,
+            "Kafka brokers to connect to (host:port,...). Empty starts the embedded Kafka-protocol broker (development only).")
+        .Define(GroupId, ConfigType.String, "connect-cluster", new NonEmptyString(), Importance.High,
+            "Identifies the Connect cluster this silo belongs to.")
+        .Define(KeyConverter, ConfigType.Class, JsonConverterClass, null, Importance.High,
+            "Converter for record keys, unless a connector sets key.converter.")
+        .Define(ValueConverter, ConfigType.Class, JsonConverterClass, null, Importance.High,
+            "Converter for record values, unless a connector sets value.converter.")
+        .Define(HeaderConverter, ConfigType.Class, SimpleHeaderConverterClass, null, Importance.Low,
+            "HeaderConverter for record headers, unless a connector sets header.converter.")
+        .Define(OffsetStorageTopic, ConfigType.String, "connect-offsets", new NonEmptyString(), Importance.High,
+            "Kafka topic where source connector offsets are stored (Kafka Connect's format).")
+        .Define(OffsetStoragePartitions, ConfigType.Int, 25, Range.AtLeast(1), Importance.Low,
+            "Partitions of the offset storage topic when it is created.")
+        .Define(OffsetStorageReplicationFactor, ConfigType.Short, (short)3, null, Importance.Low,
+            "Replication factor of the offset storage topic when it is created (capped at the broker count).")
+        .Define(ConfigStorageTopic, ConfigType.String, "connect-configs", null, Importance.Low,
+            "Accepted for compatibility; connector configs live in grain state, not in a topic.")
+        .Define(StatusStorageTopic, ConfigType.String, "connect-status", null, Importance.Low,
+            "Accepted for compatibility; statuses are held by the grains, not in a topic.")
+        .Define(OffsetFlushInterval, ConfigType.Long, 60000L, Range.AtLeast(1L), Importance.Low,
+            "Interval at which to try committing offsets for tasks.")
+        .Define(OffsetFlushTimeout, ConfigType.Long, 5000L, Range.AtLeast(1L), Importance.Low,
+            "Maximum milliseconds to wait for records to flush and offsets to be committed before cancelling the attempt.")
+        .Define(TaskShutdownGracefulTimeout, ConfigType.Long, 5000L, Range.AtLeast(0L), Importance.Low,
+            "Time to wait for a task to stop gracefully.")
+        .Define(Listeners, ConfigType.List, "", null, Importance.Low,
+            "REST listeners, e.g. http://0.0.0.0:8083. Empty uses rest.host.name and rest.port.")
+        .Define(RestHostName, ConfigType.String, null, null, Importance.Low, "Interface the REST API binds to (all when unset).")
+        .Define(RestPort, ConfigType.Int, 8083, Range.Between(0, 65535), Importance.Low, "REST API port (0 = a free port).")
+        .Define(RestAdvertisedHostName, ConfigType.String, null, null, Importance.Low,
+            "Host name given to other silos and shown as worker_id.")
+        .Define(RestAdvertisedPort, ConfigType.Int, null, null, Importance.Low, "Port given to other silos and shown in worker_id.")
+        .Define(PluginPath, ConfigType.List, "", null, Importance.Low,
+            "Directories (or DLLs) holding plugin assemblies.")
+        .Define(TopicCreationEnable, ConfigType.Boolean, true, null, Importance.Low,
+            "Whether source connectors may create their topics from topic.creation.* settings.")
+        .Define(TopicTrackingEnable, ConfigType.Boolean, true, null, Importance.Low, "Track the topics each connector uses.")
+        .Define(TopicTrackingAllowReset, ConfigType.Boolean, true, null, Importance.Low, "Allow resetting tracked topics.")
+        .Define(ClientConfigOverridePolicy, ConfigType.String, "All", CaseInsensitiveValidString.In("None", "Principal", "All"), Importance.Medium,
+            "Which client configs connectors may override: None, Principal or All.")
+        .Define(DataDir, ConfigType.String, "data", new NonEmptyString(), Importance.Medium,
+            "Directory for the silo's own files (the SQLite database of the embedded default).")
+        .Define(StorageProvider, ConfigType.String, "sqlite", CaseInsensitiveValidString.In("sqlite", "postgresql"), Importance.Medium,
+            "Where grain state and reminders are stored.")
+        .Define(StorageConnectionString, ConfigType.Password, null, null, Importance.Medium,
+            "ADO.NET connection string for the storage; unset uses <data.dir>/orleansconnect.db with sqlite.")
+        .Define(TaskRestartBackoffInitial, ConfigType.Long, 1000L, Range.AtLeast(1L), Importance.Low,
+            "Delay before the first automatic restart of a FAILED task; doubles with each attempt.")
+        .Define(TaskRestartBackoffMax, ConfigType.Long, 60000L, Range.AtLeast(1L), Importance.Low,
+            "Cap on the delay between automatic restarts of a FAILED task.")
+        .Define(ReconcileInterval, ConfigType.Long, 10000L, Range.AtLeast(1000L), Importance.Low,
+            "Period of the durable reminder that drives each connector to its target state.")
+        .Define(EmbeddedBrokerCount, ConfigType.Int, 3, Range.Between(1, 16), Importance.Low,
+            "Brokers in the embedded Kafka-protocol cluster (only without bootstrap.servers).");
+
+    public WorkerConfig(IReadOnlyDictionary<string, string?> props) : base(ConfigDefinition, props) { }
+
+    public bool UsesEmbeddedBroker => GetList(BootstrapServers).Count == 0;
+
+    /// <summary>Client settings given to every producer/consumer/admin client (the worker's prefixed keys).</summary>
+    public Dictionary<string, string?> ClientConfigs(string prefix) => OriginalsWithPrefix(prefix + ".");
+}

@@ -1,0 +1,283 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using OrleansConnect.Connect.Header;
+using OrleansConnect.Connect.Sink;
+using OrleansConnect.Connect.Storage;
+using OrleansConnect.Grains.Config;
+using OrleansConnect.Grains.Interfaces.Models;
+using OrleansConnect.Grains.Kafka;
+using SinkTopicPartition = OrleansConnect.Connect.Sink.TopicPartition;
+
+namespace OrleansConnect.Grains.Worker;
+
+/// <summary>Sink task loop: consume (group connect-&lt;name&gt;) → convert → transform → put; every
+/// offset.flush.interval.ms and at stop: flush (preCommit) → commit. Only offsets the task has flushed are
+/// committed, so a crash repeats records at most and never loses one.</summary>
+public sealed class WorkerSinkTask : WorkerTask
+{
+    private const int MaxPollRecords = 500;
+
+    private readonly SinkTask _task;
+    private readonly IReadOnlyDictionary<string, string> _connectorConfig;
+    private readonly IReadOnlyDictionary<string, string> _taskConfig;
+    private readonly Dictionary<SinkTopicPartition, OffsetAndMetadata> _currentOffsets = [];
+    private readonly HashSet<SinkTopicPartition> _assignment = [];
+    private readonly HashSet<SinkTopicPartition> _pausedByTask = [];
+    private readonly List<SinkTopicPartition> _newlyAssigned = [];
+    private readonly List<SinkTopicPartition> _revoked = [];
+    private readonly HashSet<string> _seenTopics = new(StringComparer.Ordinal);
+    private readonly Lock _topicsGate = new();
+    private IConverter? _keyConverter;
+    private IConverter? _valueConverter;
+    private IHeaderConverter? _headerConverter;
+    private TransformationChain<SinkRecord>? _chain;
+    private IConsumer<byte[]?, byte[]?>? _consumer;
+    private bool _consumerPaused;
+    private bool _commitRequested;
+    private bool _started;
+
+    public WorkerSinkTask(ConnectorTaskId id, SinkTask task, IReadOnlyDictionary<string, string> connectorConfig,
+        IReadOnlyDictionary<string, string> taskConfig, ConnectWorker worker, ILogger logger) : base(id, worker, logger)
+    {
+        _task = task;
+        _connectorConfig = connectorConfig;
+        _taskConfig = taskConfig;
+    }
+
+    public IReadOnlyCollection<string> ActiveTopics
+    {
+        get { lock (_topicsGate) return _seenTopics.ToList(); }
+    }
+
+    public static string GroupIdOf(string connector, IReadOnlyDictionary<string, string> connectorConfig) =>
+        connectorConfig.TryGetValue("consumer.override.group.id", out var id) && !string.IsNullOrWhiteSpace(id) ? id : $"connect-{connector}";
+
+    protected override async Task ExecuteAsync()
+    {
+        _keyConverter = ConverterFactory.CreateConverter(Worker, _connectorConfig, isKey: true);
+        _valueConverter = ConverterFactory.CreateConverter(Worker, _connectorConfig, isKey: false);
+        _headerConverter = ConverterFactory.CreateHeaderConverter(Worker, _connectorConfig);
+        _chain = TransformationChain<SinkRecord>.Create(Worker.Plugins, _connectorConfig);
+        _consumer = KafkaClients.BuildConsumer(ConsumerConfig(),
+            onRevoked: (_, partitions) => { lock (_revoked) _revoked.AddRange(partitions.Select(p => new SinkTopicPartition(p.Topic, p.Partition.Value))); },
+            onAssigned: (_, partitions) => { lock (_revoked) _newlyAssigned.AddRange(partitions.Select(p => new SinkTopicPartition(p.Topic, p.Partition.Value))); },
+            log: (_, log) => Logger.LogDebug("librdkafka {Facility}: {Message}", log.Facility, log.Message));
+
+        _task.Initialize(new SinkTaskContext(this));
+        await _task.StartAsync(_taskConfig, StopToken);
+        _started = true;
+        Subscribe();
+        MarkRunning();
+
+        var nextCommit = DateTime.UtcNow + Worker.OffsetFlushInterval;
+        var idleDelay = 1;
+        var batch = new List<ConsumeResult<byte[]?, byte[]?>>(MaxPollRecords);
+        while (!IsStopping)
+        {
+            await HandleRebalanceAsync();
+            ApplyPause();
+            batch.Clear();
+            // Consume(0) never blocks: the loop stays async and an idle sink holds no thread.
+            while (batch.Count < MaxPollRecords && _consumer.Consume(TimeSpan.Zero) is { } result)
+            {
+                if (result.IsPartitionEOF) continue;
+                batch.Add(result);
+            }
+            if (batch.Count > 0)
+            {
+                idleDelay = 1;
+                await DeliverAsync(batch);
+            }
+            else
+            {
+                await HandleRebalanceAsync();
+                try { await Task.Delay(idleDelay, StopToken); }
+                catch (OperationCanceledException) { break; }
+                idleDelay = Math.Min(idleDelay * 2, 100);
+            }
+            if (_commitRequested || DateTime.UtcNow >= nextCommit)
+            {
+                _commitRequested = false;
+                await CommitAsync();
+                nextCommit = DateTime.UtcNow + Worker.OffsetFlushInterval;
+            }
+        }
+
+        await CommitAsync();
+        await _task.CloseAsync(_assignment.ToList(), CancellationToken.None);
+        await _task.StopAsync(CancellationToken.None);
+        var consumer = _consumer;
+        _consumer = null;
+        await KafkaBlocking.Run(() => { consumer.Close(); consumer.Dispose(); });
+        _chain.Dispose();
+    }
+
+    private void Subscribe()
+    {
+        var topics = _connectorConfig.GetValueOrDefault(ConnectorConfig.Topics, "").Split(',').Select(t => t.Trim()).Where(t => t.Length > 0).ToList();
+        var regex = _connectorConfig.GetValueOrDefault(ConnectorConfig.TopicsRegex, "").Trim();
+        if (regex.Length > 0)
+            // librdkafka treats a subscription starting with '^' as a regex; Connect's regex must match whole names.
+            _consumer!.Subscribe("^(?:" + regex + ")$");
+        else
+            _consumer!.Subscribe(topics);
+    }
+
+    private async Task HandleRebalanceAsync()
+    {
+        List<SinkTopicPartition> assigned, revoked;
+        lock (_revoked)
+        {
+            assigned = [.. _newlyAssigned];
+            revoked = [.. _revoked];
+            _newlyAssigned.Clear();
+            _revoked.Clear();
+        }
+        if (revoked.Count > 0)
+        {
+            // Records of revoked partitions that were put but not flushed are re-consumed by the new owner:
+            // at most a repeat, never a loss.
+            foreach (var tp in revoked)
+            {
+                _assignment.Remove(tp);
+                _currentOffsets.Remove(tp);
+                _pausedByTask.Remove(tp);
+            }
+            await _task.CloseAsync(revoked, StopToken);
+        }
+        if (assigned.Count > 0)
+        {
+            foreach (var tp in assigned) _assignment.Add(tp);
+            _consumerPaused = false;
+            await _task.OpenAsync(assigned, StopToken);
+        }
+    }
+
+    private void ApplyPause()
+    {
+        var consumer = _consumer!;
+        var assignment = consumer.Assignment;
+        if (assignment.Count == 0) return;
+        if (IsPaused && !_consumerPaused)
+        {
+            consumer.Pause(assignment);
+            _consumerPaused = true;
+        }
+        else if (!IsPaused && _consumerPaused)
+        {
+            consumer.Resume(assignment.Where(tp => !_pausedByTask.Contains(new SinkTopicPartition(tp.Topic, tp.Partition.Value))));
+            _consumerPaused = false;
+        }
+    }
+
+    private async Task DeliverAsync(List<ConsumeResult<byte[]?, byte[]?>> batch)
+    {
+        var records = new List<SinkRecord>(batch.Count);
+        foreach (var result in batch)
+        {
+            var topic = result.Topic;
+            var headers = new ConnectHeaders();
+            if (result.Message.Headers is { Count: > 0 } kafkaHeaders)
+            {
+                foreach (var header in kafkaHeaders)
+                {
+                    var converted = _headerConverter!.ToConnectHeader(topic, header.Key, header.GetValueBytes());
+                    headers.Add(header.Key, converted);
+                }
+            }
+            var key = _keyConverter!.ToConnectData(topic, headers, result.Message.Key);
+            var value = _valueConverter!.ToConnectData(topic, headers, result.Message.Value);
+            var timestampType = result.Message.Timestamp.Type switch
+            {
+                Confluent.Kafka.TimestampType.CreateTime => Connect.Sink.TimestampType.CreateTime,
+                Confluent.Kafka.TimestampType.LogAppendTime => Connect.Sink.TimestampType.LogAppendTime,
+                _ => Connect.Sink.TimestampType.NoTimestampType,
+            };
+            long? timestamp = timestampType == Connect.Sink.TimestampType.NoTimestampType ? null : result.Message.Timestamp.UnixTimestampMs;
+            var record = new SinkRecord(topic, result.Partition.Value, key.Schema, key.Value, value.Schema, value.Value,
+                result.Offset.Value, timestamp, timestampType, headers);
+            var transformed = _chain!.IsEmpty ? record : _chain.Apply(record);
+            if (transformed is not null) records.Add(transformed);
+            _currentOffsets[new SinkTopicPartition(topic, result.Partition.Value)] = new OffsetAndMetadata(result.Offset.Value + 1);
+            lock (_topicsGate) _seenTopics.Add(topic);
+        }
+        if (records.Count > 0) await _task.PutAsync(records, StopToken);
+    }
+
+    private async Task CommitAsync()
+    {
+        if (_currentOffsets.Count == 0) return;
+        var snapshot = new Dictionary<SinkTopicPartition, OffsetAndMetadata>(_currentOffsets);
+        var committable = await _task.PreCommitAsync(snapshot, CancellationToken.None);
+        var offsets = committable
+            .Where(kv => _assignment.Contains(kv.Key) || _assignment.Count == 0)
+            .Select(kv => new TopicPartitionOffset(kv.Key.Topic, kv.Key.Partition, kv.Value.Offset))
+            .ToList();
+        if (offsets.Count == 0) return;
+        var consumer = _consumer!;
+        await KafkaBlocking.Run(() => consumer.Commit(offsets));
+        Logger.LogDebug("Committed offsets of {Count} partitions for {Connector}-{Task}", offsets.Count, Id.Connector, Id.Task);
+    }
+
+    private Dictionary<string, string> ConsumerConfig() => KafkaClients.Merge(
+        new Dictionary<string, string?> { ["auto.offset.reset"] = "earliest" },
+        Worker.Config.ClientConfigs("consumer"),
+        ClientOverrides.Of(Worker, _connectorConfig, "consumer"),
+        new Dictionary<string, string?>
+        {
+            ["bootstrap.servers"] = Worker.BootstrapServers,
+            ["group.id"] = GroupIdOf(Id.Connector, _connectorConfig),
+            ["enable.auto.commit"] = "false",
+            ["client.id"] = $"connector-consumer-{Id.Connector}-{Id.Task}",
+        });
+
+    protected override async Task CleanupAfterFailureAsync()
+    {
+        if (_started)
+        {
+            try { await _task.StopAsync(CancellationToken.None); }
+            catch (Exception e) { Logger.LogWarning(e, "Task {Connector}-{Task} failed to stop", Id.Connector, Id.Task); }
+        }
+        var consumer = _consumer;
+        _consumer = null;
+        if (consumer is not null) await KafkaBlocking.Run(() => { consumer.Close(); consumer.Dispose(); });
+        _chain?.Dispose();
+    }
+
+    private sealed class SinkTaskContext(WorkerSinkTask owner) : ISinkTaskContext
+    {
+        public IReadOnlyDictionary<string, string> Configs => owner._taskConfig;
+
+        public void Offset(IReadOnlyDictionary<SinkTopicPartition, long> offsets)
+        {
+            foreach (var (tp, offset) in offsets) Offset(tp, offset);
+        }
+
+        public void Offset(SinkTopicPartition tp, long offset)
+        {
+            owner._consumer?.Seek(new TopicPartitionOffset(tp.Topic, tp.Partition, offset));
+            owner._currentOffsets[tp] = new OffsetAndMetadata(offset);
+        }
+
+        public void Timeout(long timeoutMs) { }
+
+        public IReadOnlyCollection<SinkTopicPartition> Assignment() => owner._assignment.ToList();
+
+        public void Pause(params SinkTopicPartition[] partitions)
+        {
+            foreach (var tp in partitions) owner._pausedByTask.Add(tp);
+            owner._consumer?.Pause(partitions.Select(tp => new Confluent.Kafka.TopicPartition(tp.Topic, tp.Partition)));
+        }
+
+        public void Resume(params SinkTopicPartition[] partitions)
+        {
+            foreach (var tp in partitions) owner._pausedByTask.Remove(tp);
+            if (!owner.IsPaused)
+                owner._consumer?.Resume(partitions.Select(tp => new Confluent.Kafka.TopicPartition(tp.Topic, tp.Partition)));
+        }
+
+        public void RequestCommit() => owner._commitRequested = true;
+
+        public IErrantRecordReporter? ErrantRecordReporter => null;
+    }
+}

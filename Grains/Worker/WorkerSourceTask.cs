@@ -1,0 +1,228 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using OrleansConnect.Connect.Header;
+using OrleansConnect.Connect.Source;
+using OrleansConnect.Connect.Storage;
+using OrleansConnect.Grains.Interfaces.Models;
+using OrleansConnect.Grains.Kafka;
+using OrleansConnect.Grains.Storage;
+
+namespace OrleansConnect.Grains.Worker;
+
+/// <summary>Source task loop: poll → transform → convert → produce (one idempotent producer per task).
+/// Offsets go to the offset topic every offset.flush.interval.ms and at stop, only up to records Kafka has
+/// acknowledged; a clean stop therefore neither loses nor repeats a record.</summary>
+public sealed class WorkerSourceTask : WorkerTask
+{
+    // Bounds memory and stays under librdkafka's queue.buffering.max.messages (100 000 by default).
+    private const int MaxInFlight = 50_000;
+
+    private readonly SourceTask _task;
+    private readonly IReadOnlyDictionary<string, string> _connectorConfig;
+    private readonly IReadOnlyDictionary<string, string> _taskConfig;
+    private readonly SemaphoreSlim _inFlight = new(MaxInFlight, MaxInFlight);
+    private readonly SemaphoreSlim _commitLock = new(1, 1);
+    private readonly SubmittedRecords _submitted = new();
+    private readonly TopicCreation _topicCreation;
+    private IConverter? _keyConverter;
+    private IConverter? _valueConverter;
+    private IHeaderConverter? _headerConverter;
+    private TransformationChain<SourceRecord>? _chain;
+    private IProducer<byte[]?, byte[]?>? _producer;
+    private volatile Exception? _sendError;
+    private bool _started;
+
+    public WorkerSourceTask(ConnectorTaskId id, SourceTask task, IReadOnlyDictionary<string, string> connectorConfig,
+        IReadOnlyDictionary<string, string> taskConfig, ConnectWorker worker, ILogger logger) : base(id, worker, logger)
+    {
+        _task = task;
+        _connectorConfig = connectorConfig;
+        _taskConfig = taskConfig;
+        _topicCreation = new TopicCreation(worker, connectorConfig, logger);
+    }
+
+    public IReadOnlyCollection<string> ActiveTopics => _topicCreation.SeenTopics;
+
+    protected override async Task ExecuteAsync()
+    {
+        _keyConverter = ConverterFactory.CreateConverter(Worker, _connectorConfig, isKey: true);
+        _valueConverter = ConverterFactory.CreateConverter(Worker, _connectorConfig, isKey: false);
+        _headerConverter = ConverterFactory.CreateHeaderConverter(Worker, _connectorConfig);
+        _chain = TransformationChain<SourceRecord>.Create(Worker.Plugins, _connectorConfig);
+        _producer = KafkaClients.BuildProducer(ProducerConfig(), (_, log) => Logger.LogDebug("librdkafka {Facility}: {Message}", log.Facility, log.Message));
+
+        await Worker.OffsetStore.ReadToEndAsync(StopToken);
+        _task.Initialize(new SourceTaskContext(_taskConfig, new OffsetStorageReader(Worker.OffsetStore, Id.Connector)));
+        await _task.StartAsync(_taskConfig, StopToken);
+        _started = true;
+        MarkRunning();
+
+        using var commitLoop = new CancellationTokenSource();
+        var committer = CommitPeriodicallyAsync(commitLoop.Token);
+        try
+        {
+            while (!IsStopping)
+            {
+                if (IsPaused && !await WaitWhilePausedAsync()) break;
+                if (_sendError is { } error) throw new Connect.Errors.ConnectException("Unrecoverable exception from producer send callback", error);
+                IReadOnlyList<SourceRecord>? records;
+                try
+                {
+                    records = await _task.PollAsync(StopToken);
+                }
+                catch (OperationCanceledException) when (IsStopping)
+                {
+                    break;
+                }
+                if (records is null || records.Count == 0) continue;
+                foreach (var record in records)
+                    await SendAsync(record);
+            }
+        }
+        finally
+        {
+            commitLoop.Cancel();
+            await committer;
+        }
+        if (_sendError is { } sendError) throw new Connect.Errors.ConnectException("Unrecoverable exception from producer send callback", sendError);
+
+        // Graceful stop: wait for every record to be acknowledged, commit, then stop the task.
+        await KafkaBlocking.Run(() => _producer.Flush(Worker.OffsetFlushTimeout));
+        await CommitOffsetsAsync(CancellationToken.None);
+        await _task.StopAsync(CancellationToken.None);
+        await DisposeClientsAsync();
+    }
+
+    private async Task SendAsync(SourceRecord record)
+    {
+        var entry = _submitted.Submit(record.SourcePartition, record.SourceOffset);
+        var transformed = _chain!.IsEmpty ? record : _chain.Apply(record);
+        if (transformed is null)
+        {
+            // Dropped by a transform: processed, so its offset may be committed.
+            entry?.Ack();
+            return;
+        }
+        var topic = transformed.Topic;
+        await _topicCreation.EnsureAsync(topic, StopToken);
+        Headers? headers = null;
+        if (transformed.Headers.Count > 0)
+        {
+            headers = new Headers();
+            foreach (var header in transformed.Headers)
+                headers.Add(header.Key, _headerConverter!.FromConnectHeader(topic, header.Key, header.Schema, header.Value));
+        }
+        var message = new Message<byte[]?, byte[]?>
+        {
+            Key = _keyConverter!.FromConnectData(topic, transformed.Headers, transformed.KeySchema, transformed.Key),
+            Value = _valueConverter!.FromConnectData(topic, transformed.Headers, transformed.ValueSchema, transformed.Value),
+            Headers = headers,
+            Timestamp = transformed.Timestamp is { } ts ? new Timestamp(ts, TimestampType.CreateTime) : default,
+        };
+        if (!_inFlight.Wait(0)) await _inFlight.WaitAsync(StopToken);
+        Action<DeliveryReport<byte[]?, byte[]?>> onDelivery = report =>
+        {
+            _inFlight.Release();
+            if (report.Error.IsError)
+                _sendError ??= new KafkaException(report.Error);
+            else
+                entry?.Ack();
+        };
+        while (true)
+        {
+            try
+            {
+                if (transformed.KafkaPartition is { } partition)
+                    _producer!.Produce(new Confluent.Kafka.TopicPartition(topic, partition), message, onDelivery);
+                else
+                    _producer!.Produce(topic, message, onDelivery);
+                return;
+            }
+            catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                // Only when the user shrank librdkafka's queue below our in-flight bound.
+                await Task.Delay(5, StopToken);
+            }
+        }
+    }
+
+    private async Task CommitPeriodicallyAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(Worker.OffsetFlushInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+                await CommitOffsetsAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception e)
+        {
+            // A failed commit is retried at the next interval; the records are not lost, only re-sent after a crash.
+            Logger.LogWarning(e, "Offset commit of task {Connector}-{Task} failed", Id.Connector, Id.Task);
+        }
+    }
+
+    private async Task CommitOffsetsAsync(CancellationToken cancellationToken)
+    {
+        await _commitLock.WaitAsync(cancellationToken);
+        try
+        {
+            var committable = _submitted.TakeCommittable();
+            if (committable.Count == 0) return;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Worker.OffsetFlushTimeout);
+            await Worker.OffsetStore.WriteAsync(Id.Connector, committable, timeout.Token);
+            await _task.CommitAsync(cancellationToken);
+            Logger.LogDebug("Committed {Count} source partition offsets of {Connector}-{Task}", committable.Count, Id.Connector, Id.Task);
+        }
+        finally
+        {
+            _commitLock.Release();
+        }
+    }
+
+    private Dictionary<string, string> ProducerConfig()
+    {
+        var defaults = new Dictionary<string, string?>
+        {
+            ["linger.ms"] = "5",
+            // The embedded broker keeps only 5 MiB per partition: compressing keeps far more records within reach.
+            ["compression.type"] = Worker.EmbeddedBroker is null ? null : "lz4",
+        };
+        return KafkaClients.Merge(
+            defaults,
+            Worker.Config.ClientConfigs("producer"),
+            ClientOverrides.Of(Worker, _connectorConfig, "producer"),
+            new Dictionary<string, string?>
+            {
+                ["bootstrap.servers"] = Worker.BootstrapServers,
+                ["enable.idempotence"] = "true",
+                ["acks"] = "all",
+                ["client.id"] = $"connector-producer-{Id.Connector}-{Id.Task}",
+            });
+    }
+
+    protected override async Task CleanupAfterFailureAsync()
+    {
+        if (_started)
+        {
+            try { await _task.StopAsync(CancellationToken.None); }
+            catch (Exception e) { Logger.LogWarning(e, "Task {Connector}-{Task} failed to stop", Id.Connector, Id.Task); }
+        }
+        await DisposeClientsAsync();
+    }
+
+    private async Task DisposeClientsAsync()
+    {
+        var producer = _producer;
+        _producer = null;
+        if (producer is not null) await KafkaBlocking.Run(producer.Dispose);
+        _chain?.Dispose();
+    }
+
+    private sealed class SourceTaskContext(IReadOnlyDictionary<string, string> configs, IOffsetStorageReader reader) : ISourceTaskContext
+    {
+        public IReadOnlyDictionary<string, string> Configs => configs;
+        public IOffsetStorageReader OffsetStorageReader => reader;
+    }
+}

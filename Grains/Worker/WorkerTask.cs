@@ -1,0 +1,132 @@
+using Microsoft.Extensions.Logging;
+using OrleansConnect.Grains.Interfaces.Models;
+
+namespace OrleansConnect.Grains.Worker;
+
+/// <summary>A running task: its loop runs outside any grain turn; the TaskGrain starts, pauses and stops it and
+/// reads its state. A loop that throws leaves the task FAILED with the trace and tells <see cref="OnFailed"/>.</summary>
+public abstract class WorkerTask : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _resumed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile string _state = States.Unassigned;
+    private volatile string? _trace;
+    private volatile bool _paused;
+    private Task? _loop;
+
+    protected WorkerTask(ConnectorTaskId id, ConnectWorker worker, ILogger logger)
+    {
+        Id = id;
+        Worker = worker;
+        Logger = logger;
+    }
+
+    public ConnectorTaskId Id { get; }
+    protected ConnectWorker Worker { get; }
+    protected ILogger Logger { get; }
+
+    public string State => _state;
+    public string? Trace => _trace;
+
+    /// <summary>Called (outside any grain turn) when the loop failed.</summary>
+    public Func<string, Task>? OnFailed { get; set; }
+
+    protected CancellationToken StopToken => _stop.Token;
+    protected bool IsPaused => _paused;
+    protected bool IsStopping => _stop.IsCancellationRequested;
+
+    public void Start(TargetState target)
+    {
+        _paused = target == TargetState.Paused;
+        if (!_paused) _resumed.TrySetResult();
+        _loop = Task.Run(RunAsync);
+    }
+
+    public void SetTargetState(TargetState target)
+    {
+        lock (_gate)
+        {
+            var pause = target == TargetState.Paused;
+            if (pause == _paused) return;
+            _paused = pause;
+            if (pause) _resumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            else _resumed.TrySetResult();
+            if (_state is States.Running or States.Paused) _state = pause ? States.Paused : States.Running;
+        }
+        Logger.LogInformation("Task {Connector}-{Task} is now {State}", Id.Connector, Id.Task, _state);
+    }
+
+    /// <summary>Waits while paused; returns false when the task is stopping.</summary>
+    protected async Task<bool> WaitWhilePausedAsync()
+    {
+        Task resumed;
+        lock (_gate) resumed = _resumed.Task;
+        if (!_paused) return !IsStopping;
+        try { await resumed.WaitAsync(StopToken); }
+        catch (OperationCanceledException) { return false; }
+        return !IsStopping;
+    }
+
+    protected void MarkRunning()
+    {
+        lock (_gate) _state = _paused ? States.Paused : States.Running;
+        Logger.LogInformation("Task {Connector}-{Task} started ({State})", Id.Connector, Id.Task, _state);
+    }
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            await ExecuteAsync();
+            if (_state != States.Failed) _state = States.Unassigned;
+        }
+        catch (Exception e) when (IsStopping && e is OperationCanceledException)
+        {
+            _state = States.Unassigned;
+        }
+        catch (Exception e)
+        {
+            _trace = e.ToString();
+            _state = States.Failed;
+            Logger.LogError(e, "Task {Connector}-{Task} failed", Id.Connector, Id.Task);
+            try { await CleanupAfterFailureAsync(); }
+            catch (Exception cleanup) { Logger.LogWarning(cleanup, "Task {Connector}-{Task} did not clean up after failing", Id.Connector, Id.Task); }
+            if (OnFailed is { } onFailed)
+            {
+                try { await onFailed(_trace); }
+                catch (Exception report) { Logger.LogWarning(report, "Could not report the failure of task {Connector}-{Task}", Id.Connector, Id.Task); }
+            }
+        }
+    }
+
+    /// <summary>The loop: start the task, move records until stopped, then commit and stop the task.</summary>
+    protected abstract Task ExecuteAsync();
+
+    /// <summary>Releases clients after a failure (no commit: what was not committed will be redone).</summary>
+    protected abstract Task CleanupAfterFailureAsync();
+
+    /// <summary>Stops the loop gracefully (flush and commit) within the graceful shutdown timeout.</summary>
+    public async Task StopAsync()
+    {
+        _stop.Cancel();
+        lock (_gate) _resumed.TrySetResult();
+        if (_loop is null) return;
+        var timeout = Worker.GracefulShutdownTimeout + Worker.OffsetFlushTimeout;
+        try
+        {
+            await _loop.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            Logger.LogWarning("Task {Connector}-{Task} did not stop within {Timeout}; abandoning it", Id.Connector, Id.Task, timeout);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _stop.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text;
+using OrleansConnect.Connect.Data;
+using OrleansConnect.Connect.Errors;
+using OrleansConnect.Connect.Plugins;
+using OrleansConnect.Connect.Source;
+
+namespace OrleansConnect.Plugins.File;
+
+/// <summary>Follows a file line by line. A line is emitted only once its terminator (\n, \r\n or \r) has been
+/// read, so a line still being written is never split; each record's offset is the byte position after it.</summary>
+public sealed class FileStreamSourceTask : SourceTask
+{
+    public const string FilenameField = "filename";
+    public const string PositionField = "position";
+    private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(250);
+
+    private string? _filename;
+    private string _topic = "";
+    private int _batchSize = FileStreamSourceConnector.DefaultBatchSize;
+    private Stream? _stream;
+    private IReadOnlyDictionary<string, object?>? _partition;
+    private long _position;
+    private byte[] _buffer = new byte[64 * 1024];
+    private int _start;
+    private int _end;
+    private bool _pendingCr;
+
+    public override string Version => AppInfo.KafkaVersion;
+
+    public override Task StartAsync(IReadOnlyDictionary<string, string> props, CancellationToken ct)
+    {
+        _filename = props.TryGetValue(FileStreamSourceConnector.FileConfig, out var f) && !string.IsNullOrEmpty(f) ? f : null;
+        _topic = props.TryGetValue(FileStreamSourceConnector.TopicConfig, out var t) ? t : throw new ConnectException("FileStreamSourceTask config missing topic setting");
+        if (props.TryGetValue(FileStreamSourceConnector.BatchSizeConfig, out var b) && int.TryParse(b.Trim(), out var batch)) _batchSize = Math.Max(1, batch);
+        _partition = _filename is null ? null : new Dictionary<string, object?> { [FilenameField] = _filename };
+        return Task.CompletedTask;
+    }
+
+    public override async Task<IReadOnlyList<SourceRecord>?> PollAsync(CancellationToken ct)
+    {
+        if (_stream is null && !Open())
+        {
+            await Task.Delay(IdleWait, ct);
+            return null;
+        }
+        List<SourceRecord>? records = null;
+        while (records is null || records.Count < _batchSize)
+        {
+            var line = NextLine();
+            if (line is null)
+            {
+                if (records is not null) break;
+                var read = await FillAsync(ct);
+                if (read == 0)
+                {
+                    // At the end of a file that may still grow: wait a little, as Kafka's task does.
+                    await Task.Delay(IdleWait, ct);
+                    return null;
+                }
+                continue;
+            }
+            records ??= new List<SourceRecord>(Math.Min(_batchSize, 1024));
+            var offset = _partition is null ? null : new Dictionary<string, object?> { [PositionField] = _position };
+            records.Add(new SourceRecord(_partition, offset, _topic, null, null, null, Schema.StringSchema, line,
+                DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        }
+        return records;
+    }
+
+    private bool Open()
+    {
+        if (_filename is null)
+        {
+            _stream = Console.OpenStandardInput();
+            return true;
+        }
+        if (!System.IO.File.Exists(_filename)) return false;
+        _stream = new FileStream(_filename, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, useAsync: true);
+        var stored = Context.OffsetStorageReader.Offset(_partition!);
+        if (stored is not null && stored.TryGetValue(PositionField, out var p) && p is not null)
+        {
+            var position = Convert.ToInt64(p);
+            if (position > 0)
+            {
+                _stream.Seek(Math.Min(position, _stream.Length), SeekOrigin.Begin);
+                _position = Math.Min(position, _stream.Length);
+            }
+        }
+        return true;
+    }
+
+    private async Task<int> FillAsync(CancellationToken ct)
+    {
+        if (_start > 0)
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+        if (_end == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
+        var read = await _stream!.ReadAsync(_buffer.AsMemory(_end), ct);
+        _end += read;
+        return read;
+    }
+
+    /// <summary>The next complete line in the buffer, advancing the byte position past its terminator.</summary>
+    private string? NextLine()
+    {
+        if (_pendingCr)
+        {
+            // A '\r' ended the last line; a '\n' right after it belongs to the same terminator.
+            if (_start == _end) return null;
+            _pendingCr = false;
+            if (_buffer[_start] == (byte)'\n') { _start++; _position++; }
+        }
+        var span = _buffer.AsSpan(_start, _end - _start);
+        var index = span.IndexOfAny((byte)'\n', (byte)'\r');
+        if (index < 0) return null;
+        var line = Encoding.UTF8.GetString(span[..index]);
+        var consumed = index + 1;
+        if (span[index] == (byte)'\r')
+        {
+            if (index + 1 < span.Length) { if (span[index + 1] == (byte)'\n') consumed++; }
+            else _pendingCr = true;
+        }
+        _start += consumed;
+        _position += consumed;
+        return line;
+    }
+
+    public override Task StopAsync(CancellationToken ct)
+    {
+        if (_filename is not null) _stream?.Dispose();
+        _stream = null;
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,10 @@
+namespace OrleansConnect.Runtime.Activation;
+
+internal enum ActivationState
+{
+    Created,
+    Activating,
+    Valid,
+    Deactivating,
+    Invalid,
+}

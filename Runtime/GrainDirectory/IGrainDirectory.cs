@@ -1,0 +1,15 @@
+namespace OrleansConnect.Runtime.GrainDirectory;
+
+/// <summary>Maps a grain to its single activation. The single-activation guarantee lives here: in a cluster
+/// the implementation is a storage-backed table whose register is a conditional insert, so of two silos
+/// racing to activate a grain exactly one wins and the other forwards to it.</summary>
+public interface IGrainDirectory
+{
+    /// <summary>Registers <paramref name="address"/> unless the grain already has one; returns the address that won.</summary>
+    Task<GrainAddress> RegisterAsync(GrainAddress address, CancellationToken cancellationToken);
+
+    /// <summary>Removes the entry only if it is still <paramref name="address"/> (an activation never removes its successor).</summary>
+    Task UnregisterAsync(GrainAddress address, CancellationToken cancellationToken);
+
+    Task<GrainAddress?> LookupAsync(GrainId grainId, CancellationToken cancellationToken);
+}

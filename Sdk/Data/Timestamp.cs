@@ -1,0 +1,28 @@
+using OrleansConnect.Connect.Errors;
+using ConnectSchema = OrleansConnect.Connect.Data.Schema;
+
+namespace OrleansConnect.Connect.Data;
+
+/// <summary>Kafka's Timestamp logical type: INT64 milliseconds since the Unix epoch; values are UTC <see cref="DateTime"/>.</summary>
+public static class Timestamp
+{
+    public const string LogicalName = "org.apache.kafka.connect.data.Timestamp";
+
+    private static readonly ConnectSchema Instance = Builder().Build();
+
+    public static SchemaBuilder Builder() => SchemaBuilder.Int64().Name(LogicalName).Version(1);
+
+    public static ConnectSchema Schema() => Instance;
+
+    public static long FromLogical(ConnectSchema schema, DateTime value)
+    {
+        if (schema?.Name != LogicalName) throw new DataException("Requested conversion of Timestamp object but the schema does not match.");
+        return LogicalTime.ToEpochMillis(value);
+    }
+
+    public static DateTime ToLogical(ConnectSchema schema, long value)
+    {
+        if (schema?.Name != LogicalName) throw new DataException("Requested conversion of Timestamp object but the schema does not match.");
+        return LogicalTime.FromEpochMillis(value);
+    }
+}

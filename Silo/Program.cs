@@ -1,0 +1,146 @@
+using System.Net;
+using System.Net.Sockets;
+using OrleansConnect.Api;
+using OrleansConnect.Connect.Config;
+using OrleansConnect.Grains.Config;
+using OrleansConnect.Grains.Connectors;
+using OrleansConnect.Grains.Interfaces;
+using OrleansConnect.Grains.Kafka;
+using OrleansConnect.Grains.Plugins;
+using OrleansConnect.Grains.Storage;
+using OrleansConnect.Grains.Worker;
+using OrleansConnect.Runtime;
+using OrleansConnect.Silo.Configuration;
+using OrleansConnect.Silo.Hosting;
+
+// Usage: OrleansConnect.Silo [worker.properties] [connector.json|connector.properties ...]
+string? workerFile = null;
+var connectorArgs = new List<string>();
+foreach (var arg in args)
+{
+    if (arg.StartsWith("--", StringComparison.Ordinal)) continue; // host switches (e.g. --urls) are not ours
+    if (workerFile is null && connectorArgs.Count == 0 && arg.EndsWith(".properties", StringComparison.OrdinalIgnoreCase) && !LooksLikeConnector(arg))
+        workerFile = arg;
+    else
+        connectorArgs.Add(arg);
+}
+
+WorkerConfig workerConfig;
+List<ConnectorConfigFile> connectorFiles;
+try
+{
+    workerConfig = new WorkerConfig(WorkerProperties.Load(workerFile, Environment.GetEnvironmentVariables()));
+    connectorFiles = connectorArgs.Select(ConnectorConfigFile.Load).ToList();
+}
+catch (Exception e) when (e is ConfigException or FileNotFoundException or FormatException or System.Text.Json.JsonException)
+{
+    Console.Error.WriteLine($"Invalid configuration: {e.Message}");
+    return 2;
+}
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff "; });
+var startupLogger = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff "; }))
+    .CreateLogger("OrleansConnect.Silo");
+
+// Kafka: the configured cluster, or the embedded Kafka-protocol broker for a bare machine.
+KafkaNative.EnsureLoaded();
+EmbeddedKafkaBroker? embedded = null;
+string bootstrap;
+if (workerConfig.UsesEmbeddedBroker)
+{
+    embedded = EmbeddedKafkaBroker.Start(workerConfig.GetInt(WorkerConfig.EmbeddedBrokerCount));
+    bootstrap = embedded.BootstrapServers;
+    startupLogger.LogInformation("Embedded Kafka broker listening on {BootstrapServers}", bootstrap);
+}
+else
+{
+    bootstrap = string.Join(",", workerConfig.GetList(WorkerConfig.BootstrapServers));
+}
+
+// REST endpoint and the worker_id other silos and users see.
+var restHost = workerConfig.GetString(WorkerConfig.RestHostName);
+var restPort = workerConfig.GetInt(WorkerConfig.RestPort);
+if (restPort == 0) restPort = FreePort();
+var listeners = workerConfig.GetList(WorkerConfig.Listeners);
+var urls = listeners.Count > 0 ? listeners.ToArray() : [$"http://{(string.IsNullOrEmpty(restHost) ? "0.0.0.0" : restHost)}:{restPort}"];
+if (listeners.Count > 0 && Uri.TryCreate(listeners[0].Replace("://:", "://0.0.0.0:"), UriKind.Absolute, out var first)) restPort = first.Port;
+var advertisedHost = workerConfig.GetString(WorkerConfig.RestAdvertisedHostName) ?? (string.IsNullOrEmpty(restHost) || restHost == "0.0.0.0" ? Dns.GetHostName() : restHost);
+var advertisedPort = workerConfig.Get(WorkerConfig.RestAdvertisedPort) is int p ? p : restPort;
+var workerId = $"{advertisedHost}:{advertisedPort}";
+builder.WebHost.UseUrls(urls);
+
+// Offsets topic, offset store, plugins.
+var loggerFactoryForSetup = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+var topicAdmin = new TopicAdmin(bootstrap, embedded, workerConfig.ClientConfigs("admin"), startupLogger);
+var offsetTopic = workerConfig.GetString(WorkerConfig.OffsetStorageTopic)!;
+await topicAdmin.EnsureTopicAsync(offsetTopic, workerConfig.GetInt(WorkerConfig.OffsetStoragePartitions),
+    workerConfig.GetShort(WorkerConfig.OffsetStorageReplicationFactor), new Dictionary<string, string> { ["cleanup.policy"] = "compact" }, CancellationToken.None);
+var offsetStore = new KafkaOffsetBackingStore(bootstrap, offsetTopic, workerConfig.ClientConfigs("producer"), workerConfig.ClientConfigs("consumer"), startupLogger);
+await offsetStore.ReadToEndAsync(CancellationToken.None);
+var plugins = new PluginRegistry(
+    new[] { typeof(OrleansConnect.Plugins.File.FileStreamSourceConnector).Assembly }
+        .Concat(PluginRegistry.LoadPluginPath(workerConfig.GetList(WorkerConfig.PluginPath), startupLogger)));
+var clusterId = await KafkaClusterId.FetchAsync(bootstrap, TimeSpan.FromSeconds(10), CancellationToken.None) ?? "";
+
+var dataDir = Path.GetFullPath(workerConfig.GetString(WorkerConfig.DataDir)!);
+Directory.CreateDirectory(dataDir);
+var storageProvider = workerConfig.GetString(WorkerConfig.StorageProvider)!.ToLowerInvariant();
+var connectionString = workerConfig.GetPassword(WorkerConfig.StorageConnectionString)?.Value
+    ?? $"Data Source={Path.Combine(dataDir, "orleansconnect.db")}";
+var groupId = workerConfig.GetString(WorkerConfig.GroupId)!;
+var workerInfo = new WorkerInfo(groupId, clusterId);
+
+builder.Services.AddSingleton(workerConfig);
+builder.Services.AddSingleton(plugins);
+builder.Services.AddSingleton(offsetStore);
+builder.Services.AddSingleton(topicAdmin);
+builder.Services.AddSingleton(sp => new ConnectWorker(workerConfig, bootstrap, embedded, plugins, offsetStore, topicAdmin,
+    sp.GetRequiredService<ILoggerFactory>(), workerId));
+builder.Services.AddSingleton<ConnectorConfigValidator>();
+builder.Services.AddSingleton(workerInfo);
+builder.Services.AddSingleton<IWorkerInfo>(workerInfo);
+builder.Services.AddSingleton<IReadOnlyList<ConnectorConfigFile>>(connectorFiles);
+builder.Services.AddGrainRuntime(options =>
+{
+    options.ServiceId = groupId;
+    options.SiloId = workerId;
+    options.StorageProvider = storageProvider;
+    options.ConnectionString = connectionString;
+    options.GrainAssemblies.Add(typeof(ConnectorGrain).Assembly);
+});
+builder.Services.AddHostedService<ConnectorBootstrapper>();
+builder.Services.AddConnectApi();
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+
+var app = builder.Build();
+app.MapConnectApi();
+app.Lifetime.ApplicationStarted.Register(() =>
+    app.Logger.LogInformation("OrleansConnect silo {WorkerId} started; REST API on {Urls}; data in {DataDir}", workerId, string.Join(", ", urls), dataDir));
+
+try
+{
+    await app.RunAsync();
+}
+finally
+{
+    // The grain runtime has stopped every task (flushed and committed) before the host returns.
+    await offsetStore.DisposeAsync();
+    embedded?.Dispose();
+}
+return 0;
+
+static int FreePort()
+{
+    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+    return ((IPEndPoint)socket.LocalEndPoint!).Port;
+}
+
+static bool LooksLikeConnector(string path)
+{
+    if (!File.Exists(path)) return false;
+    var props = PropertiesFile.Load(path);
+    return props.ContainsKey("connector.class");
+}

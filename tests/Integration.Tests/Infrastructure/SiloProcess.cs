@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace OrleansConnect.Tests.Infrastructure;
+
+/// <summary>A silo running as its own process (dotnet OrleansConnect.Silo.dll), configured through CONNECT_*
+/// variables like the container images, with its REST API on a loopback port.</summary>
+public sealed partial class SiloProcess : IAsyncDisposable
+{
+    private readonly Dictionary<string, string> _environment;
+    private readonly string[] _args;
+    private readonly StringBuilder _log = new();
+    private Process? _process;
+
+    public SiloProcess(string workDir, string bootstrapServers, IReadOnlyDictionary<string, string>? settings = null, params string[] args)
+    {
+        WorkDir = workDir;
+        Directory.CreateDirectory(workDir);
+        Port = FreePort();
+        _args = args;
+        _environment = new Dictionary<string, string>
+        {
+            ["CONNECT_BOOTSTRAP_SERVERS"] = bootstrapServers,
+            ["CONNECT_REST_PORT"] = Port.ToString(),
+            ["CONNECT_REST_HOST_NAME"] = "127.0.0.1",
+            ["CONNECT_REST_ADVERTISED_HOST_NAME"] = "127.0.0.1",
+            ["CONNECT_DATA_DIR"] = Path.Combine(workDir, "data"),
+            ["CONNECT_OFFSET_FLUSH_INTERVAL_MS"] = "1000",
+            ["CONNECT_GROUP_ID"] = "test-" + Guid.NewGuid().ToString("N")[..8],
+            ["CONNECT_OFFSET_STORAGE_REPLICATION_FACTOR"] = "1",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            _environment["CONNECT_" + key.ToUpperInvariant().Replace('.', '_')] = value;
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}/"), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public string WorkDir { get; }
+    public int Port { get; }
+    public HttpClient Client { get; }
+    public string WorkerId => $"127.0.0.1:{Port}";
+
+    public string Log
+    {
+        get { lock (_log) return _log.ToString(); }
+    }
+
+    public async Task StartAsync(TimeSpan? timeout = null)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = WorkDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(RepositoryPaths.SiloDll);
+        foreach (var arg in _args) info.ArgumentList.Add(arg);
+        foreach (var (key, value) in _environment) info.Environment[key] = value;
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        await Eventually.Until(async () =>
+        {
+            if (process.HasExited) throw new InvalidOperationException($"The silo exited with code {process.ExitCode}:\n{Log}");
+            using var response = await Client.GetAsync("health");
+            return response.StatusCode == HttpStatusCode.OK;
+        }, timeout ?? TimeSpan.FromSeconds(60), "silo healthy\n" + Log);
+    }
+
+    /// <summary>kill -9: no chance to flush or commit anything.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is null || _process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, as a container runtime or Ctrl-C stops it; waits for a clean exit.</summary>
+    public async Task StopAsync(TimeSpan? timeout = null)
+    {
+        if (_process is null || _process.HasExited) return;
+        _ = kill(_process.Id, 15);
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(cts.Token);
+    }
+
+    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+        Client.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
+}

@@ -44,6 +44,9 @@ builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat =
 var startupLogger = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff "; }))
     .CreateLogger("OrleansConnect.Silo");
 
+var dataDir = Path.GetFullPath(workerConfig.GetString(WorkerConfig.DataDir)!);
+Directory.CreateDirectory(dataDir);
+
 // Kafka: the configured cluster, or the embedded Kafka-protocol broker for a bare machine.
 KafkaNative.EnsureLoaded();
 EmbeddedKafkaBroker? embedded = null;
@@ -53,6 +56,18 @@ if (workerConfig.UsesEmbeddedBroker)
     embedded = EmbeddedKafkaBroker.Start(workerConfig.GetInt(WorkerConfig.EmbeddedBrokerCount));
     bootstrap = embedded.BootstrapServers;
     startupLogger.LogInformation("Embedded Kafka broker listening on {BootstrapServers}", bootstrap);
+    // The embedded broker lives in memory: a clean stop saved it, a start brings it back.
+    try
+    {
+        if (await EmbeddedBrokerSnapshot.RestoreAsync(embedded, dataDir, startupLogger, CancellationToken.None))
+            startupLogger.LogInformation("Embedded Kafka broker restored from its snapshot in {DataDir}", dataDir);
+    }
+    catch (InvalidDataException e)
+    {
+        Console.Error.WriteLine($"Cannot restore the embedded Kafka broker: {e.Message}");
+        embedded.Dispose();
+        return 2;
+    }
 }
 else
 {
@@ -84,8 +99,6 @@ var plugins = new PluginRegistry(
         .Concat(PluginRegistry.LoadPluginPath(workerConfig.GetList(WorkerConfig.PluginPath), startupLogger)));
 var clusterId = await KafkaClusterId.FetchAsync(bootstrap, TimeSpan.FromSeconds(10), CancellationToken.None) ?? "";
 
-var dataDir = Path.GetFullPath(workerConfig.GetString(WorkerConfig.DataDir)!);
-Directory.CreateDirectory(dataDir);
 var storageProvider = workerConfig.GetString(WorkerConfig.StorageProvider)!.ToLowerInvariant();
 var connectionString = workerConfig.GetPassword(WorkerConfig.StorageConnectionString)?.Value
     ?? $"Data Source={Path.Combine(dataDir, "orleansconnect.db")}";
@@ -127,7 +140,20 @@ finally
 {
     // The grain runtime has stopped every task (flushed and committed) before the host returns.
     await offsetStore.DisposeAsync();
-    embedded?.Dispose();
+    if (embedded is not null)
+    {
+        try
+        {
+            var worker = app.Services.GetRequiredService<ConnectWorker>();
+            await EmbeddedBrokerSnapshot.SaveAsync(embedded, dataDir, worker.ConsumerGroups, startupLogger, CancellationToken.None);
+            startupLogger.LogInformation("Embedded Kafka broker saved to {DataDir}", dataDir);
+        }
+        catch (Exception e)
+        {
+            startupLogger.LogError(e, "Could not save the embedded Kafka broker; the next start begins with an empty one");
+        }
+        embedded.Dispose();
+    }
 }
 return 0;
 

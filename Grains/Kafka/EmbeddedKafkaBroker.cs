@@ -30,6 +30,8 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
         KafkaNative.EnsureLoaded();
         var conf = rd_kafka_conf_new();
         var errbuf = new byte[512];
+        // The handle only hosts the mock brokers; its own "no bootstrap.servers" warning is noise.
+        _ = rd_kafka_conf_set(conf, "log_level", "3", errbuf, (UIntPtr)errbuf.Length);
         // The handle owns the mock cluster's threads; it is never used as a producer.
         var handle = rd_kafka_new(ProducerType, conf, errbuf, (UIntPtr)errbuf.Length);
         if (handle == IntPtr.Zero)
@@ -80,6 +82,8 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
     }
 
     [LibraryImport(KafkaNative.LibraryName)] private static partial IntPtr rd_kafka_conf_new();
+    [LibraryImport(KafkaNative.LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rd_kafka_conf_set(IntPtr conf, string name, string value, [Out] byte[] errstr, UIntPtr errstrSize);
     [LibraryImport(KafkaNative.LibraryName)] private static partial IntPtr rd_kafka_new(int type, IntPtr conf, [Out] byte[] errstr, UIntPtr errstrSize);
     [LibraryImport(KafkaNative.LibraryName)] private static partial void rd_kafka_destroy(IntPtr rk);
     [LibraryImport(KafkaNative.LibraryName)] private static partial IntPtr rd_kafka_mock_cluster_new(IntPtr rk, int brokerCount);

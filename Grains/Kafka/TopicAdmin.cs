@@ -15,6 +15,8 @@ public sealed class TopicAdmin(string bootstrapServers, EmbeddedKafkaBroker? emb
             embedded.CreateTopic(topic, partitions > 0 ? partitions : 1, replicationFactor > 0 ? replicationFactor : 1);
             return;
         }
+        // A listing of all topics never auto-creates one (asking for a named topic may, on some brokers).
+        if (await TopicExistsAsync(topic, cancellationToken)) return;
         var config = new AdminClientConfig(KafkaClients.Strip(adminConfigs)) { BootstrapServers = bootstrapServers };
         using var admin = new AdminClientBuilder(config).Build();
         var spec = new TopicSpecification
@@ -41,7 +43,7 @@ public sealed class TopicAdmin(string bootstrapServers, EmbeddedKafkaBroker? emb
         {
             var config = new AdminClientConfig(KafkaClients.Strip(adminConfigs)) { BootstrapServers = bootstrapServers };
             using var admin = new AdminClientBuilder(config).Build();
-            var metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(10));
+            var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
             return metadata.Topics.Any(t => t.Topic == topic && t.Error.Code == ErrorCode.NoError && t.Partitions.Count > 0);
         }, cancellationToken);
 }

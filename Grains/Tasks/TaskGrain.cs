@@ -77,6 +77,23 @@ public sealed class TaskGrain(
         return Task.FromResult(new TaskState(id, runnerState, worker.WorkerId, runnerState == States.Failed ? _runner.Trace : null));
     }
 
+    public Task<List<string>> GetActiveTopics() => Task.FromResult(_runner switch
+    {
+        WorkerSourceTask source => source.ActiveTopics.ToList(),
+        WorkerSinkTask sink => sink.ActiveTopics.ToList(),
+        _ => [],
+    });
+
+    public Task ResetActiveTopics()
+    {
+        switch (_runner)
+        {
+            case WorkerSourceTask source: source.ResetActiveTopics(); break;
+            case WorkerSinkTask sink: sink.ResetActiveTopics(); break;
+        }
+        return Task.CompletedTask;
+    }
+
     private void StartRunner(TaskAssignment assignment)
     {
         var id = Id;
@@ -93,7 +110,7 @@ public sealed class TaskGrain(
             WorkerTask runner = task switch
             {
                 SourceTask source => new WorkerSourceTask(id, source, assignment.ConnectorConfig, assignment.TaskConfig, worker, logger),
-                SinkTask sink => new WorkerSinkTask(id, sink, assignment.ConnectorConfig, assignment.TaskConfig, worker, logger),
+                SinkTask sink => NewSinkTask(id, sink, assignment, logger),
                 _ => throw new Connect.Errors.ConnectException($"{connector.TaskClass} is neither a SourceTask nor a SinkTask"),
             };
             var connectorGrain = GrainFactory.GetGrain<IConnectorGrain>(id.Connector);
@@ -113,6 +130,12 @@ public sealed class TaskGrain(
                 t => _logger.LogWarning(t.Exception, "Could not report the failure of {Connector}-{Task}", id.Connector, id.Task),
                 TaskContinuationOptions.OnlyOnFaulted);
         }
+    }
+
+    private WorkerSinkTask NewSinkTask(ConnectorTaskId id, SinkTask sink, TaskAssignment assignment, ILogger logger)
+    {
+        worker.RegisterConsumerGroup(WorkerSinkTask.GroupIdOf(id.Connector, assignment.ConnectorConfig));
+        return new WorkerSinkTask(id, sink, assignment.ConnectorConfig, assignment.TaskConfig, worker, logger);
     }
 
     private async Task StopRunnerAsync()

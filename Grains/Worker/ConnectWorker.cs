@@ -28,6 +28,13 @@ public sealed class ConnectWorker(
     /// <summary>This silo's advertised REST host:port, shown as worker_id.</summary>
     public string WorkerId { get; } = workerId;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _consumerGroups = new(StringComparer.Ordinal);
+
+    /// <summary>Sink consumer groups this silo has used (the embedded broker's snapshot keeps their offsets).</summary>
+    public IReadOnlyCollection<string> ConsumerGroups => _consumerGroups.Keys.ToList();
+
+    public void RegisterConsumerGroup(string groupId) => _consumerGroups.TryAdd(groupId, 0);
+
     public TimeSpan OffsetFlushInterval => TimeSpan.FromMilliseconds(Config.GetLong(WorkerConfig.OffsetFlushInterval));
     public TimeSpan OffsetFlushTimeout => TimeSpan.FromMilliseconds(Config.GetLong(WorkerConfig.OffsetFlushTimeout));
     public TimeSpan GracefulShutdownTimeout => TimeSpan.FromMilliseconds(Config.GetLong(WorkerConfig.TaskShutdownGracefulTimeout));

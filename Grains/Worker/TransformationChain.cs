@@ -31,46 +31,70 @@ public sealed class TransformationChain<R> : IDisposable where R : ConnectRecord
         return current;
     }
 
-    /// <summary>Builds the chain from transforms.* and predicates.* keys; throws ConfigException naming the bad key.</summary>
+    /// <summary>Builds the chain from transforms.* and predicates.* keys as Connect does; throws ConfigException
+    /// naming the bad key. A transform gets its transforms.&lt;alias&gt;.* keys (prefix stripped, "type" included,
+    /// "predicate" and "negate" removed); a predicate its predicates.&lt;alias&gt;.* keys.</summary>
     public static TransformationChain<R> Create(PluginRegistry plugins, IReadOnlyDictionary<string, string> config)
     {
         var stages = new List<Stage>();
-        var predicates = new Dictionary<string, IPredicate<R>>(StringComparer.Ordinal);
-        foreach (var alias in Aliases(config, ConnectorConfig.Predicates))
-        {
-            var typeKey = $"predicates.{alias}.type";
-            var cls = config.GetValueOrDefault(typeKey)
-                ?? throw new ConfigException(typeKey, null, "Missing required configuration \"" + typeKey + "\" which has no default value.");
-            var desc = plugins.Find(cls, PluginType.Predicate) ?? throw new ConfigException(typeKey, cls, $"Class {cls} could not be found.");
-            var predicate = plugins.Instantiate<IPredicate<R>>(desc, typeof(R));
-            predicate.Configure(Prefixed(config, $"predicates.{alias}."));
-            predicates[alias] = predicate;
-        }
+        var predicateAliases = Aliases(config, ConnectorConfig.Predicates);
         foreach (var alias in Aliases(config, ConnectorConfig.Transforms))
         {
             var prefix = $"transforms.{alias}.";
             var typeKey = prefix + "type";
-            var cls = config.GetValueOrDefault(typeKey)
-                ?? throw new ConfigException(typeKey, null, "Missing required configuration \"" + typeKey + "\" which has no default value.");
-            var desc = plugins.Find(cls, PluginType.Transformation) ?? throw new ConfigException(typeKey, cls, $"Class {cls} could not be found.");
-            var transformation = plugins.Instantiate<ITransformation<R>>(desc, typeof(R));
+            var transformation = Instantiate<ITransformation<R>>(plugins, config, typeKey, PluginType.Transformation, "Transformation");
             var settings = Prefixed(config, prefix);
-            settings.Remove("type");
+            settings.Remove("predicate", out var predicateAlias);
+            var hasNegate = settings.Remove("negate", out var negateText);
             IPredicate<R>? predicate = null;
-            if (settings.Remove("predicate", out var predicateAlias) && !string.IsNullOrWhiteSpace(predicateAlias))
+            if (!string.IsNullOrWhiteSpace(predicateAlias))
             {
-                predicate = predicates.GetValueOrDefault(predicateAlias.Trim())
-                    ?? throw new ConfigException(prefix + "predicate", predicateAlias, "Predicate '" + predicateAlias + "' is not defined in the predicates list.");
+                var name = predicateAlias.Trim();
+                if (!predicateAliases.Contains(name))
+                    throw new ConfigException($"Unknown configuration 'predicates.{name}.type'");
+                predicate = Instantiate<IPredicate<R>>(plugins, config, $"predicates.{name}.type", PluginType.Predicate, "Predicate");
+                predicate.Configure(Prefixed(config, $"predicates.{name}."));
             }
-            var negate = settings.Remove("negate", out var negateText) && bool.TryParse(negateText?.Trim(), out var n) && n;
+            else if (hasNegate)
+            {
+                throw new ConfigException(typeKey, config.GetValueOrDefault(typeKey),
+                    $"Config '{prefix}negate' was provided but there is no config '{prefix}predicate' defining a predicate to be negated.");
+            }
+            var negate = false;
+            if (hasNegate)
+            {
+                var text = negateText?.Trim() ?? "";
+                if (!bool.TryParse(text, out negate))
+                    throw new ConfigException(prefix + "negate", negateText, "Expected value to be either true or false");
+            }
             transformation.Configure(settings);
             stages.Add(new Stage(alias, transformation, predicate, negate));
         }
         return new TransformationChain<R>(stages);
     }
 
-    private static IEnumerable<string> Aliases(IReadOnlyDictionary<string, string> config, string key) =>
-        config.TryGetValue(key, out var list) ? list.Split(',').Select(a => a.Trim()).Where(a => a.Length > 0).Distinct() : [];
+    private static T Instantiate<T>(PluginRegistry plugins, IReadOnlyDictionary<string, string> config, string typeKey, PluginType type, string kind) where T : class
+    {
+        var cls = config.GetValueOrDefault(typeKey)?.Trim()
+            ?? throw new ConfigException($"Missing required configuration \"{typeKey}\" which has no default value.");
+        var desc = plugins.Find(cls, type);
+        if (desc is null)
+        {
+            if (plugins.FindAny(cls) is not null) throw new ConfigException(typeKey, cls, "Not a " + kind);
+            throw new ConfigException(typeKey, cls, $"Class {cls} could not be found.");
+        }
+        return plugins.Instantiate<T>(desc, typeof(R));
+    }
+
+    /// <summary>The aliases of a LIST key (kept in order; empty entries kept, as Connect does); a duplicate is an error.</summary>
+    private static List<string> Aliases(IReadOnlyDictionary<string, string> config, string key)
+    {
+        if (!config.TryGetValue(key, out var list) || list.Trim().Length == 0) return [];
+        var aliases = list.Split(',').Select(a => a.Trim()).ToList();
+        if (aliases.Distinct().Count() != aliases.Count)
+            throw new ConfigException(key, "[" + string.Join(", ", aliases) + "]", "Duplicate alias provided.");
+        return aliases;
+    }
 
     private static Dictionary<string, string?> Prefixed(IReadOnlyDictionary<string, string> config, string prefix) =>
         config.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))

@@ -22,7 +22,8 @@ public sealed class FileStreamSinkTask : SinkTask
         {
             _output = _filename is null
                 ? Console.OpenStandardOutput()
-                : new FileStream(_filename, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1 << 16, useAsync: true);
+                // Unbuffered: each batch goes out in one write, so a crash cannot tear a line in the middle.
+                : new FileStream(_filename, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 0, useAsync: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -47,8 +48,7 @@ public sealed class FileStreamSinkTask : SinkTask
             buffer.Write(Encoding.UTF8.GetBytes(text));
             buffer.Write(NewLine);
         }
-        buffer.Position = 0;
-        await buffer.CopyToAsync(output, ct);
+        await output.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), ct);
     }
 
     public override async Task FlushAsync(IReadOnlyDictionary<TopicPartition, OffsetAndMetadata> currentOffsets, CancellationToken ct)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansConnect.Grains.Interfaces;
+using OrleansConnect.Grains.Worker;
 using OrleansConnect.Runtime;
 using OrleansConnect.Silo.Configuration;
 
@@ -11,6 +12,7 @@ namespace OrleansConnect.Silo.Hosting;
 public sealed class ConnectorBootstrapper(
     IGrainFactory grains,
     WorkerInfo workerInfo,
+    ConnectWorker worker,
     IReadOnlyList<ConnectorConfigFile> connectorFiles,
     ILogger<ConnectorBootstrapper> logger) : IHostedService
 {
@@ -22,7 +24,9 @@ public sealed class ConnectorBootstrapper(
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                await grains.GetGrain<IConnectorGrain>(name).Exists();
+                var connector = grains.GetGrain<IConnectorGrain>(name);
+                if (await connector.Exists() && await connector.GetInfo() is { Type: "sink" } info)
+                    worker.RegisterConsumerGroup(WorkerSinkTask.GroupIdOf(name, info.Config));
             }
             catch (Exception e)
             {

@@ -63,18 +63,29 @@ public sealed class FilePipelineTests(TestBroker broker, ITestOutputHelper outpu
         var input = Path.Combine(_dir, "input.txt");
         var outputFile = Path.Combine(_dir, "output.txt");
         var lines = LineFiles.Numbered(100_000);
-        LineFiles.Write(input, lines);
+        LineFiles.Write(input, lines.Take(1_000));
         await using var silo = new SiloProcess(_dir, broker.BootstrapServers);
         await silo.StartAsync();
         await CreatePipelineAsync(silo, input, outputFile, "lines-" + _suffix);
 
-        // Kill while the sink is part way through.
-        await Eventually.Until(() => Task.FromResult(LineFiles.CountLines(outputFile)), n => n >= 10_000,
+        // The file keeps growing while the silo is killed and started again: the kill lands mid-stream.
+        using var stopWriting = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            foreach (var chunk in lines.Skip(1_000).Chunk(500))
+            {
+                LineFiles.Write(input, chunk, append: true);
+                await Task.Delay(25, stopWriting.Token);
+            }
+        });
+        await Eventually.Until(() => Task.FromResult(LineFiles.CountLines(outputFile)), n => n >= 20_000,
             TimeSpan.FromSeconds(120), n => $"{n} lines before the kill\n{silo.Log}");
         await silo.KillAsync();
         var beforeRestart = LineFiles.CountLines(outputFile);
+        Assert.True(beforeRestart < lines.Length, "the kill came after the whole file was written");
 
         await silo.StartAsync();
+        await writer;
         await Eventually.Until(() => Task.FromResult(LineFiles.ReadCompleteLines(outputFile)),
             written => written.ToHashSet().Count >= lines.Length,
             TimeSpan.FromSeconds(180), w => $"{w?.ToHashSet().Count} distinct of {lines.Length} lines after restart\n{silo.Log}");

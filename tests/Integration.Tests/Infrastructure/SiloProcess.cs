@@ -31,6 +31,8 @@ public sealed partial class SiloProcess : IAsyncDisposable
             ["CONNECT_OFFSET_FLUSH_INTERVAL_MS"] = "1000",
             ["CONNECT_GROUP_ID"] = "test-" + Guid.NewGuid().ToString("N")[..8],
             ["CONNECT_OFFSET_STORAGE_REPLICATION_FACTOR"] = "1",
+            // The test broker keeps 5 MiB per partition: compressed, 100 000 records stay within reach.
+            ["CONNECT_PRODUCER_COMPRESSION_TYPE"] = "lz4",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             _environment["CONNECT_" + key.ToUpperInvariant().Replace('.', '_')] = value;

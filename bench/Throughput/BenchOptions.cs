@@ -1,0 +1,58 @@
+using System.Globalization;
+
+namespace OrleansConnect.Throughput;
+
+/// <summary>Command line: <c>[lines] [--line-bytes N] [--repo DIR] [--timeout SECONDS] [--keep]</c>.</summary>
+public sealed record BenchOptions(int Lines, int LineBytes, string RepositoryRoot, TimeSpan StageTimeout, bool KeepWorkDir)
+{
+    /// <summary>Chosen so that one partition of the embedded broker (5 MiB retained, lz4) holds all of
+    /// them with room to spare: see README.md, "Why not a million lines".</summary>
+    public const int DefaultLines = 140_000;
+    public const int DefaultLineBytes = 100;
+
+    public string SiloDll => Path.Combine(RepositoryRoot, "Silo", "bin", "Release", "net10.0", "OrleansConnect.Silo.dll");
+
+    public static BenchOptions Parse(IReadOnlyList<string> args)
+    {
+        int? lines = null;
+        var lineBytes = DefaultLineBytes;
+        string? repo = null;
+        var timeout = TimeSpan.FromSeconds(120);
+        var keep = false;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            switch (arg)
+            {
+                case "--line-bytes": lineBytes = PositiveInt(arg, Value(args, ref i)); break;
+                case "--repo": repo = Value(args, ref i); break;
+                case "--timeout": timeout = TimeSpan.FromSeconds(PositiveInt(arg, Value(args, ref i))); break;
+                case "--keep": keep = true; break;
+                default:
+                    if (arg.StartsWith("--", StringComparison.Ordinal) || lines is not null)
+                        throw new ArgumentException($"Unexpected argument '{arg}'. Usage: [lines] [--line-bytes N] [--repo DIR] [--timeout SECONDS] [--keep]");
+                    // 1,000,000 and 1_000_000 read as one million.
+                    lines = PositiveInt("lines", arg.Replace(",", "").Replace("_", ""));
+                    break;
+            }
+        }
+        // A line needs room for its sequence number and the newline.
+        if (lineBytes < 16) throw new ArgumentException($"--line-bytes must be at least 16, not {lineBytes}.");
+        return new BenchOptions(lines ?? DefaultLines, lineBytes, Path.GetFullPath(repo ?? FindRepositoryRoot()), timeout, keep);
+    }
+
+    private static string Value(IReadOnlyList<string> args, ref int i) =>
+        ++i < args.Count ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value.");
+
+    private static int PositiveInt(string name, string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : throw new ArgumentException($"{name} must be a positive whole number, not '{text}'.");
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "OrleansConnect.sln"))) return dir.FullName;
+        throw new ArgumentException("Could not find OrleansConnect.sln above " + AppContext.BaseDirectory + "; pass --repo.");
+    }
+}

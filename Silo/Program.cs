@@ -122,6 +122,17 @@ builder.Services.AddGrainRuntime(options =>
     options.StorageProvider = storageProvider;
     options.ConnectionString = connectionString;
     options.GrainAssemblies.Add(typeof(ConnectorGrain).Assembly);
+    // Several silos sharing the storage form a cluster once they share a secret.
+    if (workerConfig.GetPassword(WorkerConfig.ClusterSecret)?.Value is { Length: > 0 } secret)
+    {
+        options.Clustering = true;
+        options.ClusterSecret = secret;
+        options.SiloPort = workerConfig.GetInt(WorkerConfig.SiloPort);
+        options.SiloAdvertisedHost = workerConfig.GetString(WorkerConfig.SiloAdvertisedHostName) ?? advertisedHost;
+        options.MembershipProbePeriod = TimeSpan.FromMilliseconds(workerConfig.GetLong(WorkerConfig.MembershipProbePeriod));
+        options.SiloDeathTimeout = TimeSpan.FromMilliseconds(workerConfig.GetLong(WorkerConfig.SiloDeathTimeout));
+        options.EagerReactivation = true;
+    }
 });
 builder.Services.AddHostedService<ConnectorBootstrapper>();
 builder.Services.AddConnectApi();

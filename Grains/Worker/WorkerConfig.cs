@@ -39,6 +39,11 @@ public sealed class WorkerConfig : AbstractConfig
     public const string TaskRestartBackoffMax = "task.restart.backoff.max.ms";
     public const string ReconcileInterval = "reconcile.interval.ms";
     public const string EmbeddedBrokerCount = "embedded.broker.count";
+    public const string SiloPort = "silo.port";
+    public const string SiloAdvertisedHostName = "silo.advertised.host.name";
+    public const string ClusterSecret = "cluster.secret";
+    public const string MembershipProbePeriod = "membership.probe.period.ms";
+    public const string SiloDeathTimeout = "silo.death.timeout.ms";
 
     public const string JsonConverterClass = "org.apache.kafka.connect.json.JsonConverter";
     public const string SimpleHeaderConverterClass = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
@@ -98,7 +103,17 @@ public sealed class WorkerConfig : AbstractConfig
         .Define(ReconcileInterval, ConfigType.Long, 10000L, Range.AtLeast(1000L), Importance.Low,
             "Period of the durable reminder that drives each connector to its target state.")
         .Define(EmbeddedBrokerCount, ConfigType.Int, 3, Range.Between(1, 16), Importance.Low,
-            "Brokers in the embedded Kafka-protocol cluster (only without bootstrap.servers).");
+            "Brokers in the embedded Kafka-protocol cluster (only without bootstrap.servers).")
+        .Define(SiloPort, ConfigType.Int, 11111, Range.Between(0, 65535), Importance.Medium,
+            "Port of the silo-to-silo channel (clustering only; 0 = a free port).")
+        .Define(SiloAdvertisedHostName, ConfigType.String, null, null, Importance.Medium,
+            "Host name other silos reach this silo at (clustering only; default: the REST advertised host).")
+        .Define(ClusterSecret, ConfigType.Password, null, null, Importance.High,
+            "Shared secret (16+ characters) authenticating silo-to-silo calls. Setting it turns clustering on.")
+        .Define(MembershipProbePeriod, ConfigType.Long, 2000L, Range.AtLeast(100L), Importance.Low,
+            "How often a silo heartbeats and checks the others (clustering only).")
+        .Define(SiloDeathTimeout, ConfigType.Long, 8000L, Range.AtLeast(200L), Importance.Low,
+            "A silo whose heartbeat is older than this is declared dead (clustering only; at least twice the probe period).");
 
     public WorkerConfig(IReadOnlyDictionary<string, string?> props) : base(ConfigDefinition, props) { }
 

@@ -19,6 +19,10 @@ public abstract class Grain
     /// <summary>The hosting silo's identity (advertised REST host:port).</summary>
     protected string SiloId => GrainContext.SiloId;
 
+    /// <summary>This activation's epoch: every activation of the grain gets a higher one than the last (in a cluster
+    /// the database assigns it), so work stamped with it can be fenced against a newer activation.</summary>
+    protected long ActivationEpoch => GrainContext.ActivationEpoch;
+
     public virtual Task OnActivateAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public virtual Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Task.CompletedTask;
@@ -56,6 +60,11 @@ public interface IGrainContext
     IGrainFactory GrainFactory { get; }
     /// <summary>Identity of the silo hosting this activation (its advertised REST host:port, as Kafka Connect's worker_id).</summary>
     string SiloId { get; }
+    /// <summary>Epoch of this activation; a later activation of the same grain always has a higher one.</summary>
+    long ActivationEpoch { get; }
+    /// <summary>True if this activation is still the grain's registered one (and, in a cluster, its silo still holds its
+    /// membership lease). Check it before an irreversible side effect (a commit) to fence off a superseded activation.</summary>
+    Task<bool> IsCurrentActivationAsync(CancellationToken cancellationToken = default);
     Task<IGrainReminder> RegisterOrUpdateReminder(string reminderName, TimeSpan dueTime, TimeSpan period);
     Task UnregisterReminder(IGrainReminder reminder);
     Task<IGrainReminder?> GetReminder(string reminderName);

@@ -41,7 +41,8 @@ internal sealed partial class ActivationData : IGrainContext
 
     public GrainId GrainId { get; }
     public GrainTypeInfo Type { get; }
-    public GrainAddress Address { get; }
+    /// <summary>Set to the registered address (with its epoch) once the directory accepted this activation.</summary>
+    public GrainAddress Address { get; private set; }
     public Grain? Grain { get; private set; }
 
     /// <summary>Completes once the activation is gone (deactivated, or failed to activate).</summary>
@@ -49,6 +50,22 @@ internal sealed partial class ActivationData : IGrainContext
 
     public IGrainFactory GrainFactory => _catalog.GrainFactory;
     public string SiloId => _catalog.Options.SiloId;
+
+    public long ActivationEpoch => Address.Epoch;
+
+    public async Task<bool> IsCurrentActivationAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (!_registered || _state >= ActivationState.Invalid) return false;
+        }
+        if (_catalog.Services.GetService(typeof(Membership.ClusterMembership)) is Membership.ClusterMembership { HoldsLease: false })
+            return false;
+        var current = _catalog.Directory is AdoNetGrainDirectory cluster
+            ? await cluster.LookupFreshAsync(GrainId, cancellationToken).ConfigureAwait(false)
+            : await _catalog.Directory.LookupAsync(GrainId, cancellationToken).ConfigureAwait(false);
+        return current is not null && current.ActivationId == Address.ActivationId;
+    }
 
     public void Start()
     {
@@ -107,6 +124,13 @@ internal sealed partial class ActivationData : IGrainContext
         {
             await ActivateAsync().ConfigureAwait(false);
         }
+        catch (DuplicateActivationException ex)
+        {
+            // Lost the race to another silo: queued calls go to the winner.
+            failure = ex;
+            lock (_lock) _state = ActivationState.Deactivating;
+            LogLostRegistration(_logger, GrainId.Type, GrainId.Key, ex.Winner.SiloId);
+        }
         catch (Exception ex)
         {
             failure = ex;
@@ -130,9 +154,9 @@ internal sealed partial class ActivationData : IGrainContext
             _inTurn = true;
         }
         var winner = await _catalog.Directory.RegisterAsync(Address, CancellationToken.None).ConfigureAwait(false);
-        if (winner != Address)
-            throw new InvalidOperationException(
-                $"Grain {GrainId} already has an activation ({winner.ActivationId} on silo {winner.SiloId}); a grain is active at most once.");
+        if (winner.ActivationId != Address.ActivationId)
+            throw new DuplicateActivationException(GrainId, winner);
+        Address = winner;
         _registered = true;
 
         _scope = _catalog.Services.CreateAsyncScope();
@@ -351,6 +375,9 @@ internal sealed partial class ActivationData : IGrainContext
     [LoggerMessage(Level = LogLevel.Debug, Message = "Activated grain {GrainType}/{GrainKey} ({GrainClass})")]
     private static partial void LogActivated(ILogger logger, string grainType, string grainKey, string grainClass);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Grain {GrainType}/{GrainKey} is already active on silo {SiloId}; not activating it here")]
+    private static partial void LogLostRegistration(ILogger logger, string grainType, string grainKey, string siloId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Activation of grain {GrainType}/{GrainKey} failed")]
     private static partial void LogActivationFailed(ILogger logger, Exception exception, string grainType, string grainKey);
 
@@ -365,4 +392,12 @@ internal sealed partial class ActivationData : IGrainContext
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Removing grain {GrainType}/{GrainKey} from the grain directory failed")]
     private static partial void LogUnregisterFailed(ILogger logger, Exception exception, string grainType, string grainKey);
+}
+
+/// <summary>The directory already holds another live activation of the grain: this one never starts, and calls
+/// queued for it are routed to the winner.</summary>
+internal sealed class DuplicateActivationException(GrainId grainId, GrainAddress winner)
+    : InvalidOperationException($"Grain {grainId} already has an activation ({winner.ActivationId} on silo {winner.SiloId}); a grain is active at most once.")
+{
+    public GrainAddress Winner { get; } = winner;
 }

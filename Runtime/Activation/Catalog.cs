@@ -47,6 +47,20 @@ internal sealed partial class Catalog
 
     public int ActivationCount => _activations.Count;
 
+    /// <summary>Activations per grain type (reported with heartbeats; placement balances on it).</summary>
+    public Dictionary<string, int> ActivationCountsByType()
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var grainId in _activations.Keys) counts[grainId.Type] = counts.GetValueOrDefault(grainId.Type) + 1;
+        return counts;
+    }
+
+    /// <summary>The grains active here now.</summary>
+    public IReadOnlyList<ActivationData> Snapshot()
+    {
+        lock (_createLock) return [.. _activations.Values];
+    }
+
     public ActivationData? TryGet(GrainId grainId) => _activations.TryGetValue(grainId, out var activation) ? activation : null;
 
     public ActivationData GetOrCreate(GrainId grainId, GrainTypeInfo type)

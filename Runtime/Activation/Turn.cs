@@ -34,6 +34,15 @@ internal sealed class GrainCall(GrainId grainId, GrainTypeInfo type, GrainMethod
     public GrainMethodInfo Method { get; } = method;
     public object?[] Arguments { get; } = arguments;
 
+    /// <summary>Silos that forwarded this call before it reached this one.</summary>
+    public int Hops { get; init; }
+
+    /// <summary>Arrived from another silo, which chose this one: activate here rather than placing again.</summary>
+    public bool Forwarded { get; init; }
+
+    /// <summary>Times the call followed a lost registration race to the winner (bounded).</summary>
+    public int Redirects { get; set; }
+
     public override async Task<object?> ExecuteAsync(ActivationData activation)
     {
         var grain = activation.Grain ?? throw new InvalidOperationException($"Grain {GrainId} has no instance.");
@@ -47,7 +56,9 @@ internal sealed class GrainCall(GrainId grainId, GrainTypeInfo type, GrainMethod
 
     public override void OnActivationGone(Exception? activationFailure)
     {
-        if (activationFailure is not null) Completion.TrySetException(activationFailure);
+        if (activationFailure is Activation.DuplicateActivationException && ++Redirects <= GrainCallDispatcher.MaxRedirects)
+            dispatcher.Reroute(this);
+        else if (activationFailure is not null) Completion.TrySetException(activationFailure);
         else dispatcher.Reroute(this);
     }
 

@@ -50,5 +50,42 @@ internal sealed class PostgreSqlDialect : SqlDialect
             )
             """,
         ]),
+        new(2, "cluster membership and grain directory",
+        [
+            """
+            CREATE TABLE IF NOT EXISTS oc_membership_version (
+                service_id TEXT    NOT NULL PRIMARY KEY,
+                version    BIGINT  NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS oc_membership (
+                service_id       TEXT    NOT NULL,
+                silo_id          TEXT    NOT NULL,
+                generation       BIGINT  NOT NULL,
+                address          TEXT    NOT NULL,
+                status           TEXT    NOT NULL,
+                start_utc        TIMESTAMPTZ NOT NULL,
+                i_am_alive_utc   TIMESTAMPTZ NOT NULL,
+                activation_count INTEGER NOT NULL,
+                type_counts      TEXT    NULL,
+                PRIMARY KEY (service_id, silo_id, generation)
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS oc_grain_directory (
+                service_id      TEXT    NOT NULL,
+                grain_type      TEXT    NOT NULL,
+                grain_key       TEXT    NOT NULL,
+                silo_id         TEXT    NULL,
+                silo_generation BIGINT  NULL,
+                activation_id   TEXT    NULL,
+                epoch           BIGINT  NOT NULL,
+                modified_utc    TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (service_id, grain_type, grain_key)
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS ix_oc_grain_directory_silo ON oc_grain_directory (service_id, silo_id, silo_generation)",
+        ]),
     ];
 }

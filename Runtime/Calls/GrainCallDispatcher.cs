@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansConnect.Runtime.Activation;
 using OrleansConnect.Runtime.GrainDirectory;
@@ -5,11 +6,13 @@ using OrleansConnect.Runtime.GrainTypes;
 using OrleansConnect.Runtime.Hosting;
 using OrleansConnect.Runtime.Membership;
 using OrleansConnect.Runtime.Placement;
+using OrleansConnect.Runtime.Transport;
 
 namespace OrleansConnect.Runtime.Calls;
 
-/// <summary>The call path: finds (or places and creates) the grain's activation, queues the call in its mailbox
-/// and bounds the caller's wait by <see cref="GrainRuntimeOptions.CallTimeout"/>.</summary>
+/// <summary>The call path: finds the grain's activation (here, or through the directory on another silo, where the
+/// call is forwarded), or places and creates one; queues the call in its mailbox and bounds the caller's wait by
+/// <see cref="GrainRuntimeOptions.CallTimeout"/>.</summary>
 internal sealed class GrainCallDispatcher(
     Catalog catalog,
     IGrainDirectory directory,
@@ -20,6 +23,18 @@ internal sealed class GrainCallDispatcher(
     TimeProvider time,
     IServiceProvider services)
 {
+    /// <summary>A call is forwarded between silos at most this many times (stale directory views cannot loop it).</summary>
+    public const int MaxHops = 3;
+
+    /// <summary>A call follows a lost activation race to the winner at most this many times.</summary>
+    public const int MaxRedirects = 5;
+
+    /// <summary>The "just activate the grain" call: runs no grain code beyond activation.</summary>
+    public static readonly GrainMethodInfo ActivateMethod =
+        new(typeof(GrainCallDispatcher).GetMethod(nameof(ActivationPing), BindingFlags.NonPublic | BindingFlags.Static)!);
+
+    private static Task ActivationPing() => Task.CompletedTask;
+
     public Task<object?> InvokeAsync(GrainId grainId, GrainTypeInfo type, GrainMethodInfo method, object?[] arguments)
     {
         if (status.Phase is SiloPhase.Created or SiloPhase.Starting or SiloPhase.Stopped)
@@ -30,6 +45,20 @@ internal sealed class GrainCallDispatcher(
         Reroute(call);
         return WaitAsync(call);
     }
+
+    /// <summary>Makes sure the grain is active somewhere (placement decides where, if it is not).</summary>
+    public Task ActivateAsync(GrainId grainId, GrainTypeInfo type) => InvokeAsync(grainId, type, ActivateMethod, []);
+
+    /// <summary>A call another silo forwarded here.</summary>
+    public Task<object?> InvokeForwardedAsync(GrainId grainId, GrainTypeInfo type, GrainMethodInfo method, object?[] arguments, int hops)
+    {
+        var call = new GrainCall(grainId, type, method, arguments, this) { Hops = hops, Forwarded = true };
+        Reroute(call);
+        return WaitAsync(call);
+    }
+
+    public Task ActivateForwardedAsync(GrainId grainId, GrainTypeInfo type, int hops) =>
+        InvokeForwardedAsync(grainId, type, ActivateMethod, [], hops);
 
     /// <summary>(Re)delivers a call that has not run yet; failures complete the call.</summary>
     public void Reroute(GrainCall call)
@@ -47,7 +76,7 @@ internal sealed class GrainCallDispatcher(
                 var activation = catalog.TryGet(call.GrainId);
                 if (activation is null)
                 {
-                    var silo = await LocateAsync(call.GrainId).ConfigureAwait(false);
+                    var silo = await LocateAsync(call).ConfigureAwait(false);
                     if (silo != membership.LocalSiloId)
                     {
                         await ForwardAsync(silo, call).ConfigureAwait(false);
@@ -66,11 +95,26 @@ internal sealed class GrainCallDispatcher(
         }
     }
 
-    private async Task<string> LocateAsync(GrainId grainId)
+    private async Task<string> LocateAsync(GrainCall call)
     {
-        var address = await directory.LookupAsync(grainId, CancellationToken.None).ConfigureAwait(false);
-        if (address is not null && membership.ActiveSilos.Contains(address.SiloId)) return address.SiloId;
-        return await placement.PlaceAsync(grainId, membership, CancellationToken.None).ConfigureAwait(false);
+        var address = await directory.LookupAsync(call.GrainId, CancellationToken.None).ConfigureAwait(false);
+        if (address is not null)
+        {
+            if (address.SiloId == membership.LocalSiloId) return address.SiloId;
+            // The cluster directory only returns entries of live silos (the database says so); the membership view
+            // of this silo may lag behind it by a probe period.
+            if (directory is AdoNetGrainDirectory || membership.IsLive(address.SiloId))
+            {
+                if (call.Hops >= MaxHops)
+                    throw new SiloUnavailableException(
+                        $"Call {call.Method.DisplayName} to grain {call.GrainId} was forwarded {call.Hops} times without reaching its activation " +
+                        $"(last seen on silo {address.SiloId}); the cluster's view is changing, retry.");
+                return address.SiloId;
+            }
+        }
+        // The calling silo placed the grain here: activate it here rather than placing it again.
+        if (call.Forwarded && status.Phase == SiloPhase.Running) return membership.LocalSiloId;
+        return await placement.PlaceAsync(call.GrainId, membership, CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task ForwardAsync(string silo, GrainCall call)
@@ -78,7 +122,34 @@ internal sealed class GrainCallDispatcher(
         var remote = services.GetService<IRemoteGrainInvoker>() ?? throw new InvalidOperationException(
             $"Grain {call.GrainId} lives on silo {silo}, but this silo has no transport to other silos.");
         if (!call.TryStart()) return;
-        var result = await remote.InvokeAsync(silo, call.GrainId, call.Method.Method, call.Arguments, CancellationToken.None).ConfigureAwait(false);
+        object? result;
+        try
+        {
+            if (remote is SiloTransportClient client)
+            {
+                if (ReferenceEquals(call.Method, ActivateMethod))
+                {
+                    await client.ActivateAsync(silo, call.GrainId, call.Hops + 1, CancellationToken.None).ConfigureAwait(false);
+                    result = null;
+                }
+                else
+                {
+                    result = await client.CallAsync(silo, call.GrainId, call.Method.Method, call.Arguments, call.Hops + 1, CancellationToken.None)
+                        .ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                result = await remote.InvokeAsync(silo, call.GrainId, call.Method.Method, call.Arguments, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (SiloUnavailableException)
+        {
+            // The next call looks the grain up again instead of trusting a cached address.
+            if (directory is AdoNetGrainDirectory cluster && await directory.LookupAsync(call.GrainId, CancellationToken.None).ConfigureAwait(false) is { } stale)
+                cluster.Invalidate(stale);
+            throw;
+        }
         call.Completion.TrySetResult(result);
     }
 

@@ -2,17 +2,24 @@ using System.Collections.Concurrent;
 
 namespace OrleansConnect.Runtime.GrainDirectory;
 
-/// <summary>The one-silo directory: an in-memory map, which is enough while every activation is local.</summary>
+/// <summary>The one-silo directory: an in-memory map, which is enough while every activation is local.
+/// Epochs count registrations per grain within this process.</summary>
 internal sealed class LocalGrainDirectory : IGrainDirectory
 {
     private readonly ConcurrentDictionary<GrainId, GrainAddress> _entries = new();
+    private readonly ConcurrentDictionary<GrainId, long> _epochs = new();
 
-    public Task<GrainAddress> RegisterAsync(GrainAddress address, CancellationToken cancellationToken) =>
-        Task.FromResult(_entries.GetOrAdd(address.GrainId, address));
+    public Task<GrainAddress> RegisterAsync(GrainAddress address, CancellationToken cancellationToken)
+    {
+        if (_entries.TryGetValue(address.GrainId, out var existing)) return Task.FromResult(existing);
+        var candidate = address with { Epoch = _epochs.AddOrUpdate(address.GrainId, 1, (_, e) => e + 1) };
+        return Task.FromResult(_entries.GetOrAdd(address.GrainId, candidate));
+    }
 
     public Task UnregisterAsync(GrainAddress address, CancellationToken cancellationToken)
     {
-        _entries.TryRemove(new KeyValuePair<GrainId, GrainAddress>(address.GrainId, address));
+        if (_entries.TryGetValue(address.GrainId, out var existing) && existing.ActivationId == address.ActivationId)
+            _entries.TryRemove(new KeyValuePair<GrainId, GrainAddress>(address.GrainId, existing));
         return Task.CompletedTask;
     }
 

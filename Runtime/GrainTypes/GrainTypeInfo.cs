@@ -11,6 +11,10 @@ internal sealed class GrainTypeInfo(string grainType, Type interfaceType, Type i
     public Type ImplementationType { get; } = implementationType;
     public bool IsRemindable { get; } = typeof(IRemindable).IsAssignableFrom(implementationType);
 
+    /// <summary>The grain class takes a [PersistentState] (its activation has durable state to resume from).</summary>
+    public bool HasPersistentState { get; } = implementationType.GetConstructors()
+        .Any(c => c.GetParameters().Any(p => p.IsDefined(typeof(PersistentStateAttribute), inherit: false)));
+
     public override string ToString() => $"{InterfaceType.Name} ({ImplementationType.FullName})";
 }
 

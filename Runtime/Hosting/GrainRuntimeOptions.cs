@@ -59,6 +59,46 @@ public sealed class GrainRuntimeOptions
         Converters = { new JsonStringEnumConverter() },
     };
 
+    // ---- Clustering (off by default: one silo, in-memory directory, no silo-to-silo transport) ----
+
+    /// <summary>Turns the silo into a member of a cluster: membership table with heartbeats, grain directory in
+    /// storage (single activation enforced by the database), placement by activation count, silo-to-silo calls
+    /// on <see cref="SiloPort"/>, and reminders spread over the active silos by a hash ring.</summary>
+    public bool Clustering { get; set; }
+
+    /// <summary>TCP port of the silo-to-silo endpoint (HTTP/2 without TLS); 0 picks a free port.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>The host other silos use to reach <see cref="SiloPort"/>; empty: the host part of <see cref="SiloId"/>.</summary>
+    public string SiloAdvertisedHost { get; set; } = "";
+
+    /// <summary>Shared secret of the cluster: every silo-to-silo request carries an HMAC-SHA256 made with it.
+    /// Required with <see cref="Clustering"/> (at least 16 characters).</summary>
+    public string ClusterSecret { get; set; } = "";
+
+    /// <summary>How often a silo writes its "I am alive" heartbeat and reads the membership table.</summary>
+    public TimeSpan MembershipProbePeriod { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A silo whose heartbeat has not changed for this long (as seen by another silo's own clock) is
+    /// declared dead. With the default probe period a dead silo is declared within about 10 s.</summary>
+    public TimeSpan SiloDeathTimeout { get; set; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>When a silo is declared dead (or hands its grains over at shutdown), the survivors activate at once
+    /// its grains that have persistent state or reminders, instead of waiting for the next call or reminder.</summary>
+    public bool EagerReactivation { get; set; }
+
+    /// <summary>The host advertised for <see cref="SiloPort"/>.</summary>
+    internal string AdvertisedSiloHost
+    {
+        get
+        {
+            if (!string.IsNullOrWhiteSpace(SiloAdvertisedHost)) return SiloAdvertisedHost;
+            var colon = SiloId.LastIndexOf(':');
+            var host = colon > 0 ? SiloId[..colon] : SiloId;
+            return host.Trim('[', ']');
+        }
+    }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public void Validate()
     {
@@ -79,6 +119,13 @@ public sealed class GrainRuntimeOptions
         Positive(MinimumReminderPeriod, nameof(MinimumReminderPeriod));
         Positive(ReminderRefreshPeriod, nameof(ReminderRefreshPeriod));
         Require(StateSerializerOptions is not null, nameof(StateSerializerOptions), "must not be null");
+        if (!Clustering) return;
+        Require(SiloPort is >= 0 and <= 65535, nameof(SiloPort), $"must be between 0 and 65535, not {SiloPort}");
+        Require(ClusterSecret is { Length: >= 16 }, nameof(ClusterSecret), "must be at least 16 characters when Clustering is on");
+        Positive(MembershipProbePeriod, nameof(MembershipProbePeriod));
+        Require(SiloDeathTimeout >= MembershipProbePeriod * 2, nameof(SiloDeathTimeout),
+            $"must be at least twice MembershipProbePeriod ({MembershipProbePeriod}), not {SiloDeathTimeout}");
+        Require(!string.IsNullOrWhiteSpace(AdvertisedSiloHost), nameof(SiloAdvertisedHost), "must not be empty (nor the host part of SiloId)");
     }
 
     private static void Positive(TimeSpan value, string name, bool allowInfinite = false) =>

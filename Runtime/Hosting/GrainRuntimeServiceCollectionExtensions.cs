@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using OrleansConnect.Runtime.Activation;
 using OrleansConnect.Runtime.AdoNet;
 using OrleansConnect.Runtime.Calls;
+using OrleansConnect.Runtime.Cluster;
 using OrleansConnect.Runtime.GrainDirectory;
 using OrleansConnect.Runtime.GrainTypes;
 using OrleansConnect.Runtime.Hosting;
@@ -10,6 +11,7 @@ using OrleansConnect.Runtime.Membership;
 using OrleansConnect.Runtime.Placement;
 using OrleansConnect.Runtime.Reminders;
 using OrleansConnect.Runtime.Storage;
+using OrleansConnect.Runtime.Transport;
 
 namespace OrleansConnect.Runtime;
 
@@ -36,6 +38,8 @@ public static class GrainRuntimeServiceCollectionExtensions
         services.AddSingleton<GrainTypeRegistry>();
         services.AddSingleton<AdoNetDatabase>();
 
+        if (options.Clustering) AddClustering(services);
+
         services.TryAddSingleton<IGrainStorage, AdoNetGrainStorage>();
         services.TryAddSingleton<IReminderTable, AdoNetReminderTable>();
         services.TryAddSingleton<IGrainDirectory, LocalGrainDirectory>();
@@ -55,8 +59,26 @@ public static class GrainRuntimeServiceCollectionExtensions
             sp.GetRequiredService<GrainTypeRegistry>(),
             sp.GetRequiredService<Catalog>(),
             sp.GetRequiredService<LocalReminderService>(),
-            sp.GetRequiredService<RuntimeLogging>()));
+            sp.GetRequiredService<RuntimeLogging>(),
+            sp.GetService<ClusterAgent>()));
         services.AddHostedService(sp => sp.GetRequiredService<Silo>());
         return services;
+    }
+
+    // The cluster implementations of the seams (added before the one-silo defaults, which TryAdd then skips).
+    private static void AddClustering(IServiceCollection services)
+    {
+        services.AddSingleton<AdoNetMembershipTable>();
+        services.AddSingleton<ClusterMembership>();
+        services.TryAddSingleton<IClusterMembership>(sp => sp.GetRequiredService<ClusterMembership>());
+        services.AddSingleton<AdoNetGrainDirectory>();
+        services.TryAddSingleton<IGrainDirectory>(sp => sp.GetRequiredService<AdoNetGrainDirectory>());
+        services.TryAddSingleton<IPlacementDirector, ActivationCountPlacementDirector>();
+        services.TryAddSingleton<IReminderOwnership, HashRingReminderOwnership>();
+        services.AddSingleton<MessageSigner>();
+        services.AddSingleton<SiloTransportClient>();
+        services.TryAddSingleton<IRemoteGrainInvoker>(sp => sp.GetRequiredService<SiloTransportClient>());
+        services.AddSingleton<SiloTransportServer>();
+        services.AddSingleton<ClusterAgent>();
     }
 }

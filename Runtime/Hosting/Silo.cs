@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansConnect.Runtime.Activation;
 using OrleansConnect.Runtime.AdoNet;
+using OrleansConnect.Runtime.Cluster;
 using OrleansConnect.Runtime.GrainTypes;
 using OrleansConnect.Runtime.Hosting;
 using OrleansConnect.Runtime.Reminders;
@@ -20,12 +21,14 @@ public sealed partial class Silo : IHostedService
     private readonly GrainTypeRegistry _registry;
     private readonly Catalog _catalog;
     private readonly LocalReminderService _reminders;
+    private readonly ClusterAgent? _cluster;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _transition = new(1, 1);
 
     internal Silo(GrainRuntimeOptions options, SiloStatus status, AdoNetDatabase database, GrainTypeRegistry registry,
-        Catalog catalog, LocalReminderService reminders, RuntimeLogging logging)
+        Catalog catalog, LocalReminderService reminders, RuntimeLogging logging, ClusterAgent? cluster = null)
     {
+        _cluster = cluster;
         _options = options;
         _status = status;
         _database = database;
@@ -57,15 +60,22 @@ public sealed partial class Silo : IHostedService
             {
                 await _database.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
                 var grainInterfaces = _registry.GrainInterfaces.Count;
+                if (_cluster is not null) await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
                 _status.Phase = SiloPhase.Running;
                 _catalog.StartCollector();
                 await _reminders.StartAsync(cancellationToken).ConfigureAwait(false);
+                if (_cluster is not null) await _cluster.ActivateAsync(cancellationToken).ConfigureAwait(false);
                 LogStarted(_logger, SiloId, ServiceId, _database.Dialect.Name, grainInterfaces);
             }
             catch
             {
                 _status.Phase = SiloPhase.Stopped;
                 await _catalog.StopCollectorAsync().ConfigureAwait(false);
+                if (_cluster is not null)
+                {
+                    await _reminders.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                    await _cluster.CompleteStopAsync([], CancellationToken.None).ConfigureAwait(false);
+                }
                 throw;
             }
         }
@@ -81,6 +91,8 @@ public sealed partial class Silo : IHostedService
         try
         {
             if (_status.Phase != SiloPhase.Running) return;
+            // In a cluster: ShuttingDown first, so no silo places new grains here while they are deactivated.
+            var handOver = _cluster is null ? [] : await _cluster.BeginStopAsync(cancellationToken).ConfigureAwait(false);
             _status.Phase = SiloPhase.Stopping;
             LogStopping(_logger, SiloId, _catalog.ActivationCount);
             await _reminders.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -88,6 +100,7 @@ public sealed partial class Silo : IHostedService
             await _catalog.DeactivateAllAsync(
                 new DeactivationReason(DeactivationReasonCode.ShuttingDown, $"Silo {SiloId} is stopping."),
                 _options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
+            if (_cluster is not null) await _cluster.CompleteStopAsync(handOver, cancellationToken).ConfigureAwait(false);
             _status.Phase = SiloPhase.Stopped;
             LogStopped(_logger, SiloId);
         }
@@ -96,6 +109,10 @@ public sealed partial class Silo : IHostedService
             _transition.Release();
         }
     }
+
+    /// <summary>Test hook: the silo "crashes" (no heartbeats, endpoint closed, nothing cleaned up).</summary>
+    internal Task SimulateCrashAsync() =>
+        _cluster?.SimulateCrashAsync() ?? throw new InvalidOperationException("Only a clustered silo can simulate a crash.");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Silo {SiloId} of service {ServiceId} started ({StorageProvider} storage, {GrainInterfaceCount} grain interfaces)")]
     private static partial void LogStarted(ILogger logger, string siloId, string serviceId, string storageProvider, int grainInterfaceCount);

@@ -6,6 +6,9 @@ public interface IClusterMembership
 {
     string LocalSiloId { get; }
 
-    /// <summary>The silos currently considered active, the local one included.</summary>
+    /// <summary>The silos currently considered active (placement targets), the local one included while it is.</summary>
     IReadOnlyList<string> ActiveSilos { get; }
+
+    /// <summary>True if the silo is not dead: active, joining or still shutting down (it may host activations).</summary>
+    bool IsLive(string siloId) => ActiveSilos.Contains(siloId);
 }

@@ -58,6 +58,22 @@ internal sealed class AdoNetReminderTable(AdoNetDatabase database, TimeProvider 
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<bool> TryClaimTickAsync(ReminderEntry entry, DateTimeOffset tick, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = KeyedCommand(connection,
+            $"""
+            UPDATE oc_reminders SET last_tick_utc = @last_tick_utc
+            WHERE {KeyFilter} AND start_utc = @start_utc AND period_ms = @period_ms
+              AND (last_tick_utc IS NULL OR last_tick_utc < @last_tick_utc)
+            """,
+            entry.GrainId, entry.ReminderName);
+        command.AddParameter("last_tick_utc", tick.UtcDateTime);
+        command.AddParameter("start_utc", entry.StartAt.UtcDateTime);
+        command.AddParameter("period_ms", (long)entry.Period.TotalMilliseconds);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
     public async Task<bool> RemoveRowAsync(GrainId grainId, string reminderName, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);

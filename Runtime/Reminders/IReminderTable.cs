@@ -14,6 +14,16 @@ public interface IReminderTable
     /// removed or re-registered meanwhile.</summary>
     Task RecordTickAsync(ReminderEntry entry, DateTimeOffset tick, CancellationToken cancellationToken);
 
+    /// <summary>Claims the delivery of boundary <paramref name="tick"/> before firing it: records it as the last tick
+    /// only if no later-or-equal tick is recorded for the same schedule, and says whether it did. In a cluster this
+    /// keeps two silos with briefly different views of the ring from both firing one boundary.
+    /// The default records unconditionally and claims every tick.</summary>
+    async Task<bool> TryClaimTickAsync(ReminderEntry entry, DateTimeOffset tick, CancellationToken cancellationToken)
+    {
+        await RecordTickAsync(entry, tick, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
     /// <summary>True if a row was removed.</summary>
     Task<bool> RemoveRowAsync(GrainId grainId, string reminderName, CancellationToken cancellationToken);
 }

@@ -28,8 +28,30 @@ internal sealed partial class LocalReminderService(
     private readonly Dictionary<(GrainId, string), Schedule> _schedules = [];
     private readonly CancellationTokenSource _stopping = new();
     private long _changes;
+    private CancellationTokenSource _wake = new();
     private bool _running;
     private Task _refresher = Task.CompletedTask;
+
+    /// <summary>Cluster mode: claim each tick in the table before firing it (at most one silo fires a boundary),
+    /// instead of recording it after delivery.</summary>
+    public bool ClaimTicks { get; set; }
+
+    /// <summary>Cluster mode: tells the owning silo that a reminder it does not own here changed.</summary>
+    public Func<GrainId, Task>? NotifyOwner { get; set; }
+
+    /// <summary>Re-reads the table now instead of at the next refresh period (ownership or the table changed).</summary>
+    public void RequestRefresh()
+    {
+        CancellationTokenSource wake;
+        lock (_lock) wake = _wake;
+        try
+        {
+            wake.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
 
     public int ScheduledCount
     {
@@ -77,7 +99,15 @@ internal sealed partial class LocalReminderService(
         {
             _changes++;
             if (_running && ownership.IsOwnedLocally(entry.GrainId)) Upsert(entry);
+            else if (_running) Notify(entry.GrainId);
         }
+    }
+
+    private void Notify(GrainId grainId)
+    {
+        if (NotifyOwner is not { } notify) return;
+        _ = notify(grainId).ContinueWith(t => LogNotifyFailed(_logger, t.Exception!, grainId.Type, grainId.Key),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
     public void OnUnregistered(GrainId grainId, string reminderName)
@@ -86,6 +116,7 @@ internal sealed partial class LocalReminderService(
         {
             _changes++;
             if (_schedules.Remove((grainId, reminderName), out var schedule)) schedule.Cancel();
+            else if (_running && !ownership.IsOwnedLocally(grainId)) Notify(grainId);
         }
     }
 
@@ -96,7 +127,27 @@ internal sealed partial class LocalReminderService(
         {
             try
             {
-                await TimeUtil.DelayAsync(options.ReminderRefreshPeriod, time, token).ConfigureAwait(false);
+                CancellationTokenSource wake;
+                lock (_lock) wake = _wake;
+                using (var either = CancellationTokenSource.CreateLinkedTokenSource(token, wake.Token))
+                {
+                    try
+                    {
+                        await TimeUtil.DelayAsync(options.ReminderRefreshPeriod, time, either.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!token.IsCancellationRequested)
+                    {
+                        // Woken early by RequestRefresh.
+                    }
+                }
+                lock (_lock)
+                {
+                    if (wake.IsCancellationRequested)
+                    {
+                        _wake = new CancellationTokenSource();
+                        wake.Dispose();
+                    }
+                }
                 long before;
                 lock (_lock) before = _changes;
                 var entries = await table.ReadAllAsync(token).ConfigureAwait(false);
@@ -163,6 +214,11 @@ internal sealed partial class LocalReminderService(
             {
                 await TimeUtil.DelayUntilAsync(next, time, token).ConfigureAwait(false);
                 var status = new TickStatus(entry.StartAt, entry.Period, next);
+                if (ClaimTicks && !await TryClaimAsync(entry, next, token).ConfigureAwait(false))
+                {
+                    next = NextTick(entry, next, time.GetUtcNow());
+                    continue;
+                }
                 try
                 {
                     await dispatcher.InvokeAsync(entry.GrainId, type, ReceiveReminderMethod, [entry.ReminderName, status]).ConfigureAwait(false);
@@ -173,7 +229,7 @@ internal sealed partial class LocalReminderService(
                 }
                 try
                 {
-                    await table.RecordTickAsync(entry, next, token).ConfigureAwait(false);
+                    if (!ClaimTicks) await table.RecordTickAsync(entry, next, token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (!token.IsCancellationRequested)
                 {
@@ -184,6 +240,20 @@ internal sealed partial class LocalReminderService(
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
+        }
+    }
+
+    private async Task<bool> TryClaimAsync(ReminderEntry entry, DateTimeOffset tick, CancellationToken token)
+    {
+        try
+        {
+            return await table.TryClaimTickAsync(entry, tick, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!token.IsCancellationRequested)
+        {
+            // Not claimed, not fired: the next boundary (or another silo) delivers.
+            LogRecordTickFailed(_logger, ex, entry.GrainId.Type, entry.GrainId.Key, entry.ReminderName);
+            return false;
         }
     }
 
@@ -225,6 +295,9 @@ internal sealed partial class LocalReminderService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reminder {ReminderName} of grain {GrainType}/{GrainKey} is not scheduled: no registered remindable grain class for that type")]
     private static partial void LogUnknownGrain(ILogger logger, string grainType, string grainKey, string reminderName);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telling the owner of reminders of grain {GrainType}/{GrainKey} about a change failed; it catches up at its next refresh")]
+    private static partial void LogNotifyFailed(ILogger logger, Exception exception, string grainType, string grainKey);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Re-reading the reminder table failed; keeping the current schedules")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);

@@ -20,7 +20,7 @@ public sealed class ConfigValidationTests(TestBroker broker) : IAsyncLifetime
     [Theory]
     [InlineData("""{"name":"no-class","config":{"topics":"t"}}""", "contains no connector type")]
     [InlineData("""{"name":"bad-class","config":{"connector.class":"com.example.Missing","topics":"t"}}""", "Failed to find any class that implements Connector")]
-    [InlineData("""{"name":"bad-tasks","config":{"connector.class":"FileStreamSink","topics":"t","tasks.max":"zero"}}""", "Connector configuration is invalid and contains the following 1 error(s)")]
+    [InlineData("""{"name":"bad-tasks","config":{"connector.class":"FileStreamSink","topics":"t","tasks.max":"zero"}}""", "Invalid value zero for configuration tasks.max: Not a number of type INT")]
     [InlineData("""{"name":"no-topics","config":{"connector.class":"FileStreamSink"}}""", "Must configure one of topics or topics.regex")]
     [InlineData("""{"name":"no-topic","config":{"connector.class":"FileStreamSource"}}""", "Missing required configuration \"topic\" which has no default value.")]
     [InlineData("""{"name":"x","config":{"connector.class":"FileStreamSink","topics":"t"}""", "")]

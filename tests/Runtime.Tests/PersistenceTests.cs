@@ -159,8 +159,8 @@ public sealed class PersistenceTests : IDisposable
         await using (await TestSilo.StartAsync(_dir.Path)) { }
         await using (await TestSilo.StartAsync(_dir.Path)) { }
 
-        Assert.Equal(1L, await ScalarAsync("SELECT MAX(version) FROM oc_schema_version", ""));
-        Assert.Equal(1L, await ScalarAsync("SELECT COUNT(*) FROM oc_schema_version", ""));
+        Assert.Equal(2L, await ScalarAsync("SELECT MAX(version) FROM oc_schema_version", ""));
+        Assert.Equal(2L, await ScalarAsync("SELECT COUNT(*) FROM oc_schema_version", ""));
         Assert.Equal("wal", await ScalarAsync("PRAGMA journal_mode", ""));
     }
 

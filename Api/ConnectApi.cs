@@ -69,7 +69,9 @@ public static class ConnectApi
         app.MapRootEndpoints(log);
         app.MapConnectorsEndpoints(log);
         app.MapConnectorPluginsEndpoints();
-        app.MapLoggersEndpoints(log);
+        if (app.Services.GetRequiredService<IOptions<ConnectApiOptions>>().Value.AdminEndpoints)
+            app.MapLoggersEndpoints(log);
+        app.MapTransformsPreviewEndpoints();
         app.MapOpenApi("/openapi.json");
         return app;
     }

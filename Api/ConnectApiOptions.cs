@@ -10,6 +10,10 @@ public sealed class ConnectApiOptions
     /// <summary>How long GET /health waits for the connector registry before answering 500 unhealthy (Connect: 10 s).</summary>
     public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Whether /admin/loggers is served. Connect serves its admin endpoints on the regular listener unless
+    /// admin.listeners is set, and not at all when admin.listeners is empty: hosts set this to false then.</summary>
+    public bool AdminEndpoints { get; set; } = true;
+
     /// <summary>Key of the <c>IPluginsGrain</c> that lists plugins and validates configs.</summary>
     public string PluginsGrainKey { get; set; } = "local";
 }

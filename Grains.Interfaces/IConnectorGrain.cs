@@ -44,4 +44,23 @@ public interface IConnectorGrain : IGrainWithStringKey
 
     /// <summary>Called by a task's loop (outside the task grain's turn) when it failed.</summary>
     Task OnTaskFailed(int taskId, string trace);
+
+    /// <summary>The connector's offsets in any state: a source's from the offset topic, a sink's as its consumer
+    /// group's committed offsets ({"kafka_topic","kafka_partition"} → {"kafka_offset"}). 404 if unknown.</summary>
+    Task<ConnectorOffsets> GetOffsets();
+
+    /// <summary>Alters offsets (a null offset removes that partition's offset). Only while STOPPED (400 otherwise);
+    /// returns Connect's success message, which depends on the connector's own alterOffsets answer.</summary>
+    Task<string> AlterOffsets(ConnectorOffsets offsets);
+
+    /// <summary>Removes every offset of the connector; idempotent. Only while STOPPED.</summary>
+    Task<string> ResetOffsets();
+
+    /// <summary>Topics the connector's tasks produced to or consumed from since the last reset (empty for an
+    /// unknown connector). 403 when topic.tracking.enable is false.</summary>
+    Task<List<string>> GetActiveTopics();
+
+    /// <summary>Forgets the active topics (tasks report a topic again with its next record). 403 when topic
+    /// tracking or its reset is disabled; no existence check.</summary>
+    Task ResetActiveTopics();
 }

@@ -28,4 +28,10 @@ public interface ITaskGrain : IGrainWithStringKey
     Task Restart();
 
     Task<TaskState> GetStatus();
+
+    /// <summary>Topics the running task produced to or consumed from since it started or since the last
+    /// <see cref="ResetActiveTopics"/>.</summary>
+    Task<List<string>> GetActiveTopics();
+
+    Task ResetActiveTopics();
 }

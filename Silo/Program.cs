@@ -136,6 +136,9 @@ builder.Services.AddGrainRuntime(options =>
 });
 builder.Services.AddHostedService<ConnectorBootstrapper>();
 builder.Services.AddConnectApi();
+// Connect's admin.listeners: empty means no admin endpoints (/admin/loggers); otherwise they stay on the REST listener.
+builder.Services.Configure<ConnectApiOptions>(o => o.AdminEndpoints =
+    !(workerConfig.Originals.TryGetValue("admin.listeners", out var adminListeners) && string.IsNullOrWhiteSpace(adminListeners)));
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
 
 var app = builder.Build();

@@ -126,6 +126,58 @@ internal static class ConnectorsEndpoints
             })
             .WithName("restartTask").WithSummary("Restart one task")
             .ReturnsNoBody(Status204NoContent).Fails(Status404NotFound);
+
+        connectors.MapGet("/{connector}/topics", async (HttpContext context, string connector, [FromServices] ConnectGrains grains) =>
+            {
+                var name = Name(context, connector);
+                var topics = await grains.Call(grains.Connector(name).GetActiveTopics(), context.RequestAborted);
+                var result = new Dictionary<string, ActiveTopicsInfo>(StringComparer.Ordinal) { [name] = new ActiveTopicsInfo(topics) };
+                return TypedResults.Json(result, ConnectJsonContext.Wire.DictionaryStringActiveTopicsInfo);
+            })
+            .WithName("getConnectorActiveTopics")
+            .WithSummary("Topics the connector's tasks used since the last reset, as {\"<connector>\": {\"topics\": [...]}}; an unknown connector has none")
+            .Returns<Dictionary<string, ActiveTopicsInfo>>().Fails(Status403Forbidden);
+
+        connectors.MapPut("/{connector}/topics/reset", async (HttpContext context, string connector, [FromServices] ConnectGrains grains) =>
+            {
+                var name = Name(context, connector);
+                ApiLog.ResettingActiveTopics(log, name);
+                await grains.Call(grains.Connector(name).ResetActiveTopics(), context.RequestAborted);
+                return Results.StatusCode(Status202Accepted);
+            })
+            .WithName("resetConnectorActiveTopics").WithSummary("Forget the connector's active topics (no body)")
+            .ReturnsNoBody(Status202Accepted).Fails(Status403Forbidden);
+
+        connectors.MapGet("/{connector}/offsets", async (HttpContext context, string connector, [FromServices] ConnectGrains grains) =>
+                TypedResults.Json(OffsetsBody.ForWriting(await grains.Call(Grain(context, grains, connector).GetOffsets(), context.RequestAborted)),
+                    ConnectJsonContext.Wire.ConnectorOffsets))
+            .WithName("getOffsets")
+            .WithSummary("The connector's offsets, in any state: a source's partitions and offsets, a sink's consumer group offsets")
+            .Returns<ConnectorOffsets>().Fails(Status404NotFound);
+
+        connectors.MapPatch("/{connector}/offsets", async (HttpContext context, string connector, [FromServices] ConnectGrains grains) =>
+            {
+                // The body is checked before the connector's existence, as in Connect.
+                var offsets = await OffsetsBody.ReadAsync(context.Request, context.RequestAborted);
+                var name = Name(context, connector);
+                ApiLog.AlteringOffsets(log, name, offsets.Offsets.Count);
+                var message = await grains.Call(grains.Connector(name).AlterOffsets(offsets), context.RequestAborted);
+                return TypedResults.Json(new Message(message), ConnectJsonContext.Wire.Message);
+            })
+            .WithName("alterConnectorOffsets")
+            .WithSummary("Alter offsets of a STOPPED connector (a null offset removes that partition's offset)")
+            .Consumes<ConnectorOffsets>()
+            .Returns<Message>().Fails(Status404NotFound, Status500InternalServerError);
+
+        connectors.MapDelete("/{connector}/offsets", async (HttpContext context, string connector, [FromServices] ConnectGrains grains) =>
+            {
+                var name = Name(context, connector);
+                ApiLog.ResettingOffsets(log, name);
+                var message = await grains.Call(grains.Connector(name).ResetOffsets(), context.RequestAborted);
+                return TypedResults.Json(new Message(message), ConnectJsonContext.Wire.Message);
+            })
+            .WithName("resetConnectorOffsets").WithSummary("Remove every offset of a STOPPED connector (idempotent)")
+            .Returns<Message>().Fails(Status400BadRequest, Status404NotFound, Status500InternalServerError);
     }
 
     private static void MapTargetState(RouteGroupBuilder connectors, string verb, string operation, string target, int status,

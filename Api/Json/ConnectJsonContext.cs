@@ -27,6 +27,17 @@ namespace OrleansConnect.Api.Json;
 [JsonSerializable(typeof(ConfigInfos))]
 [JsonSerializable(typeof(LoggerLevel))]
 [JsonSerializable(typeof(SortedDictionary<string, LoggerLevel>))]
+[JsonSerializable(typeof(TransformPreviewRequest))]
+[JsonSerializable(typeof(TransformPreviewResponse))]
+[JsonSerializable(typeof(Message))]
+[JsonSerializable(typeof(Dictionary<string, ActiveTopicsInfo>))]
+[JsonSerializable(typeof(ConnectorOffsets))]
+// Offset maps hold these values (as object); the serializer needs their metadata to write them.
+[JsonSerializable(typeof(long))]
+[JsonSerializable(typeof(double))]
+[JsonSerializable(typeof(bool))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(List<object>))]
 public sealed partial class ConnectJsonContext : JsonSerializerContext
 {
     /// <summary>The instance responses are written with: like Jackson, it escapes only what JSON requires, so quotes,

@@ -11,4 +11,5 @@ namespace OrleansConnect.Api.Json;
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 [JsonSerializable(typeof(CreateConnectorRequest))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(OrleansConnect.Grains.Interfaces.Models.TransformPreviewRequest))]
 internal sealed partial class ConnectRequestJsonContext : JsonSerializerContext;

@@ -43,4 +43,13 @@ internal static partial class ApiLog
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Health check failed")]
     public static partial void HealthCheckFailed(ILogger log, Exception exception);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "Altering offsets of connector {Connector} ({Partitions} partitions)")]
+    public static partial void AlteringOffsets(ILogger log, string connector, int partitions);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "Resetting offsets of connector {Connector}")]
+    public static partial void ResettingOffsets(ILogger log, string connector);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Resetting active topics of connector {Connector}")]
+    public static partial void ResettingActiveTopics(ILogger log, string connector);
 }

@@ -67,9 +67,11 @@ public static class States
     public const string Stopped = "STOPPED";
 }
 
-/// <summary>Connect's ConnectorOffsets / ConnectorOffset. partition and offset are JSON objects.</summary>
+/// <summary>Connect's ConnectorOffsets / ConnectorOffset. partition and offset are JSON objects whose values are
+/// strings, longs, doubles, booleans or null; a null offset (in a request) removes the partition's offset. A null
+/// partition only comes from a request, which then fails validation.</summary>
 public sealed record ConnectorOffset(
-    [property: JsonPropertyName("partition")] Dictionary<string, object?> Partition,
+    [property: JsonPropertyName("partition")] Dictionary<string, object?>? Partition,
     [property: JsonPropertyName("offset")] Dictionary<string, object?>? Offset);
 
 public sealed record ConnectorOffsets(

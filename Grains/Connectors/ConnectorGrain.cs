@@ -1,10 +1,12 @@
 using Microsoft.Extensions.Logging;
 using OrleansConnect.Connect.Connector;
+using OrleansConnect.Connect.Sink;
 using OrleansConnect.Connect.Source;
 using OrleansConnect.Grains.Config;
 using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Interfaces.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
+using OrleansConnect.Grains.Kafka;
 using OrleansConnect.Grains.Plugins;
 using OrleansConnect.Grains.Storage;
 using OrleansConnect.Grains.Worker;
@@ -95,6 +97,8 @@ public sealed class ConnectorGrain(
         await state.ClearStateAsync();
         S.Config = null;
         S.TaskConfigs = [];
+        S.ActiveTopics = [];
+        S.SinkOffsetPartitions = [];
         await GrainFactory.GetGrain<IConnectorRegistryGrain>(worker.Config.GetString(WorkerConfig.GroupId)!).Remove(Name);
         if (await GetReminder(ReconcileReminder) is { } reminder) await UnregisterReminder(reminder);
         logger.LogInformation("Connector {Connector} deleted", Name);
@@ -211,6 +215,105 @@ public sealed class ConnectorGrain(
         return Task.CompletedTask;
     }
 
+    public async Task<ConnectorOffsets> GetOffsets()
+    {
+        RequireExists($"Connector {Name} not found");
+        var config = S.Config!;
+        return IsSinkConfig(config)
+            ? await SinkOffsets(config).ReadAsync(config, S.SinkOffsetPartitions, CancellationToken.None)
+            : await new SourceConnectorOffsets(worker.OffsetStore, Name, _logger).ReadAsync(CancellationToken.None);
+    }
+
+    public Task<string> AlterOffsets(ConnectorOffsets offsets) => ModifyOffsetsAsync(offsets.Offsets);
+
+    public Task<string> ResetOffsets() => ModifyOffsetsAsync(null);
+
+    /// <summary>Connect's KIP-875 alter (offsets given) or reset (null): the connector must exist and be STOPPED with
+    /// no tasks; its alterOffsets hook sees the offsets first, on a fresh instance as in Connect.</summary>
+    private async Task<string> ModifyOffsetsAsync(IReadOnlyList<ConnectorOffset>? offsets)
+    {
+        RequireExists($"Connector {Name} not found");
+        if (S.TargetState != TargetState.Stopped || S.TaskConfigs.Count > 0) throw OffsetsMessages.NotStopped(Name);
+        var config = S.Config!;
+        var desc = worker.Plugins.FindConnector(config[ConnectorConfig.ConnectorClass])
+            ?? throw new ConnectRestException(500, $"Failed to find any class that implements Connector and which name matches {config[ConnectorConfig.ConnectorClass]}");
+        switch (worker.Plugins.Instantiate<Connector>(desc))
+        {
+            case SinkConnector sink:
+                var known = S.SinkOffsetPartitions.ToList();
+                var message = await SinkOffsets(config).ModifyAsync(sink, config, offsets, known, CancellationToken.None);
+                S.SinkOffsetPartitions = known;
+                await state.WriteStateAsync();
+                return message;
+            case SourceConnector source:
+                return await new SourceConnectorOffsets(worker.OffsetStore, Name, _logger).ModifyAsync(source, config, offsets, CancellationToken.None);
+            default:
+                throw new ConnectRestException(500, $"{desc.ClassName} is neither a source nor a sink connector");
+        }
+    }
+
+    /// <summary>The sink's consumer group, with the client settings its tasks' consumers have.</summary>
+    private SinkConnectorOffsets SinkOffsets(Dictionary<string, string> config)
+    {
+        Dictionary<string, string?> overrides;
+        try
+        {
+            overrides = ClientOverrides.Of(worker, config, ClientOverrides.Consumer);
+        }
+        catch (Connect.Errors.ConnectException e)
+        {
+            throw new ConnectRestException(500, e.Message);
+        }
+        var consumerConfig = KafkaClients.Merge(
+            new Dictionary<string, string?> { ["auto.offset.reset"] = "earliest" },
+            worker.Config.ClientConfigs(ClientOverrides.Consumer),
+            overrides,
+            new Dictionary<string, string?>
+            {
+                ["bootstrap.servers"] = worker.BootstrapServers,
+                ["group.id"] = WorkerSinkTask.GroupIdOf(Name, config),
+                ["client.id"] = $"connector-offsets-{Name}",
+            });
+        return new SinkConnectorOffsets(new ConsumerGroupOffsets(consumerConfig), Name, _logger);
+    }
+
+    private bool IsSinkConfig(Dictionary<string, string> config) =>
+        worker.Plugins.FindConnector(config.GetValueOrDefault(ConnectorConfig.ConnectorClass, "")) is { Type: PluginType.Sink };
+
+    public async Task<List<string>> GetActiveTopics()
+    {
+        if (!worker.Config.GetBoolean(WorkerConfig.TopicTrackingEnable)) throw new ConnectRestException(403, "Topic tracking is disabled.");
+        if (!Exists) return [];
+        await CollectActiveTopicsAsync();
+        return S.ActiveTopics.Order(StringComparer.Ordinal).ToList();
+    }
+
+    public async Task ResetActiveTopics()
+    {
+        if (!worker.Config.GetBoolean(WorkerConfig.TopicTrackingEnable)) throw new ConnectRestException(403, "Topic tracking is disabled.");
+        if (!worker.Config.GetBoolean(WorkerConfig.TopicTrackingAllowReset)) throw new ConnectRestException(403, "Topic tracking reset is disabled.");
+        if (!Exists) return;
+        // The running tasks forget their topics too, so each topic comes back with its next record, as in Connect.
+        await Task.WhenAll(Enumerable.Range(0, S.TaskConfigs.Count).Select(i => GrainFactory.GetGrain<ITaskGrain>(TaskKey(i)).ResetActiveTopics()));
+        if (S.ActiveTopics.Count == 0) return;
+        S.ActiveTopics = [];
+        await state.WriteStateAsync();
+        logger.LogInformation("Active topics of connector {Connector} reset", Name);
+    }
+
+    /// <summary>Adds the topics the running tasks report to the durable set (before tasks stop or restart, on reads
+    /// and on every reconciliation, so a set survives restarts of the silo).</summary>
+    private async Task CollectActiveTopicsAsync(int taskCount = 0)
+    {
+        taskCount = Math.Max(taskCount, S.TaskConfigs.Count);
+        if (!Exists || taskCount == 0 || !worker.Config.GetBoolean(WorkerConfig.TopicTrackingEnable)) return;
+        var reported = await Task.WhenAll(Enumerable.Range(0, taskCount).Select(i => GrainFactory.GetGrain<ITaskGrain>(TaskKey(i)).GetActiveTopics()));
+        var added = reported.SelectMany(t => t).Distinct(StringComparer.Ordinal).Where(t => !S.ActiveTopics.Contains(t)).ToList();
+        if (added.Count == 0) return;
+        S.ActiveTopics.AddRange(added);
+        await state.WriteStateAsync();
+    }
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != ReconcileReminder) return;
@@ -228,6 +331,7 @@ public sealed class ConnectorGrain(
         cancellationToken.ThrowIfCancellationRequested();
         await RegisterOrUpdateReminder(ReconcileReminder, ReconcileInterval, ReconcileInterval);
         await ApplyTargetStateAsync(regenerateTasks: S.TargetState == TargetState.Started && S.TaskConfigs.Count == 0);
+        await CollectActiveTopicsAsync();
         // Tasks that failed while nobody was watching (e.g. before this activation) get their backoff too.
         for (var i = 0; i < S.TaskConfigs.Count; i++)
         {
@@ -336,7 +440,7 @@ public sealed class ConnectorGrain(
 
     private Dictionary<string, string> WithFrameworkKeys(IReadOnlyDictionary<string, string> taskConfig, Dictionary<string, string> connectorConfig)
     {
-        var result = new Dictionary<string, string>(taskConfig) { ["task.class"] = _connector!.TaskClass.FullName! };
+        var result = new Dictionary<string, string>(taskConfig) { ["task.class"] = TaskClassName(_connector!) };
         if (_isSink)
         {
             foreach (var key in new[] { ConnectorConfig.Topics, ConnectorConfig.TopicsRegex })
@@ -345,14 +449,32 @@ public sealed class ConnectorGrain(
         return result;
     }
 
+    /// <summary>The task class as Connect names it in task configs: its [PluginName], else, for a connector known by a
+    /// Kafka class name, the task's simple name in that package (FileStreamSinkTask is
+    /// org.apache.kafka.connect.file.FileStreamSinkTask as in Kafka), else its .NET name.</summary>
+    private string TaskClassName(Connector connector)
+    {
+        var taskType = connector.TaskClass;
+        if (taskType.GetCustomAttributes(typeof(Connect.Plugins.PluginNameAttribute), inherit: false) is [Connect.Plugins.PluginNameAttribute named, ..])
+            return named.ClassName;
+        var connectorType = connector.GetType();
+        var connectorName = S.Config is { } config && worker.Plugins.FindConnector(config[ConnectorConfig.ConnectorClass]) is { } desc ? desc.ClassName : null;
+        if (connectorName is not null && taskType.Namespace == connectorType.Namespace && connectorName != connectorType.FullName
+            && connectorName.EndsWith("." + connectorType.Name, StringComparison.Ordinal))
+            return connectorName[..^connectorType.Name.Length] + taskType.Name;
+        return taskType.FullName!.Replace('+', '$');
+    }
+
     private async Task AssignTasksAsync()
     {
+        await CollectActiveTopicsAsync();
         var assignments = S.TaskConfigs.Select((config, i) => (i, new TaskAssignment(S.Config!, config, S.TargetState, S.Generation)));
         await Task.WhenAll(assignments.Select(a => GrainFactory.GetGrain<ITaskGrain>(TaskKey(a.i)).Assign(a.Item2)));
     }
 
     private async Task UnassignTasksAsync(int from, int to)
     {
+        await CollectActiveTopicsAsync(to);
         await Task.WhenAll(Enumerable.Range(from, Math.Max(0, to - from)).Select(i =>
         {
             if (_restartTimers.Remove(i, out var timer)) timer.Dispose();
@@ -363,6 +485,7 @@ public sealed class ConnectorGrain(
 
     private async Task RestartTaskNowAsync(int taskId)
     {
+        await CollectActiveTopicsAsync();
         BackoffOf(taskId).OnRestart(DateTimeOffset.UtcNow);
         var grain = GrainFactory.GetGrain<ITaskGrain>(TaskKey(taskId));
         await grain.Assign(new TaskAssignment(S.Config!, S.TaskConfigs[taskId], S.TargetState, S.Generation));

@@ -15,6 +15,9 @@ public sealed class KafkaOffsetBackingStore : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly IProducer<byte[]?, byte[]?> _producer;
     private readonly IConsumer<byte[]?, byte[]?> _consumer;
+    // Asks for the partitions' ends. Never assigned, so its requests do not queue behind the reading consumer's
+    // long-polling fetches (one such wait per partition made every read-to-end take seconds).
+    private readonly IConsumer<byte[]?, byte[]?> _endsConsumer;
     private readonly JsonConverter _keyConverter = new();
     private readonly JsonConverter _valueConverter = new();
     private readonly SemaphoreSlim _readLock = new(1, 1);
@@ -39,7 +42,8 @@ public sealed class KafkaOffsetBackingStore : IAsyncDisposable
             ["partitioner"] = "murmur2_random",
             ["linger.ms"] = "0",
         });
-        var consumer = KafkaClients.Merge(consumerConfigs, new Dictionary<string, string?>
+        // Short fetch waits: a read-to-end waits for the fetch in flight, and offsets are few and small.
+        var consumer = KafkaClients.Merge(new Dictionary<string, string?> { ["fetch.wait.max.ms"] = "100" }, consumerConfigs, new Dictionary<string, string?>
         {
             ["bootstrap.servers"] = bootstrapServers,
             ["group.id"] = "orleansconnect-offset-reader",
@@ -49,6 +53,7 @@ public sealed class KafkaOffsetBackingStore : IAsyncDisposable
         });
         _producer = KafkaClients.BuildProducer(producer);
         _consumer = KafkaClients.BuildConsumer(consumer);
+        _endsConsumer = KafkaClients.BuildConsumer(consumer);
     }
 
     /// <summary>Reads the topic up to its current end so the map reflects every offset written before now.</summary>
@@ -87,7 +92,7 @@ public sealed class KafkaOffsetBackingStore : IAsyncDisposable
             }
             _consumer.Assign(_partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
         }
-        var ends = _partitions.ToDictionary(p => p.Partition.Value, p => _consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High.Value);
+        var ends = _partitions.ToDictionary(p => p.Partition.Value, p => _endsConsumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High.Value);
         var remaining = new HashSet<int>(ends.Where(e => Position(e.Key) < e.Value).Select(e => e.Key));
         var readDeadline = DateTime.UtcNow.AddSeconds(60);
         while (remaining.Count > 0)
@@ -186,6 +191,8 @@ public sealed class KafkaOffsetBackingStore : IAsyncDisposable
             _producer.Dispose();
             _consumer.Close();
             _consumer.Dispose();
+            _endsConsumer.Close();
+            _endsConsumer.Dispose();
         });
         _readLock.Dispose();
     }

@@ -20,13 +20,43 @@ public sealed class TaskGrain(
     private readonly ILogger _logger = loggerFactory.CreateLogger<TaskGrain>();
     private WorkerTask? _runner;
     private string? _startFailure;
+    private IDisposable? _fenceTimer;
 
     private ConnectorTaskId Id => ConnectorTaskId.Parse(GetPrimaryKeyString());
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // Fencing: a silo paused or cut off past the death timeout may still run this loop after a replacement
+        // started elsewhere. Every probe period the activation checks it is still the registered one (and that
+        // its silo holds the membership lease) and stops its loop at once when it is not. The remaining window is
+        // at most one probe period, plus the final commit of the stopping loop: a sink's commit is refused by the
+        // consumer group (its partitions were reassigned), a source's may rewrite offsets its replacement has
+        // already passed (duplicates on the next restart, never loss).
+        var period = TimeSpan.FromMilliseconds(Math.Max(100, worker.Config.GetLong(WorkerConfig.MembershipProbePeriod)));
+        _fenceTimer = RegisterTimer(CheckFenceAsync, period, period);
         if (state.State.Assignment is { } assignment) StartRunner(assignment);
         return Task.CompletedTask;
+    }
+
+    private async Task CheckFenceAsync(CancellationToken cancellationToken)
+    {
+        if (_runner is null) return;
+        bool current;
+        try { current = await GrainContext.IsCurrentActivationAsync(cancellationToken); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The directory could not be read: the membership lease decides (the runtime stops everything when it lapses).
+            _logger.LogDebug(e, "Could not check the activation of {TaskId}", GetPrimaryKeyString());
+            return;
+        }
+        if (current) return;
+        _logger.LogWarning("Task {TaskId} was superseded by a newer activation (epoch {Epoch} is stale); stopping its loop",
+            GetPrimaryKeyString(), ActivationEpoch);
+        _fenceTimer?.Dispose();
+        _fenceTimer = null;
+        await StopRunnerAsync();
+        DelayDeactivation(TimeSpan.Zero);
+        DeactivateOnIdle();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => await StopRunnerAsync();

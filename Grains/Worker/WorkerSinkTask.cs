@@ -4,6 +4,7 @@ using OrleansConnect.Connect.Header;
 using OrleansConnect.Connect.Sink;
 using OrleansConnect.Connect.Storage;
 using OrleansConnect.Grains.Config;
+using OrleansConnect.Grains.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
 using OrleansConnect.Grains.Kafka;
 using SinkTopicPartition = OrleansConnect.Connect.Sink.TopicPartition;
@@ -12,7 +13,9 @@ namespace OrleansConnect.Grains.Worker;
 
 /// <summary>Sink task loop: consume (group connect-&lt;name&gt;) → convert → transform → put; every
 /// offset.flush.interval.ms and at stop: flush (preCommit) → commit. Only offsets the task has flushed are
-/// committed, so a crash repeats records at most and never loses one.</summary>
+/// committed, so a crash repeats records at most and never loses one. Conversion and transformation run through
+/// the <see cref="RetryWithToleranceOperator"/> (errors.* keys): a record whose failure is tolerated is reported
+/// (log, dead letter queue) and committed past once the report is durable; put() failures fail the task.</summary>
 public sealed class WorkerSinkTask : WorkerTask
 {
     private const int MaxPollRecords = 500;
@@ -31,6 +34,13 @@ public sealed class WorkerSinkTask : WorkerTask
     private IConverter? _valueConverter;
     private IHeaderConverter? _headerConverter;
     private TransformationChain<SinkRecord>? _chain;
+    private RetryWithToleranceOperator? _retryWithToleranceOperator;
+    private WorkerErrantRecordReporter? _errantRecordReporter;
+    private string _keyConverterClass = "";
+    private string _valueConverterClass = "";
+    private string _headerConverterClass = "";
+    // Partitions the task rewound (context.Offset) during the current put: its offsets win over the batch's.
+    private readonly HashSet<SinkTopicPartition> _rewound = [];
     private IConsumer<byte[]?, byte[]?>? _consumer;
     private bool _consumerPaused;
     private bool _commitRequested;
@@ -49,6 +59,12 @@ public sealed class WorkerSinkTask : WorkerTask
         get { lock (_topicsGate) return _seenTopics.ToList(); }
     }
 
+    /// <summary>Forgets the active topics: each is reported again with its next record (topics/reset).</summary>
+    public void ResetActiveTopics()
+    {
+        lock (_topicsGate) _seenTopics.Clear();
+    }
+
     public static string GroupIdOf(string connector, IReadOnlyDictionary<string, string> connectorConfig) =>
         connectorConfig.TryGetValue("consumer.override.group.id", out var id) && !string.IsNullOrWhiteSpace(id) ? id : $"connect-{connector}";
 
@@ -57,7 +73,13 @@ public sealed class WorkerSinkTask : WorkerTask
         _keyConverter = ConverterFactory.CreateConverter(Worker, _connectorConfig, isKey: true);
         _valueConverter = ConverterFactory.CreateConverter(Worker, _connectorConfig, isKey: false);
         _headerConverter = ConverterFactory.CreateHeaderConverter(Worker, _connectorConfig);
+        _keyConverterClass = RetryWithToleranceOperator.ClassNameOf(_keyConverter);
+        _valueConverterClass = RetryWithToleranceOperator.ClassNameOf(_valueConverter);
+        _headerConverterClass = RetryWithToleranceOperator.ClassNameOf(_headerConverter);
         _chain = TransformationChain<SinkRecord>.Create(Worker.Plugins, _connectorConfig);
+        _retryWithToleranceOperator = await ErrorReporters.CreateOperatorAsync(Worker, Id, _connectorConfig, StopToken);
+        if (_retryWithToleranceOperator.Config.EnablesErrantRecordReporter)
+            _errantRecordReporter = new WorkerErrantRecordReporter(_retryWithToleranceOperator, _keyConverter, _valueConverter, _headerConverter);
         _consumer = KafkaClients.BuildConsumer(ConsumerConfig(),
             onRevoked: (_, partitions) => { lock (_revoked) _revoked.AddRange(partitions.Select(p => new SinkTopicPartition(p.Topic, p.Partition.Value))); },
             onAssigned: (_, partitions) => { lock (_revoked) _newlyAssigned.AddRange(partitions.Select(p => new SinkTopicPartition(p.Topic, p.Partition.Value))); },
@@ -86,7 +108,15 @@ public sealed class WorkerSinkTask : WorkerTask
             if (batch.Count > 0)
             {
                 idleDelay = 1;
-                await DeliverAsync(batch);
+                try
+                {
+                    await DeliverAsync(batch);
+                }
+                catch (OperationCanceledException) when (IsStopping)
+                {
+                    // Stopped while retrying or in put: nothing of this batch is committed, it is consumed again.
+                    break;
+                }
             }
             else
             {
@@ -110,17 +140,20 @@ public sealed class WorkerSinkTask : WorkerTask
         _consumer = null;
         await KafkaBlocking.Run(() => { consumer.Close(); consumer.Dispose(); });
         _chain.Dispose();
+        await _retryWithToleranceOperator.DisposeAsync();
     }
 
     private void Subscribe()
     {
         var topics = _connectorConfig.GetValueOrDefault(ConnectorConfig.Topics, "").Split(',').Select(t => t.Trim()).Where(t => t.Length > 0).ToList();
         var regex = _connectorConfig.GetValueOrDefault(ConnectorConfig.TopicsRegex, "").Trim();
-        if (regex.Length > 0)
-            // librdkafka treats a subscription starting with '^' as a regex; Connect's regex must match whole names.
-            _consumer!.Subscribe("^(?:" + regex + ")$");
-        else
-            _consumer!.Subscribe(topics);
+        // librdkafka treats a subscription starting with '^' as a regex; Connect's regex must match whole names.
+        // A topics list is subscribed as an anchored regex too: a subscription by name makes brokers with topic
+        // auto-creation (and the embedded broker, always) create a missing topic with default settings before its
+        // source connector could create it as configured.
+        var pattern = regex.Length > 0 ? regex : string.Join("|", topics.Select(t => t.Replace(".", "\\.")));
+        // librdkafka's regex engine (POSIX-like) has no non-capturing groups.
+        _consumer!.Subscribe("^(" + pattern + ")$");
     }
 
     private async Task HandleRebalanceAsync()
@@ -173,40 +206,56 @@ public sealed class WorkerSinkTask : WorkerTask
     private async Task DeliverAsync(List<ConsumeResult<byte[]?, byte[]?>> batch)
     {
         var records = new List<SinkRecord>(batch.Count);
+        // Offsets move past the batch only once put succeeded: a stop or failure before leaves them where they were.
+        var batchOffsets = new Dictionary<SinkTopicPartition, long>();
         foreach (var result in batch)
         {
-            var topic = result.Topic;
-            var headers = new ConnectHeaders();
-            if (result.Message.Headers is { Count: > 0 } kafkaHeaders)
+            var consumed = ConsumerRecord.From(result);
+            var transformed = await ConvertAndTransformAsync(consumed);
+            if (transformed is not null)
             {
-                foreach (var header in kafkaHeaders)
-                {
-                    var converted = _headerConverter!.ToConnectHeader(topic, header.Key, header.GetValueBytes());
-                    headers.Add(header.Key, converted);
-                }
+                records.Add(transformed);
+                _errantRecordReporter?.Remember(transformed, consumed);
             }
-            var key = _keyConverter!.ToConnectData(topic, headers, result.Message.Key);
-            var value = _valueConverter!.ToConnectData(topic, headers, result.Message.Value);
-            var timestampType = result.Message.Timestamp.Type switch
-            {
-                Confluent.Kafka.TimestampType.CreateTime => Connect.Sink.TimestampType.CreateTime,
-                Confluent.Kafka.TimestampType.LogAppendTime => Connect.Sink.TimestampType.LogAppendTime,
-                _ => Connect.Sink.TimestampType.NoTimestampType,
-            };
-            long? timestamp = timestampType == Connect.Sink.TimestampType.NoTimestampType ? null : result.Message.Timestamp.UnixTimestampMs;
-            var record = new SinkRecord(topic, result.Partition.Value, key.Schema, key.Value, value.Schema, value.Value,
-                result.Offset.Value, timestamp, timestampType, headers);
-            var transformed = _chain!.IsEmpty ? record : _chain.Apply(record);
-            if (transformed is not null) records.Add(transformed);
-            _currentOffsets[new SinkTopicPartition(topic, result.Partition.Value)] = new OffsetAndMetadata(result.Offset.Value + 1);
-            lock (_topicsGate) _seenTopics.Add(topic);
+            batchOffsets[new SinkTopicPartition(consumed.Topic, consumed.Partition)] = consumed.Offset + 1;
+            lock (_topicsGate) _seenTopics.Add(consumed.Topic);
         }
+        _rewound.Clear();
         if (records.Count > 0) await _task.PutAsync(records, StopToken);
+        foreach (var (tp, offset) in batchOffsets)
+            if (!_rewound.Contains(tp)) _currentOffsets[tp] = new OffsetAndMetadata(offset);
+    }
+
+    /// <summary>Connect's convertAndTransformRecord: headers, key and value through the converters, then the
+    /// transformations, each as an operation of the retry/tolerance operator. Null when the record was dropped by a
+    /// transformation or failed with the failure tolerated (reported, and committed past like a processed one).</summary>
+    private async ValueTask<SinkRecord?> ConvertAndTransformAsync(ConsumerRecord consumed)
+    {
+        var op = _retryWithToleranceOperator!;
+        var context = new ProcessingContext(consumed);
+        var topic = consumed.Topic;
+        var headers = await op.ExecuteAsync(context, () => ConvertHeaders(consumed), Stage.HeaderConverter, _headerConverterClass, StopToken);
+        var key = await op.ExecuteAsync(context, () => _keyConverter!.ToConnectData(topic, headers, consumed.Key), Stage.KeyConverter, _keyConverterClass, StopToken);
+        var value = await op.ExecuteAsync(context, () => _valueConverter!.ToConnectData(topic, headers, consumed.Value), Stage.ValueConverter, _valueConverterClass, StopToken);
+        if (context.Failed || headers is null) return null;
+        var record = new SinkRecord(topic, consumed.Partition, key.Schema, key.Value, value.Schema, value.Value,
+            consumed.Offset, consumed.Timestamp, consumed.TimestampType, headers);
+        return _chain!.IsEmpty ? record : await _chain.ApplyAsync(record, context, op, StopToken);
+    }
+
+    private ConnectHeaders ConvertHeaders(ConsumerRecord consumed)
+    {
+        var headers = new ConnectHeaders();
+        foreach (var (key, value) in consumed.Headers)
+            headers.Add(key, _headerConverter!.ToConnectHeader(consumed.Topic, key, value));
+        return headers;
     }
 
     private async Task CommitAsync()
     {
         if (_currentOffsets.Count == 0) return;
+        // Records committed past as failed must be in the dead letter queue first (a failed report fails the task).
+        await _retryWithToleranceOperator!.AwaitReportsAsync(Worker.OffsetFlushTimeout);
         var snapshot = new Dictionary<SinkTopicPartition, OffsetAndMetadata>(_currentOffsets);
         var committable = await _task.PreCommitAsync(snapshot, CancellationToken.None);
         var offsets = committable
@@ -220,7 +269,12 @@ public sealed class WorkerSinkTask : WorkerTask
     }
 
     private Dictionary<string, string> ConsumerConfig() => KafkaClients.Merge(
-        new Dictionary<string, string?> { ["auto.offset.reset"] = "earliest" },
+        new Dictionary<string, string?>
+        {
+            ["auto.offset.reset"] = "earliest",
+            // Regex subscriptions see new topics at metadata refreshes.
+            ["topic.metadata.refresh.interval.ms"] = "5000",
+        },
         Worker.Config.ClientConfigs("consumer"),
         ClientOverrides.Of(Worker, _connectorConfig, "consumer"),
         new Dictionary<string, string?>
@@ -242,6 +296,7 @@ public sealed class WorkerSinkTask : WorkerTask
         _consumer = null;
         if (consumer is not null) await KafkaBlocking.Run(() => { consumer.Close(); consumer.Dispose(); });
         _chain?.Dispose();
+        if (_retryWithToleranceOperator is not null) await _retryWithToleranceOperator.DisposeAsync();
     }
 
     private sealed class SinkTaskContext(WorkerSinkTask owner) : ISinkTaskContext
@@ -257,6 +312,7 @@ public sealed class WorkerSinkTask : WorkerTask
         {
             owner._consumer?.Seek(new TopicPartitionOffset(tp.Topic, tp.Partition, offset));
             owner._currentOffsets[tp] = new OffsetAndMetadata(offset);
+            owner._rewound.Add(tp);
         }
 
         public void Timeout(long timeoutMs) { }
@@ -278,6 +334,6 @@ public sealed class WorkerSinkTask : WorkerTask
 
         public void RequestCommit() => owner._commitRequested = true;
 
-        public IErrantRecordReporter? ErrantRecordReporter => null;
+        public IErrantRecordReporter? ErrantRecordReporter => owner._errantRecordReporter;
     }
 }

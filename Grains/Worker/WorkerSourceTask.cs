@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using OrleansConnect.Connect.Header;
 using OrleansConnect.Connect.Source;
 using OrleansConnect.Connect.Storage;
+using OrleansConnect.Grains.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
 using OrleansConnect.Grains.Kafka;
 using OrleansConnect.Grains.Storage;
@@ -11,7 +12,10 @@ namespace OrleansConnect.Grains.Worker;
 
 /// <summary>Source task loop: poll → transform → convert → produce (one idempotent producer per task).
 /// Offsets go to the offset topic every offset.flush.interval.ms and at stop, only up to records Kafka has
-/// acknowledged; a clean stop therefore neither loses nor repeats a record.</summary>
+/// acknowledged; a clean stop therefore neither loses nor repeats a record. Transformation and conversion run
+/// through the <see cref="RetryWithToleranceOperator"/> (errors.* keys); with errors.tolerance=all a record that
+/// fails there or in the produce is reported (log, and beyond Connect the dead letter queue) and its offset counts
+/// as processed once the report is durable.</summary>
 public sealed class WorkerSourceTask : WorkerTask
 {
     // Bounds memory and stays under librdkafka's queue.buffering.max.messages (100 000 by default).
@@ -28,6 +32,10 @@ public sealed class WorkerSourceTask : WorkerTask
     private IConverter? _valueConverter;
     private IHeaderConverter? _headerConverter;
     private TransformationChain<SourceRecord>? _chain;
+    private RetryWithToleranceOperator? _retryWithToleranceOperator;
+    private string _keyConverterClass = "";
+    private string _valueConverterClass = "";
+    private string _headerConverterClass = "";
     private IProducer<byte[]?, byte[]?>? _producer;
     private volatile Exception? _sendError;
     private bool _started;
@@ -43,12 +51,19 @@ public sealed class WorkerSourceTask : WorkerTask
 
     public IReadOnlyCollection<string> ActiveTopics => _topicCreation.SeenTopics;
 
+    /// <summary>Forgets the active topics: each is reported again with its next record (topics/reset).</summary>
+    public void ResetActiveTopics() => _topicCreation.ResetSeenTopics();
+
     protected override async Task ExecuteAsync()
     {
         _keyConverter = ConverterFactory.CreateConverter(Worker, _connectorConfig, isKey: true);
         _valueConverter = ConverterFactory.CreateConverter(Worker, _connectorConfig, isKey: false);
         _headerConverter = ConverterFactory.CreateHeaderConverter(Worker, _connectorConfig);
+        _keyConverterClass = RetryWithToleranceOperator.ClassNameOf(_keyConverter);
+        _valueConverterClass = RetryWithToleranceOperator.ClassNameOf(_valueConverter);
+        _headerConverterClass = RetryWithToleranceOperator.ClassNameOf(_headerConverter);
         _chain = TransformationChain<SourceRecord>.Create(Worker.Plugins, _connectorConfig);
+        _retryWithToleranceOperator = await ErrorReporters.CreateOperatorAsync(Worker, Id, _connectorConfig, StopToken);
         _producer = KafkaClients.BuildProducer(ProducerConfig(), (_, log) => Logger.LogDebug("librdkafka {Facility}: {Message}", log.Facility, log.Message));
 
         await Worker.OffsetStore.ReadToEndAsync(StopToken);
@@ -75,8 +90,16 @@ public sealed class WorkerSourceTask : WorkerTask
                     break;
                 }
                 if (records is null || records.Count == 0) continue;
-                foreach (var record in records)
-                    await SendAsync(record);
+                try
+                {
+                    foreach (var record in records)
+                        await SendAsync(record);
+                }
+                catch (OperationCanceledException) when (IsStopping)
+                {
+                    // Stopped while retrying or waiting for room: the unsent records' offsets are not committed.
+                    break;
+                }
             }
         }
         finally
@@ -88,7 +111,11 @@ public sealed class WorkerSourceTask : WorkerTask
 
         // Graceful stop: wait for every record to be acknowledged, commit, then stop the task.
         await KafkaBlocking.Run(() => _producer.Flush(Worker.OffsetFlushTimeout));
+        // Failed records count as processed only once reported: their reports must be durable before the commit.
+        await _retryWithToleranceOperator.AwaitReportsAsync(Worker.OffsetFlushTimeout);
         await CommitOffsetsAsync(CancellationToken.None);
+        // A send that failed while flushing: what was acknowledged is committed, the task still fails.
+        if (_sendError is { } lateError) throw new Connect.Errors.ConnectException("Unrecoverable exception from producer send callback", lateError);
         await _task.StopAsync(CancellationToken.None);
         await DisposeClientsAsync();
     }
@@ -96,35 +123,36 @@ public sealed class WorkerSourceTask : WorkerTask
     private async Task SendAsync(SourceRecord record)
     {
         var entry = _submitted.Submit(record.SourcePartition, record.SourceOffset);
-        var transformed = _chain!.IsEmpty ? record : _chain.Apply(record);
+        var op = _retryWithToleranceOperator!;
+        var context = new ProcessingContext(record);
+        var transformed = _chain!.IsEmpty ? record : await _chain.ApplyAsync(record, context, op, StopToken);
+        if (context.Failed)
+        {
+            AckWhenReported(entry, context.Reported);
+            return;
+        }
         if (transformed is null)
         {
             // Dropped by a transform: processed, so its offset may be committed.
             entry?.Ack();
             return;
         }
+        context.Advance(transformed);
         var topic = transformed.Topic;
         await _topicCreation.EnsureAsync(topic, StopToken);
-        Headers? headers = null;
-        if (transformed.Headers.Count > 0)
+        var message = await ConvertTransformedRecordAsync(context, transformed);
+        if (message is null)
         {
-            headers = new Headers();
-            foreach (var header in transformed.Headers)
-                headers.Add(header.Key, _headerConverter!.FromConnectHeader(topic, header.Key, header.Schema, header.Value));
+            AckWhenReported(entry, context.Reported);
+            return;
         }
-        var message = new Message<byte[]?, byte[]?>
-        {
-            Key = _keyConverter!.FromConnectData(topic, transformed.Headers, transformed.KeySchema, transformed.Key),
-            Value = _valueConverter!.FromConnectData(topic, transformed.Headers, transformed.ValueSchema, transformed.Value),
-            Headers = headers,
-            Timestamp = transformed.Timestamp is { } ts ? new Timestamp(ts, TimestampType.CreateTime) : default,
-        };
+        context.ConvertedMessage = message;
         if (!_inFlight.Wait(0)) await _inFlight.WaitAsync(StopToken);
         Action<DeliveryReport<byte[]?, byte[]?>> onDelivery = report =>
         {
             _inFlight.Release();
             if (report.Error.IsError)
-                _sendError ??= new KafkaException(report.Error);
+                ProducerSendFailed(context, entry, new ProduceException<byte[]?, byte[]?>(report.Error, report));
             else
                 entry?.Ack();
         };
@@ -143,7 +171,83 @@ public sealed class WorkerSourceTask : WorkerTask
                 // Only when the user shrank librdkafka's queue below our in-flight bound.
                 await Task.Delay(5, StopToken);
             }
+            catch (Exception e) when (e is KafkaException or ArgumentException)
+            {
+                // Refused before sending (too large, unknown partition...): no delivery report will come.
+                _inFlight.Release();
+                if (op.Tolerance != ToleranceType.All) throw new Connect.Errors.ConnectException("Unrecoverable exception trying to send", e);
+                ProducerSendFailed(context, entry, e);
+                return;
+            }
         }
+    }
+
+    /// <summary>Connect's convertTransformedRecord: headers, key and value through the converters, each as an
+    /// operation of the retry/tolerance operator. Null when a conversion failed and the failure was tolerated.</summary>
+    private async ValueTask<Message<byte[]?, byte[]?>?> ConvertTransformedRecordAsync(ProcessingContext context, SourceRecord record)
+    {
+        var op = _retryWithToleranceOperator!;
+        var topic = record.Topic;
+        var headers = await op.ExecuteAsync(context, () => ConvertHeaders(record), Stage.HeaderConverter, _headerConverterClass, StopToken);
+        var key = await op.ExecuteAsync(context, () => _keyConverter!.FromConnectData(topic, record.Headers, record.KeySchema, record.Key),
+            Stage.KeyConverter, _keyConverterClass, StopToken);
+        var value = await op.ExecuteAsync(context, () => _valueConverter!.FromConnectData(topic, record.Headers, record.ValueSchema, record.Value),
+            Stage.ValueConverter, _valueConverterClass, StopToken);
+        if (context.Failed) return null;
+        return new Message<byte[]?, byte[]?>
+        {
+            Key = key,
+            Value = value,
+            Headers = headers,
+            Timestamp = record.Timestamp is { } ts ? new Timestamp(ts, TimestampType.CreateTime) : default,
+        };
+    }
+
+    private Headers? ConvertHeaders(SourceRecord record)
+    {
+        if (record.Headers.Count == 0) return null;
+        var headers = new Headers();
+        foreach (var header in record.Headers)
+            headers.Add(header.Key, _headerConverter!.FromConnectHeader(record.Topic, header.Key, header.Schema, header.Value));
+        return headers;
+    }
+
+    /// <summary>A produce that failed (delivery report or refused send). With errors.tolerance=all the record is
+    /// reported and counts as processed once reported (Connect commits it too); otherwise the task fails.</summary>
+    private void ProducerSendFailed(ProcessingContext context, SubmittedRecords.Entry? entry, Exception error)
+    {
+        var op = _retryWithToleranceOperator!;
+        if (op.Tolerance != ToleranceType.All)
+        {
+            _sendError ??= error;
+            return;
+        }
+        Logger.LogDebug(error, "Task {Connector}-{Task} skips a record it could not send to {Topic} (errors.tolerance=all)",
+            Id.Connector, Id.Task, context.SourceRecord?.Topic);
+        try
+        {
+            AckWhenReported(entry, op.ExecuteFailed(context, Stage.KafkaProduce, RetryWithToleranceOperator.SourceTaskClass, error));
+        }
+        catch (Exception e)
+        {
+            _sendError ??= e;
+        }
+    }
+
+    /// <summary>A failed record's offset may be committed once its failure is reported (in the dead letter queue);
+    /// a report that fails fails the task instead, so the record is neither lost nor skipped silently.</summary>
+    private void AckWhenReported(SubmittedRecords.Entry? entry, Task reported)
+    {
+        if (reported.IsCompletedSuccessfully)
+        {
+            entry?.Ack();
+            return;
+        }
+        reported.ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully) entry?.Ack();
+            else _sendError ??= t.Exception?.GetBaseException() ?? new Connect.Errors.ConnectException("A failed record could not be reported");
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private async Task CommitPeriodicallyAsync(CancellationToken cancellationToken)
@@ -218,6 +322,7 @@ public sealed class WorkerSourceTask : WorkerTask
         _producer = null;
         if (producer is not null) await KafkaBlocking.Run(producer.Dispose);
         _chain?.Dispose();
+        if (_retryWithToleranceOperator is not null) await _retryWithToleranceOperator.DisposeAsync();
     }
 
     private sealed class SourceTaskContext(IReadOnlyDictionary<string, string> configs, IOffsetStorageReader reader) : ISourceTaskContext

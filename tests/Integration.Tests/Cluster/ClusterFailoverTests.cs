@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using OrleansConnect.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace OrleansConnect.Tests.Cluster;
+
+/// <summary>kill -9 of one of three silo processes while sequence-numbered lines stream file → Kafka → file.</summary>
+[Collection(BrokerCollection.Name)]
+public sealed class ClusterFailoverTests(TestBroker broker, PostgresServer postgres, ITestOutputHelper output)
+    : IClassFixture<PostgresServer>, IAsyncLifetime
+{
+    private const int Pipelines = 3;
+    private const int LinesPerPipeline = 20_000;
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "oc-failover-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly string _suffix = Guid.NewGuid().ToString("N")[..6];
+    private SiloCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_dir);
+        _cluster = new SiloCluster(_dir, broker.BootstrapServers, postgres.ConnectionString);
+        await _cluster.StartAsync(3);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private string Input(int i) => Path.Combine(_dir, $"input-{i}.txt");
+    private string Output(int i) => Path.Combine(_dir, $"output-{i}.txt");
+
+    [Fact]
+    public async Task A_killed_silos_tasks_run_elsewhere_within_fifteen_seconds_and_no_sequence_number_is_lost()
+    {
+        var lines = LineFiles.Numbered(LinesPerPipeline);
+        var names = new List<string>();
+        for (var i = 0; i < Pipelines; i++)
+        {
+            var topic = $"seq-{_suffix}-{i}";
+            broker.Broker.CreateTopic(topic, 1);
+            LineFiles.Write(Input(i), lines.Take(500));
+            var client = _cluster[i].Client;
+            await client.CreateConnectorAsync($"source-{_suffix}-{i}", new Dictionary<string, string>
+            {
+                ["connector.class"] = "FileStreamSource",
+                ["file"] = Input(i),
+                ["topic"] = topic,
+            });
+            await client.CreateConnectorAsync($"sink-{_suffix}-{i}", new Dictionary<string, string>
+            {
+                ["connector.class"] = "FileStreamSink",
+                ["file"] = Output(i),
+                ["topics"] = topic,
+            });
+            names.Add($"source-{_suffix}-{i}");
+            names.Add($"sink-{_suffix}-{i}");
+        }
+        foreach (var name in names) await _cluster[0].Client.WaitForStateAsync(name, "RUNNING", 1, TimeSpan.FromSeconds(30));
+
+        // The input files keep growing while a silo is killed: the kill lands mid-stream.
+        using var stopWriting = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            foreach (var chunk in lines.Skip(500).Chunk(250))
+            {
+                for (var i = 0; i < Pipelines; i++) LineFiles.Write(Input(i), chunk, append: true);
+                await Task.Delay(50, stopWriting.Token);
+            }
+        });
+        await Eventually.Until(() => Task.FromResult(Enumerable.Range(0, Pipelines).Min(i => LineFiles.CountLines(Output(i)))),
+            n => n >= 2_000, TimeSpan.FromSeconds(60), n => $"{n} lines in every sink file before the kill\n{_cluster.Logs}");
+
+        // Kill the silo running the most tasks (ties: the lowest index).
+        var placed = await SiloCluster.TasksAsync(_cluster[0].Client, names);
+        output.WriteLine("before the kill: " + SiloCluster.Describe(placed));
+        var victim = _cluster.Silos.OrderByDescending(s => placed.Count(t => t.WorkerId == s.WorkerId)).First();
+        var orphans = placed.Where(t => t.WorkerId == victim.WorkerId).Select(t => (t.Connector, t.Task)).ToList();
+        Assert.NotEmpty(orphans);
+        var survivor = _cluster.Silos.First(s => s != victim);
+        var beforeKill = LineFiles.CountLines(Output(0));
+        var killed = Stopwatch.StartNew();
+        await victim.KillAsync();
+
+        var recovered = await Eventually.Until(async () =>
+            {
+                try { return await SiloCluster.TasksAsync(survivor.Client, names); }
+                catch (HttpRequestException) { return null; }
+            },
+            tasks => tasks is not null && orphans.All(o => tasks.Any(t => t.Connector == o.Connector && t.Task == o.Task
+                && t.State == "RUNNING" && t.WorkerId != victim.WorkerId && t.WorkerId != "")),
+            TimeSpan.FromSeconds(15), tasks => $"the tasks of {victim.WorkerId} RUNNING elsewhere; last: {SiloCluster.Describe(tasks)}\n{_cluster.Logs}");
+        var failover = killed.Elapsed;
+        output.WriteLine($"killed {victim.WorkerId} ({orphans.Count} tasks) after {beforeKill} lines of pipeline 0; " +
+            $"all RUNNING elsewhere after {failover.TotalSeconds:F1} s (death timeout {SiloCluster.DeathTimeoutMs} ms, probe {SiloCluster.ProbePeriodMs} ms)");
+        output.WriteLine("after: " + SiloCluster.Describe(recovered));
+        Assert.True(failover < TimeSpan.FromSeconds(15));
+        Assert.True(beforeKill < LinesPerPipeline, "the kill came after the whole input was copied");
+
+        await writer;
+        for (var i = 0; i < Pipelines; i++)
+        {
+            var file = Output(i);
+            await Eventually.Until(() => Task.FromResult(LineFiles.ReadCompleteLines(file)),
+                w => w.ToHashSet().Count >= lines.Length, TimeSpan.FromSeconds(60),
+                w => $"{w?.ToHashSet().Count} distinct of {lines.Length} lines in {file}\n{_cluster.Logs}");
+            var written = LineFiles.ReadCompleteLines(file);
+            var duplicates = written.Count - written.Distinct().Count();
+            var missing = lines.Except(written).Count();
+            // Where the replay after the crash began: the first line written a second time.
+            var seen = new HashSet<string>();
+            var replay = written.FirstOrDefault(l => !seen.Add(l));
+            output.WriteLine($"pipeline {i}: {written.Count} lines, {duplicates} duplicates (at-least-once after a crash; replay from {replay?[..7] ?? "-"} " +
+                $"after {(replay is null ? 0 : seen.Count)} distinct), {missing} missing");
+            Assert.Equal(0, missing);
+            Assert.Empty(written.Except(lines));
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using OrleansConnect.Tests.Infrastructure;
+
+namespace OrleansConnect.Tests.Cluster;
+
+/// <summary>Silo processes on loopback forming one cluster: the same group.id, cluster.secret and PostgreSQL
+/// database, distinct REST and silo ports, short membership timeouts so failures are detected in seconds.</summary>
+public sealed class SiloCluster(string workDir, string bootstrapServers, string connectionString) : IAsyncDisposable
+{
+    public const int ProbePeriodMs = 500;
+    public const int DeathTimeoutMs = 3000;
+
+    private readonly string _groupId = "cluster-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string _secret = Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
+
+    public List<SiloProcess> Silos { get; } = [];
+
+    public SiloProcess this[int index] => Silos[index];
+
+    /// <summary>Starts the silos one after the other (the first creates the schema) and waits until every one
+    /// is healthy.</summary>
+    public async Task StartAsync(int count)
+    {
+        for (var i = 0; i < count; i++) await AddSiloAsync();
+    }
+
+    public async Task<SiloProcess> AddSiloAsync()
+    {
+        var index = Silos.Count;
+        var silo = new SiloProcess(Path.Combine(workDir, "silo" + index), bootstrapServers, new Dictionary<string, string>
+        {
+            ["group.id"] = _groupId,
+            ["cluster.secret"] = _secret,
+            ["storage.provider"] = "postgresql",
+            ["storage.connection.string"] = connectionString,
+            ["silo.port"] = FreePort().ToString(),
+            ["silo.advertised.host.name"] = "127.0.0.1",
+            ["membership.probe.period.ms"] = ProbePeriodMs.ToString(),
+            ["silo.death.timeout.ms"] = DeathTimeoutMs.ToString(),
+        });
+        Silos.Add(silo);
+        await silo.StartAsync(TimeSpan.FromSeconds(90));
+        return silo;
+    }
+
+    /// <summary>Every task of the connectors with the worker that runs it (from the status seen on one silo).</summary>
+    public static async Task<List<(string Connector, int Task, string State, string WorkerId)>> TasksAsync(HttpClient client, IEnumerable<string> connectors)
+    {
+        var result = new List<(string, int, string, string)>();
+        foreach (var name in connectors)
+        {
+            var status = await client.StatusAsync(name) ?? throw new HttpRequestException($"no status for {name}");
+            foreach (var task in status["tasks"]!.AsArray())
+                result.Add((name, (int)task!["id"]!, (string)task["state"]!, (string?)task["worker_id"] ?? ""));
+        }
+        return result;
+    }
+
+    public string Logs => string.Join("\n", Silos.Select((s, i) => $"===== silo{i} {s.WorkerId}\n{Tail(s.Log, 60)}"));
+
+    private static string Tail(string log, int lines)
+    {
+        var all = log.Split('\n');
+        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+    }
+
+    public static string Describe(IEnumerable<(string Connector, int Task, string State, string WorkerId)>? tasks) =>
+        tasks is null ? "none" : string.Join(", ", tasks.Select(t => $"{t.Connector}-{t.Task}:{t.State}@{t.WorkerId}"));
+
+    public static JsonObject Config(IDictionary<string, string> config) => new(config.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+
+    public async ValueTask DisposeAsync()
+    {
+        // OC_CLUSTER_LOGS=<dir> keeps every silo's full log for a post-mortem.
+        if (Environment.GetEnvironmentVariable("OC_CLUSTER_LOGS") is { Length: > 0 } logDir)
+        {
+            Directory.CreateDirectory(logDir);
+            for (var i = 0; i < Silos.Count; i++)
+                await File.WriteAllTextAsync(Path.Combine(logDir, $"{Path.GetFileName(workDir)}-silo{i}-{Silos[i].Port}.log"), Silos[i].Log);
+        }
+        // The test is over: kill (a clean stop of every silo would only hand grains back and forth).
+        await Task.WhenAll(Silos.Select(s => s.DisposeAsync().AsTask()));
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}

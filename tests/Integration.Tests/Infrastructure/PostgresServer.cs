@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace OrleansConnect.Tests.Infrastructure;
+
+/// <summary>A throwaway PostgreSQL 15 server on a free loopback port, in its own temporary directory, with one
+/// database for the test class that uses it. Stopped (immediately) and deleted afterwards. initdb refuses to run as
+/// root, so as root the server runs as the postgres user, which then owns the directory.</summary>
+public sealed class PostgresServer : IAsyncLifetime
+{
+    private const string BinDir = "/usr/lib/postgresql/15/bin";
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "oc-pg-" + Guid.NewGuid().ToString("N")[..8]);
+    private bool _started;
+
+    public int Port { get; } = FreePort();
+    public string Database { get; } = "oc_" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>The connection string of this test class's database.</summary>
+    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database={Database};Pooling=true";
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists(Path.Combine(BinDir, "initdb")))
+            throw new InvalidOperationException($"PostgreSQL 15 is not installed ({BinDir}/initdb missing); install the postgresql package.");
+        Directory.CreateDirectory(_dir);
+        var data = Path.Combine(_dir, "data");
+        if (IsRoot) await RunAsync("chown", ["-R", "postgres:postgres", _dir], asPostgres: false);
+        await RunAsync(Path.Combine(BinDir, "initdb"), ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
+        await RunAsync(Path.Combine(BinDir, "pg_ctl"),
+            ["-D", data, "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", "-l", Path.Combine(_dir, "log"), "-w", "start"]);
+        _started = true;
+        var admin = $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=false";
+        await Eventually.Until(async () =>
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(admin);
+                await connection.OpenAsync();
+                await using var command = new NpgsqlCommand($"CREATE DATABASE {Database}", connection);
+                await command.ExecuteNonQueryAsync();
+                return true;
+            }
+            catch (NpgsqlException) { return false; }
+        }, TimeSpan.FromSeconds(30), $"PostgreSQL on port {Port} accepts connections\n{ServerLog}");
+    }
+
+    public string ServerLog
+    {
+        get
+        {
+            try { return File.ReadAllText(Path.Combine(_dir, "log")); }
+            catch (IOException) { return ""; }
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        if (_started)
+        {
+            try { await RunAsync(Path.Combine(BinDir, "pg_ctl"), ["-D", Path.Combine(_dir, "data"), "-m", "immediate", "-w", "stop"]); }
+            catch (InvalidOperationException) { }
+        }
+        try { Directory.Delete(_dir, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    private static bool IsRoot => Environment.UserName == "root";
+
+    private static async Task RunAsync(string file, IReadOnlyList<string> args, bool asPostgres = true)
+    {
+        var info = new ProcessStartInfo(asPostgres && IsRoot ? "runuser" : file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (asPostgres && IsRoot)
+        {
+            foreach (var a in new[] { "-u", "postgres", "--", file }) info.ArgumentList.Add(a);
+        }
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {file}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {process.ExitCode}: {await stdout}{await stderr}");
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}

@@ -142,6 +142,8 @@ builder.Services.Configure<ConnectApiOptions>(o => o.AdminEndpoints =
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
 
 var app = builder.Build();
+// Resolved now: the snapshot at shutdown needs it after the host has disposed its services.
+var connectWorker = app.Services.GetRequiredService<ConnectWorker>();
 app.MapConnectApi();
 app.Lifetime.ApplicationStarted.Register(() =>
     app.Logger.LogInformation("OrleansConnect silo {WorkerId} started; REST API on {Urls}; data in {DataDir}", workerId, string.Join(", ", urls), dataDir));
@@ -158,8 +160,7 @@ finally
     {
         try
         {
-            var worker = app.Services.GetRequiredService<ConnectWorker>();
-            await EmbeddedBrokerSnapshot.SaveAsync(embedded, dataDir, worker.ConsumerGroups, startupLogger, CancellationToken.None);
+            await EmbeddedBrokerSnapshot.SaveAsync(embedded, dataDir, connectWorker.ConsumerGroups, startupLogger, CancellationToken.None);
             startupLogger.LogInformation("Embedded Kafka broker saved to {DataDir}", dataDir);
         }
         catch (Exception e)

@@ -103,8 +103,11 @@ public sealed class KafkaOffsetBackingStore : IAsyncDisposable
             var result = _consumer.Consume(TimeSpan.FromMilliseconds(200));
             if (result is null) { remaining.RemoveWhere(p => Position(p) >= ends[p]); continue; }
             if (!result.IsPartitionEOF) Apply(result.Message.Key, result.Message.Value);
-            if (result.Offset.Value + 1 >= ends[result.Partition.Value] || result.IsPartitionEOF)
-                remaining.RemoveWhere(p => Position(p) >= ends[p] || (p == result.Partition.Value && result.IsPartitionEOF));
+            // An end-of-partition event may be older than the ends just queried (left queued by an earlier read):
+            // only one at or past the end counts.
+            var eofAtEnd = result.IsPartitionEOF && result.Offset.Value >= ends[result.Partition.Value];
+            if (result.Offset.Value + 1 >= ends[result.Partition.Value] || eofAtEnd)
+                remaining.RemoveWhere(p => Position(p) >= ends[p] || (p == result.Partition.Value && eofAtEnd));
         }
     }
 

@@ -120,5 +120,15 @@ public sealed class WorkerConfig : AbstractConfig
     public bool UsesEmbeddedBroker => GetList(BootstrapServers).Count == 0;
 
     /// <summary>Client settings given to every producer/consumer/admin client (the worker's prefixed keys).</summary>
-    public Dictionary<string, string?> ClientConfigs(string prefix) => OriginalsWithPrefix(prefix + ".");
+    public Dictionary<string, string?> ClientConfigs(string prefix)
+    {
+        var configs = OriginalsWithPrefix(prefix + ".");
+        // admin.listeners (and its admin.listeners.https.* settings) belong to the REST server, not to admin clients.
+        if (prefix == "admin")
+        {
+            foreach (var key in configs.Keys.Where(k => k == "listeners" || k.StartsWith("listeners.", StringComparison.Ordinal)).ToList())
+                configs.Remove(key);
+        }
+        return configs;
+    }
 }

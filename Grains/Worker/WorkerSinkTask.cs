@@ -100,7 +100,7 @@ public sealed class WorkerSinkTask : WorkerTask
             ApplyPause();
             batch.Clear();
             // Consume(0) never blocks: the loop stays async and an idle sink holds no thread.
-            while (batch.Count < MaxPollRecords && _consumer.Consume(TimeSpan.Zero) is { } result)
+            while (batch.Count < MaxPollRecords && TryConsume() is { } result)
             {
                 if (result.IsPartitionEOF) continue;
                 batch.Add(result);
@@ -142,6 +142,28 @@ public sealed class WorkerSinkTask : WorkerTask
         _chain.Dispose();
         await _retryWithToleranceOperator.DisposeAsync();
     }
+
+    /// <summary>One non-blocking poll. A subscribed topic that does not exist yet is not an error: the task waits
+    /// for it, as Kafka Connect's sink does (librdkafka reports it as a consume error).</summary>
+    private ConsumeResult<byte[]?, byte[]?>? TryConsume()
+    {
+        try
+        {
+            return _consumer!.Consume(TimeSpan.Zero);
+        }
+        catch (ConsumeException e) when (e.Error.Code is ErrorCode.UnknownTopicOrPart or ErrorCode.Local_UnknownTopic or ErrorCode.TopicException
+                                         || (!e.Error.IsFatal && e.ConsumerRecord is null && e.Error.Code == ErrorCode.Local_UnknownPartition))
+        {
+            if (!_missingTopicLogged)
+            {
+                Logger.LogInformation("Task {Connector}-{Task} waits for its topics: {Reason}", Id.Connector, Id.Task, e.Error.Reason);
+                _missingTopicLogged = true;
+            }
+            return null;
+        }
+    }
+
+    private bool _missingTopicLogged;
 
     private void Subscribe()
     {

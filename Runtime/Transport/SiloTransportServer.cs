@@ -175,7 +175,9 @@ internal sealed partial class SiloTransportServer(
             return null;
         }
         if (request.Kind == "activate") return (type, null, []);
-        var method = GrainMethodCodec.Find(type.InterfaceType, request.MethodType, request.Method, request.ParameterTypes);
+        var method = GrainMethodCodec.Find(type.InterfaceType, request.MethodType, request.Method, request.ParameterTypes)
+            // Reminders are delivered through IRemindable, which the grain class implements, not its grain interface.
+            ?? (type.IsRemindable ? GrainMethodCodec.Find(typeof(IRemindable), request.MethodType, request.Method, request.ParameterTypes) : null);
         if (method is null)
         {
             problem = $"Grain interface {request.GrainType} on silo {options.SiloId} has no method {request.MethodType}.{request.Method}({string.Join(", ", request.ParameterTypes)}).";

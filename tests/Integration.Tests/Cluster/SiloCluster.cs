@@ -39,6 +39,10 @@ public sealed class SiloCluster(string workDir, string bootstrapServers, string 
             ["silo.advertised.host.name"] = "127.0.0.1",
             ["membership.probe.period.ms"] = ProbePeriodMs.ToString(),
             ["silo.death.timeout.ms"] = DeathTimeoutMs.ToString(),
+            // A sink task re-activated elsewhere joins its consumer group at once, but the group waits for the dead
+            // member's session to expire before it gets the partitions: keep that near the silo death timeout.
+            ["consumer.session.timeout.ms"] = "6000",
+            ["consumer.heartbeat.interval.ms"] = "1000",
         });
         Silos.Add(silo);
         await silo.StartAsync(TimeSpan.FromSeconds(90));

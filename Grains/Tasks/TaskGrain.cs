@@ -29,9 +29,7 @@ public sealed class TaskGrain(
         // Fencing: a silo paused or cut off past the death timeout may still run this loop after a replacement
         // started elsewhere. Every probe period the activation checks it is still the registered one (and that
         // its silo holds the membership lease) and stops its loop at once when it is not. The remaining window is
-        // at most one probe period, plus the final commit of the stopping loop: a sink's commit is refused by the
-        // consumer group (its partitions were reassigned), a source's may rewrite offsets its replacement has
-        // already passed (duplicates on the next restart, never loss).
+        // at most one probe period; every commit (the final one of a stopping loop too) checks the same fence first.
         var period = TimeSpan.FromMilliseconds(Math.Max(100, worker.Config.GetLong(WorkerConfig.MembershipProbePeriod)));
         _fenceTimer = RegisterTimer(CheckFenceAsync, period, period);
         if (state.State.Assignment is { } assignment) StartRunner(assignment);
@@ -145,6 +143,8 @@ public sealed class TaskGrain(
             };
             var connectorGrain = GrainFactory.GetGrain<IConnectorGrain>(id.Connector);
             runner.OnFailed = trace => connectorGrain.OnTaskFailed(id.Task, trace);
+            var context = GrainContext;
+            runner.Fence = ct => context.IsCurrentActivationAsync(ct);
             _runner = runner;
             // The loop runs outside turns: keep the activation (and so the loop) until it is unassigned.
             DelayDeactivation(TimeSpan.MaxValue);

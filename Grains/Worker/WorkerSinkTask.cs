@@ -284,7 +284,7 @@ public sealed class WorkerSinkTask : WorkerTask
             .Where(kv => _assignment.Contains(kv.Key) || _assignment.Count == 0)
             .Select(kv => new TopicPartitionOffset(kv.Key.Topic, kv.Key.Partition, kv.Value.Offset))
             .ToList();
-        if (offsets.Count == 0) return;
+        if (offsets.Count == 0 || await IsFencedAsync(CancellationToken.None)) return;
         var consumer = _consumer!;
         await KafkaBlocking.Run(() => consumer.Commit(offsets));
         Logger.LogDebug("Committed offsets of {Count} partitions for {Connector}-{Task}", offsets.Count, Id.Connector, Id.Task);

@@ -271,6 +271,7 @@ public sealed class WorkerSourceTask : WorkerTask
         await _commitLock.WaitAsync(cancellationToken);
         try
         {
+            if (await IsFencedAsync(cancellationToken)) return;
             var committable = _submitted.TakeCommittable();
             if (committable.Count == 0) return;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

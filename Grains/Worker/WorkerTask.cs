@@ -29,6 +29,28 @@ public abstract class WorkerTask : IAsyncDisposable
     public string State => _state;
     public string? Trace => _trace;
 
+    /// <summary>Answers whether this task may still commit: false once a newer activation of the task runs
+    /// elsewhere. Checked before every commit, including the final one of a stopping loop.</summary>
+    public Func<CancellationToken, Task<bool>>? Fence { get; set; }
+
+    /// <summary>True when the fence says a newer activation took over (its commits must not happen).</summary>
+    protected async Task<bool> IsFencedAsync(CancellationToken cancellationToken)
+    {
+        if (Fence is not { } fence) return false;
+        try
+        {
+            if (await fence(cancellationToken)) return false;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Unknown: don't commit; what is not committed is redone, never lost.
+            Logger.LogWarning(e, "Task {Connector}-{Task} could not check it is still the current activation; skipping this commit", Id.Connector, Id.Task);
+            return true;
+        }
+        Logger.LogWarning("Task {Connector}-{Task} was superseded by a newer activation; not committing", Id.Connector, Id.Task);
+        return true;
+    }
+
     /// <summary>Called (outside any grain turn) when the loop failed.</summary>
     public Func<string, Task>? OnFailed { get; set; }
 

@@ -17,12 +17,16 @@ internal sealed class SiloTransportClient : IRemoteGrainInvoker, IDisposable
     private readonly ClusterMembership _membership;
     private readonly GrainRuntimeOptions _options;
     private readonly MessageSigner _signer;
+    // Cancelled when the incarnation is declared dead: calls in flight to a paused or cut-off silo fail at once
+    // instead of waiting for the call timeout (which would also hold up the calling grain's turn).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string SiloId, long Generation), CancellationTokenSource> _peers = new();
 
     public SiloTransportClient(ClusterMembership membership, GrainRuntimeOptions options, MessageSigner signer)
     {
         _membership = membership;
         _options = options;
         _signer = signer;
+        _membership.Changed += OnMembershipChanged;
         _http = new HttpClient(new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = true,
@@ -98,7 +102,8 @@ internal sealed class SiloTransportClient : IRemoteGrainInvoker, IDisposable
         message.Headers.Add(MessageSigner.TimestampHeader, timestamp);
         message.Headers.Add(MessageSigner.SignatureHeader, signature);
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var died = _peers.GetOrAdd((silo.SiloId, silo.Generation), _ => new CancellationTokenSource()).Token;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, died);
         if (_options.CallTimeout != Timeout.InfiniteTimeSpan) timeout.CancelAfter(_options.CallTimeout);
         try
         {
@@ -121,6 +126,10 @@ internal sealed class SiloTransportClient : IRemoteGrainInvoker, IDisposable
             return JsonSerializer.Deserialize<SiloResponse>(content, Json)
                 ?? throw new InvalidOperationException($"Silo {siloId} sent an empty answer to {what}.");
         }
+        catch (OperationCanceledException) when (died.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new SiloUnavailableException($"Silo {siloId} ({silo.Address}) was declared dead while {what} was in flight.");
+        }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new TimeoutException($"Silo {siloId} ({silo.Address}) did not answer {what} within {_options.CallTimeout}.");
@@ -131,5 +140,16 @@ internal sealed class SiloTransportClient : IRemoteGrainInvoker, IDisposable
         }
     }
 
-    public void Dispose() => _http.Dispose();
+    private void OnMembershipChanged(MembershipChange change)
+    {
+        foreach (var dead in change.Died)
+            if (_peers.TryRemove((dead.SiloId, dead.Generation), out var cts))
+                cts.Cancel(); // not disposed: a call may be linking its token right now
+    }
+
+    public void Dispose()
+    {
+        _membership.Changed -= OnMembershipChanged;
+        _http.Dispose();
+    }
 }

@@ -31,8 +31,7 @@ public sealed class ClusterFailoverTests(TestBroker broker, PostgresServer postg
     private string Input(int i) => Path.Combine(_dir, $"input-{i}.txt");
     private string Output(int i) => Path.Combine(_dir, $"output-{i}.txt");
 
-    [Fact]
-    public async Task A_killed_silos_tasks_run_elsewhere_within_fifteen_seconds_and_no_sequence_number_is_lost()
+    private async Task<(string[] Lines, List<string> Names, Task Writer)> StartPipelinesAsync()
     {
         var lines = LineFiles.Numbered(LinesPerPipeline);
         var names = new List<string>();
@@ -60,17 +59,45 @@ public sealed class ClusterFailoverTests(TestBroker broker, PostgresServer postg
         foreach (var name in names) await _cluster[0].Client.WaitForStateAsync(name, "RUNNING", 1, TimeSpan.FromSeconds(30));
 
         // The input files keep growing while a silo is killed: the kill lands mid-stream.
-        using var stopWriting = new CancellationTokenSource();
         var writer = Task.Run(async () =>
         {
             foreach (var chunk in lines.Skip(500).Chunk(250))
             {
                 for (var i = 0; i < Pipelines; i++) LineFiles.Write(Input(i), chunk, append: true);
-                await Task.Delay(50, stopWriting.Token);
+                await Task.Delay(50);
             }
         });
         await Eventually.Until(() => Task.FromResult(Enumerable.Range(0, Pipelines).Min(i => LineFiles.CountLines(Output(i)))),
             n => n >= 2_000, TimeSpan.FromSeconds(60), n => $"{n} lines in every sink file before the kill\n{_cluster.Logs}");
+
+        return (lines, names, writer);
+    }
+
+    private async Task AssertEverySequenceNumberArrivedAsync(string[] lines)
+    {
+        for (var i = 0; i < Pipelines; i++)
+        {
+            var file = Output(i);
+            await Eventually.Until(() => Task.FromResult(LineFiles.ReadCompleteLines(file)),
+                w => w.ToHashSet().Count >= lines.Length, TimeSpan.FromSeconds(60),
+                w => $"{w?.ToHashSet().Count} distinct of {lines.Length} lines in {file}\n{_cluster.Logs}");
+            var written = LineFiles.ReadCompleteLines(file);
+            var duplicates = written.Count - written.Distinct().Count();
+            var missing = lines.Except(written).Count();
+            // Where the replay after the crash began: the first line written a second time.
+            var seen = new HashSet<string>();
+            var replay = written.FirstOrDefault(l => !seen.Add(l));
+            output.WriteLine($"pipeline {i}: {written.Count} lines, {duplicates} duplicates (at-least-once after a crash; replay from {replay?[..7] ?? "-"} " +
+                $"after {(replay is null ? 0 : seen.Count)} distinct), {missing} missing");
+            Assert.Equal(0, missing);
+            Assert.Empty(written.Except(lines));
+        }
+    }
+
+    [Fact]
+    public async Task A_killed_silos_tasks_run_elsewhere_within_fifteen_seconds_and_no_sequence_number_is_lost()
+    {
+        var (lines, names, writer) = await StartPipelinesAsync();
 
         // Kill the silo running the most tasks (ties: the lowest index).
         var placed = await SiloCluster.TasksAsync(_cluster[0].Client, names);
@@ -99,22 +126,54 @@ public sealed class ClusterFailoverTests(TestBroker broker, PostgresServer postg
         Assert.True(beforeKill < LinesPerPipeline, "the kill came after the whole input was copied");
 
         await writer;
-        for (var i = 0; i < Pipelines; i++)
+        await AssertEverySequenceNumberArrivedAsync(lines);
+    }
+
+    [Fact]
+    public async Task A_paused_silo_is_replaced_and_on_waking_stops_its_stale_tasks()
+    {
+        var (lines, names, writer) = await StartPipelinesAsync();
+        var placed = await SiloCluster.TasksAsync(_cluster[0].Client, names);
+        var victim = _cluster.Silos.OrderByDescending(s => placed.Count(t => t.WorkerId == s.WorkerId)).First();
+        var orphans = placed.Where(t => t.WorkerId == victim.WorkerId).Select(t => (t.Connector, t.Task)).ToList();
+        Assert.NotEmpty(orphans);
+        var survivor = _cluster.Silos.First(s => s != victim);
+
+        var paused = Stopwatch.StartNew();
+        SiloSignals.Pause(victim);
+        try
         {
-            var file = Output(i);
-            await Eventually.Until(() => Task.FromResult(LineFiles.ReadCompleteLines(file)),
-                w => w.ToHashSet().Count >= lines.Length, TimeSpan.FromSeconds(60),
-                w => $"{w?.ToHashSet().Count} distinct of {lines.Length} lines in {file}\n{_cluster.Logs}");
-            var written = LineFiles.ReadCompleteLines(file);
-            var duplicates = written.Count - written.Distinct().Count();
-            var missing = lines.Except(written).Count();
-            // Where the replay after the crash began: the first line written a second time.
-            var seen = new HashSet<string>();
-            var replay = written.FirstOrDefault(l => !seen.Add(l));
-            output.WriteLine($"pipeline {i}: {written.Count} lines, {duplicates} duplicates (at-least-once after a crash; replay from {replay?[..7] ?? "-"} " +
-                $"after {(replay is null ? 0 : seen.Count)} distinct), {missing} missing");
-            Assert.Equal(0, missing);
-            Assert.Empty(written.Except(lines));
+            await Eventually.Until(async () =>
+                {
+                    try { return await SiloCluster.TasksAsync(survivor.Client, names); }
+                    catch (Exception e) when (e is HttpRequestException or TimeoutException or TaskCanceledException) { return null; }
+                },
+                tasks => tasks is not null && orphans.All(o => tasks.Any(t => t.Connector == o.Connector && t.Task == o.Task
+                    && t.State == "RUNNING" && t.WorkerId != victim.WorkerId && t.WorkerId != "")),
+                TimeSpan.FromSeconds(15), tasks => $"the tasks of the paused {victim.WorkerId} RUNNING elsewhere; last: {SiloCluster.Describe(tasks)}\n{_cluster.Logs}");
+            output.WriteLine($"paused {victim.WorkerId} ({orphans.Count} tasks); replacements RUNNING after {paused.Elapsed.TotalSeconds:F1} s");
         }
+        finally
+        {
+            SiloSignals.Resume(victim);
+        }
+
+        // On waking it finds its lease lapsed: it stops every activation and rejoins as a new generation.
+        var woke = Stopwatch.StartNew();
+        await Eventually.Until(() => Task.FromResult(victim.Log.Contains("stopping all activations and rejoining", StringComparison.Ordinal)
+                && victim.Log.Contains("rejoined the cluster", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(20), $"{victim.WorkerId} stops its stale activations and rejoins\n{_cluster.Logs}");
+        output.WriteLine($"{victim.WorkerId} stopped its stale activations and rejoined {woke.Elapsed.TotalSeconds:F1} s after SIGCONT");
+
+        // Every task runs exactly once, where the directory says, and the woken silo answers for the cluster again.
+        var after = await Eventually.Until(async () => await SiloCluster.TasksAsync(victim.Client, names),
+            tasks => tasks.Count == names.Count && tasks.All(t => t.State == "RUNNING"),
+            TimeSpan.FromSeconds(20), tasks => "all RUNNING seen from the woken silo; last: " + SiloCluster.Describe(tasks));
+        output.WriteLine("after: " + SiloCluster.Describe(after));
+        var stale = orphans.Where(o => after.Any(t => t.Connector == o.Connector && t.Task == o.Task && t.WorkerId == victim.WorkerId)).ToList();
+        Assert.True(stale.Count == 0, "tasks reported by the woken silo's old incarnation: " + string.Join(", ", stale));
+
+        await writer;
+        await AssertEverySequenceNumberArrivedAsync(lines);
     }
 }

@@ -55,7 +55,8 @@ public sealed class SiloCluster(string workDir, string bootstrapServers, string 
         var result = new List<(string, int, string, string)>();
         foreach (var name in connectors)
         {
-            var status = await client.StatusAsync(name) ?? throw new HttpRequestException($"no status for {name}");
+            // Bounded: a call stuck on a paused silo must not hold up a poll with a deadline.
+            var status = await client.StatusAsync(name).WaitAsync(TimeSpan.FromSeconds(5)) ?? throw new HttpRequestException($"no status for {name}");
             foreach (var task in status["tasks"]!.AsArray())
                 result.Add((name, (int)task!["id"]!, (string)task["state"]!, (string?)task["worker_id"] ?? ""));
         }

@@ -296,6 +296,10 @@ public sealed class WorkerSinkTask : WorkerTask
             ["auto.offset.reset"] = "earliest",
             // Regex subscriptions see new topics at metadata refreshes.
             ["topic.metadata.refresh.interval.ms"] = "5000",
+            // A task that died (or moved) keeps its partitions until its session expires: 10 s rather than
+            // Kafka's 45 s lets a replacement consume again within seconds. Overridable like any consumer setting.
+            ["session.timeout.ms"] = "10000",
+            ["heartbeat.interval.ms"] = "3000",
         },
         Worker.Config.ClientConfigs("consumer"),
         ClientOverrides.Of(Worker, _connectorConfig, "consumer"),

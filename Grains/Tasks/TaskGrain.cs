@@ -11,7 +11,9 @@ using OrleansConnect.Runtime;
 namespace OrleansConnect.Grains.Tasks;
 
 /// <summary>One per task (key "&lt;connector&gt;-&lt;task&gt;"). Runs the task's loop on the silo where it is
-/// activated; activation with a stored assignment starts it, so re-activating elsewhere resumes the task.</summary>
+/// activated; activation with a stored assignment starts it, so re-activating elsewhere resumes the task.
+/// Rebalanceable: when a silo joins, tasks move to it one at a time (a clean stop and commit here, a resume there).</summary>
+[Rebalanceable]
 public sealed class TaskGrain(
     [PersistentState("task")] IPersistentState<TaskGrainState> state,
     ConnectWorker worker,

@@ -286,7 +286,18 @@ public sealed class WorkerSinkTask : WorkerTask
             .ToList();
         if (offsets.Count == 0 || await IsFencedAsync(CancellationToken.None)) return;
         var consumer = _consumer!;
-        await KafkaBlocking.Run(() => consumer.Commit(offsets));
+        try
+        {
+            await KafkaBlocking.Run(() => consumer.Commit(offsets));
+        }
+        catch (KafkaException e) when (e.Error.Code is ErrorCode.RebalanceInProgress or ErrorCode.IllegalGeneration
+                                       or ErrorCode.UnknownMemberId or ErrorCode.Local_State)
+        {
+            // As Kafka Connect: a commit refused during a rebalance is retried at the next interval (the records are
+            // re-read by whoever owns the partitions then, never lost).
+            Logger.LogWarning("Offset commit of {Connector}-{Task} skipped: {Reason}", Id.Connector, Id.Task, e.Error.Reason);
+            return;
+        }
         Logger.LogDebug("Committed offsets of {Count} partitions for {Connector}-{Task}", offsets.Count, Id.Connector, Id.Task);
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansConnect.Runtime.Activation;
@@ -33,7 +34,17 @@ internal sealed class GrainCallDispatcher(
     public static readonly GrainMethodInfo ActivateMethod =
         new(typeof(GrainCallDispatcher).GetMethod(nameof(ActivationPing), BindingFlags.NonPublic | BindingFlags.Static)!);
 
+    // Grains this silo is moving to another silo: calls wait for the move instead of re-activating them here.
+    private readonly ConcurrentDictionary<GrainId, Task> _departures = new();
+
     private static Task ActivationPing() => Task.CompletedTask;
+
+    /// <summary>Until <paramref name="moved"/> completes, calls for the grain that find no activation here wait for it
+    /// and then follow a fresh directory lookup (to the grain's new silo).</summary>
+    public void BeginDeparture(GrainId grainId, Task moved) => _departures[grainId] = moved;
+
+    public void EndDeparture(GrainId grainId, Task moved) =>
+        _departures.TryRemove(new KeyValuePair<GrainId, Task>(grainId, moved));
 
     public Task<object?> InvokeAsync(GrainId grainId, GrainTypeInfo type, GrainMethodInfo method, object?[] arguments)
     {
@@ -76,7 +87,13 @@ internal sealed class GrainCallDispatcher(
                 var activation = catalog.TryGet(call.GrainId);
                 if (activation is null)
                 {
-                    var silo = await LocateAsync(call).ConfigureAwait(false);
+                    var fresh = false;
+                    if (_departures.TryGetValue(call.GrainId, out var departure))
+                    {
+                        await departure.ConfigureAwait(false);
+                        fresh = true;
+                    }
+                    var silo = await LocateAsync(call, fresh).ConfigureAwait(false);
                     if (silo != membership.LocalSiloId)
                     {
                         await ForwardAsync(silo, call).ConfigureAwait(false);
@@ -95,9 +112,11 @@ internal sealed class GrainCallDispatcher(
         }
     }
 
-    private async Task<string> LocateAsync(GrainCall call)
+    private async Task<string> LocateAsync(GrainCall call, bool fresh)
     {
-        var address = await directory.LookupAsync(call.GrainId, CancellationToken.None).ConfigureAwait(false);
+        var address = fresh && directory is AdoNetGrainDirectory cluster
+            ? await cluster.LookupFreshAsync(call.GrainId, CancellationToken.None).ConfigureAwait(false)
+            : await directory.LookupAsync(call.GrainId, CancellationToken.None).ConfigureAwait(false);
         if (address is not null)
         {
             if (address.SiloId == membership.LocalSiloId) return address.SiloId;

@@ -5,6 +5,7 @@ using OrleansConnect.Runtime.GrainDirectory;
 using OrleansConnect.Runtime.GrainTypes;
 using OrleansConnect.Runtime.Hosting;
 using OrleansConnect.Runtime.Membership;
+using OrleansConnect.Runtime.Placement;
 using OrleansConnect.Runtime.Reminders;
 using OrleansConnect.Runtime.Timers;
 using OrleansConnect.Runtime.Transport;
@@ -27,6 +28,7 @@ internal sealed partial class ClusterAgent(
     GrainTypeRegistry registry,
     GrainCallDispatcher dispatcher,
     LocalReminderService reminders,
+    ActivationRebalancer rebalancer,
     TimeProvider time,
     RuntimeLogging logging)
 {
@@ -36,6 +38,7 @@ internal sealed partial class ClusterAgent(
     private readonly SemaphoreSlim _scanRequested = new(0, 1);
     private readonly SemaphoreSlim _deathHandling = new(1, 1);
     private Task _scanner = Task.CompletedTask;
+    private Task _rebalancing = Task.CompletedTask;
 
     /// <summary>Starts the endpoint and joins the table as Joining (not yet a placement target).</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -64,6 +67,9 @@ internal sealed partial class ClusterAgent(
     {
         await membership.SetStatusAsync(SiloMembershipStatus.Active, cancellationToken).ConfigureAwait(false);
         membership.StartProbing();
+        var stopping = _stopping.Token;
+        using (ExecutionContext.SuppressFlow())
+            _rebalancing = Task.Run(() => rebalancer.RunAsync(stopping));
         if (!options.EagerReactivation) return;
         using (ExecutionContext.SuppressFlow())
             _scanner = Task.Run(ScanLoopAsync);
@@ -113,6 +119,7 @@ internal sealed partial class ClusterAgent(
         }
         await server.StopAsync().ConfigureAwait(false);
         await _scanner.ConfigureAwait(false);
+        await _rebalancing.ConfigureAwait(false);
     }
 
     /// <summary>Test hook: the process "dies" without any cleanup: no more heartbeats, endpoint closed, reminders

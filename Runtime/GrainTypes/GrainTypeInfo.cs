@@ -15,6 +15,9 @@ internal sealed class GrainTypeInfo(string grainType, Type interfaceType, Type i
     public bool HasPersistentState { get; } = implementationType.GetConstructors()
         .Any(c => c.GetParameters().Any(p => p.IsDefined(typeof(PersistentStateAttribute), inherit: false)));
 
+    /// <summary>Marked [Rebalanceable] and has persistent state: the rebalancer may move its activations.</summary>
+    public bool IsRebalanceable => HasPersistentState && ImplementationType.IsDefined(typeof(RebalanceableAttribute), inherit: false);
+
     public override string ToString() => $"{InterfaceType.Name} ({ImplementationType.FullName})";
 }
 

@@ -87,6 +87,10 @@ public sealed class GrainRuntimeOptions
     /// its grains that have persistent state or reminders, instead of waiting for the next call or reminder.</summary>
     public bool EagerReactivation { get; set; }
 
+    /// <summary>How often each silo compares its activations of [Rebalanceable] grain types with the other active
+    /// silos' (and waits between two moves); <see cref="Timeout.InfiniteTimeSpan"/> turns rebalancing off.</summary>
+    public TimeSpan RebalancePeriod { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The host advertised for <see cref="SiloPort"/>.</summary>
     internal string AdvertisedSiloHost
     {
@@ -123,6 +127,7 @@ public sealed class GrainRuntimeOptions
         Require(SiloPort is >= 0 and <= 65535, nameof(SiloPort), $"must be between 0 and 65535, not {SiloPort}");
         Require(ClusterSecret is { Length: >= 16 }, nameof(ClusterSecret), "must be at least 16 characters when Clustering is on");
         Positive(MembershipProbePeriod, nameof(MembershipProbePeriod));
+        Positive(RebalancePeriod, nameof(RebalancePeriod), allowInfinite: true);
         Require(SiloDeathTimeout >= MembershipProbePeriod * 2, nameof(SiloDeathTimeout),
             $"must be at least twice MembershipProbePeriod ({MembershipProbePeriod}), not {SiloDeathTimeout}");
         Require(!string.IsNullOrWhiteSpace(AdvertisedSiloHost), nameof(SiloAdvertisedHost), "must not be empty (nor the host part of SiloId)");

@@ -79,6 +79,7 @@ public static class GrainRuntimeServiceCollectionExtensions
         services.AddSingleton<SiloTransportClient>();
         services.TryAddSingleton<IRemoteGrainInvoker>(sp => sp.GetRequiredService<SiloTransportClient>());
         services.AddSingleton<SiloTransportServer>();
+        services.AddSingleton<ActivationRebalancer>();
         services.AddSingleton<ClusterAgent>();
     }
 }

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+
+namespace OrleansConnect.Failover;
+
+/// <summary>One silo process with fixed REST and silo ports, so a replacement after kill -9 comes back at the
+/// same address (as a restarted container would). Output goes straight to a log file through <c>sh -c exec</c>,
+/// so the pid is the silo's own and kill -9 hits the silo, not a wrapper.</summary>
+public sealed partial class SiloNode(string siloDll, string workDir, IReadOnlyDictionary<string, string> settings) : IAsyncDisposable
+{
+    private Process? _process;
+    private int _incarnation;
+
+    public int RestPort { get; } = FreePort.Next();
+    public int SiloPort { get; } = FreePort.Next();
+    public string WorkerId => $"127.0.0.1:{RestPort}";
+    public HttpClient Client { get; } = new() { BaseAddress = null, Timeout = TimeSpan.FromSeconds(30) };
+    public bool IsRunning => _process is { HasExited: false };
+    public string LogPath => Path.Combine(workDir, $"silo-{RestPort}-{_incarnation}.log");
+
+    private Uri Base => new($"http://127.0.0.1:{RestPort}/");
+
+    public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        _incarnation++;
+        Directory.CreateDirectory(workDir);
+        var info = new ProcessStartInfo("/bin/sh") { WorkingDirectory = workDir, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec \"$0\" \"$@\" >\"$BENCH_LOG\" 2>&1");
+        info.ArgumentList.Add("dotnet");
+        info.ArgumentList.Add(siloDll);
+        info.Environment["BENCH_LOG"] = LogPath;
+        info.Environment["CONNECT_REST_PORT"] = RestPort.ToString();
+        info.Environment["CONNECT_REST_HOST_NAME"] = "127.0.0.1";
+        info.Environment["CONNECT_REST_ADVERTISED_HOST_NAME"] = "127.0.0.1";
+        info.Environment["CONNECT_SILO_PORT"] = SiloPort.ToString();
+        info.Environment["CONNECT_SILO_ADVERTISED_HOST_NAME"] = "127.0.0.1";
+        info.Environment["CONNECT_DATA_DIR"] = Path.Combine(workDir, "data");
+        foreach (var (key, value) in settings) info.Environment["CONNECT_" + key.ToUpperInvariant().Replace('.', '_')] = value;
+        _process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the silo.");
+        var process = _process;
+        await Poll.UntilAsync(async () =>
+        {
+            if (process.HasExited) throw new InvalidOperationException($"The silo {WorkerId} exited with code {process.ExitCode}:\n{Tail()}");
+            try
+            {
+                using var response = await Client.GetAsync(new Uri(Base, "health"), cancellationToken);
+                return response.StatusCode == HttpStatusCode.OK;
+            }
+            catch (HttpRequestException) { return false; }
+        }, timeout, TimeSpan.FromMilliseconds(50), () => $"silo {WorkerId} GET /health 200\n{Tail()}", cancellationToken);
+    }
+
+    /// <summary>kill -9: no clean stop, no commit, no goodbye to the membership table.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is null || _process.HasExited) return;
+        _ = kill(_process.Id, 9);
+        await _process.WaitForExitAsync();
+    }
+
+    public async Task CreateConnectorAsync(string name, IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
+    {
+        using var response = await Client.PostAsJsonAsync(new Uri(Base, "connectors"), new { name, config }, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.Created)
+            throw new InvalidOperationException($"POST /connectors ({name}) on {WorkerId} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+    }
+
+    /// <summary>Every task of the connectors with its state and worker_id, as this silo reports them.</summary>
+    public async Task<List<TaskPlacement>> TasksAsync(IEnumerable<string> connectors, CancellationToken cancellationToken)
+    {
+        var result = new List<TaskPlacement>();
+        foreach (var name in connectors)
+        {
+            using var response = await Client.GetAsync(new Uri(Base, $"connectors/{name}/status"), cancellationToken);
+            if (!response.IsSuccessStatusCode) throw new HttpRequestException($"GET /connectors/{name}/status on {WorkerId} answered {(int)response.StatusCode}");
+            var status = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            foreach (var task in status?["tasks"]?.AsArray() ?? [])
+                result.Add(new TaskPlacement(name, (int)task!["id"]!, (string?)task["state"] ?? "", (string?)task["worker_id"] ?? "", (string?)task["trace"]));
+        }
+        return result;
+    }
+
+    public string Tail(int lines = 40)
+    {
+        if (!File.Exists(LogPath)) return "(no output)";
+        using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var all = new StreamReader(stream).ReadToEnd().Split('\n');
+        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+        Client.Dispose();
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
+}
+
+public sealed record TaskPlacement(string Connector, int Task, string State, string WorkerId, string? Trace);

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace OrleansConnect.Memory;
+
+/// <summary>One silo with its defaults (standalone, embedded broker): its RSS and threads idle, then with N idle
+/// FileStreamSource connectors (one task each) on small files that never grow.</summary>
+public sealed partial class MemoryBenchmark(MemoryOptions options, string workDir, TextWriter output)
+{
+    private const string Topic = "memory-idle";
+
+    public async Task<string> RunAsync(CancellationToken cancellationToken)
+    {
+        var port = FreePort();
+        var logPath = Path.Combine(workDir, "silo.log");
+        var info = new ProcessStartInfo("/bin/sh") { WorkingDirectory = workDir, UseShellExecute = false };
+        // exec: the pid is the silo's own, so /proc/<pid> is the silo and not a wrapper.
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec \"$0\" \"$@\" >\"$BENCH_LOG\" 2>&1");
+        info.ArgumentList.Add("dotnet");
+        info.ArgumentList.Add(options.SiloDll);
+        info.Environment["BENCH_LOG"] = logPath;
+        info.Environment["CONNECT_REST_PORT"] = port.ToString(CultureInfo.InvariantCulture);
+        info.Environment["CONNECT_REST_HOST_NAME"] = "127.0.0.1";
+        info.Environment["CONNECT_DATA_DIR"] = Path.Combine(workDir, "data");
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the silo.");
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) };
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            await UntilAsync(async () =>
+            {
+                if (process.HasExited) throw new InvalidOperationException($"The silo exited with code {process.ExitCode}:\n{Tail(logPath)}");
+                try
+                {
+                    using var response = await client.GetAsync("health", cancellationToken);
+                    return response.StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException) { return false; }
+            }, TimeSpan.FromSeconds(90), "GET /health 200", cancellationToken);
+            output.WriteLine($"Silo pid {process.Id} (embedded broker, defaults) healthy after {clock.Elapsed.TotalSeconds:0.0} s; settling {options.Settle.TotalSeconds:0} s");
+            await Task.Delay(options.Settle, cancellationToken);
+            var idle = await SampleAsync(process.Id, "idle", cancellationToken);
+            output.WriteLine($"idle thread names: {ProcSample.ThreadNames(process.Id)}");
+
+            // N small files that already hold one line each: every task reads it, produces it, then has nothing to do.
+            var files = Path.Combine(workDir, "inputs");
+            Directory.CreateDirectory(files);
+            var names = Enumerable.Range(0, options.Connectors).Select(i => $"idle-{i:0000}").ToList();
+            foreach (var name in names) await File.WriteAllTextAsync(Path.Combine(files, name + ".txt"), name + "\n", cancellationToken);
+            clock.Restart();
+            await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken },
+                async (name, token) =>
+                {
+                    using var response = await client.PostAsJsonAsync("connectors", new
+                    {
+                        name,
+                        config = new Dictionary<string, string>
+                        {
+                            ["connector.class"] = "FileStreamSource",
+                            ["tasks.max"] = "1",
+                            ["file"] = Path.Combine(files, name + ".txt"),
+                            ["topic"] = Topic,
+                        },
+                    }, token);
+                    if (response.StatusCode != HttpStatusCode.Created)
+                        throw new InvalidOperationException($"POST /connectors ({name}) answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(token)}");
+                });
+            output.WriteLine($"{names.Count} connectors created in {clock.Elapsed.TotalSeconds:0.0} s (concurrency {options.Concurrency})");
+
+            var running = 0;
+            await UntilAsync(async () =>
+            {
+                running = await CountRunningTasksAsync(client, cancellationToken);
+                return running == names.Count;
+            }, TimeSpan.FromSeconds(180), $"{names.Count} tasks RUNNING (last: {running})", cancellationToken, TimeSpan.FromSeconds(1));
+            output.WriteLine($"{names.Count} connectors and tasks RUNNING after {clock.Elapsed.TotalSeconds:0.0} s; settling {options.Settle.TotalSeconds:0} s");
+            await Task.Delay(options.Settle, cancellationToken);
+            var loaded = await SampleAsync(process.Id, $"{names.Count} idle connectors", cancellationToken);
+            output.WriteLine($"thread names with {names.Count} connectors: {ProcSample.ThreadNames(process.Id)}");
+            running = await CountRunningTasksAsync(client, cancellationToken);
+            if (running != names.Count) throw new InvalidOperationException($"Only {running} of {names.Count} tasks still RUNNING after sampling.");
+            return Format(idle, loaded, names.Count);
+        }
+        finally
+        {
+            if (!process.HasExited) _ = kill(process.Id, 15); // clean stop: it snapshots its embedded broker into the temp dir
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            try { await process.WaitForExitAsync(timeout.Token); }
+            catch (OperationCanceledException) { process.Kill(entireProcessTree: true); }
+        }
+    }
+
+    /// <summary>GET /connectors?expand=status: every task's state in one call. Throws on a FAILED one.</summary>
+    private static async Task<int> CountRunningTasksAsync(HttpClient client, CancellationToken cancellationToken)
+    {
+        var map = JsonNode.Parse(await client.GetStringAsync("connectors?expand=status", cancellationToken))!.AsObject();
+        var running = 0;
+        foreach (var (name, entry) in map)
+        {
+            foreach (var task in entry?["status"]?["tasks"]?.AsArray() ?? [])
+            {
+                var state = (string?)task?["state"];
+                if (state == "FAILED") throw new InvalidOperationException($"{name} task FAILED: {(string?)task?["trace"]}");
+                if (state == "RUNNING") running++;
+            }
+        }
+        return running;
+    }
+
+    /// <summary>One sample a second over the sample period; the median resists a GC or a timer burst in one sample.</summary>
+    private async Task<ProcSample> SampleAsync(int pid, string label, CancellationToken cancellationToken)
+    {
+        var samples = new List<ProcSample>();
+        var end = DateTime.UtcNow + options.Sample;
+        while (DateTime.UtcNow < end)
+        {
+            samples.Add(ProcSample.Read(pid));
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        }
+        var median = new ProcSample(Median(samples.Select(s => s.RssKiB)), (int)Median(samples.Select(s => (long)s.Threads)),
+            (int)Median(samples.Select(s => (long)s.LibrdkafkaThreads)));
+        output.WriteLine($"{label}: {samples.Count} samples, VmRSS {string.Join(" ", samples.Select(s => MiB(s.RssKiB)))} MiB; " +
+            $"threads {samples.Min(s => s.Threads)}..{samples.Max(s => s.Threads)}");
+        return median;
+    }
+
+    private static long Median(IEnumerable<long> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static string MiB(long kib) => (kib / 1024.0).ToString("0.0", CultureInfo.InvariantCulture);
+
+    private static string Format(ProcSample idle, ProcSample loaded, int n)
+    {
+        string Per(long diff) => ((double)diff / n).ToString("0.00", CultureInfo.InvariantCulture);
+        var text = new StringBuilder();
+        var header = $"{"silo (medians)",-40} {"VmRSS MiB",10} {"threads",8} {"of which librdkafka",20} {".NET/other threads",19}";
+        text.AppendLine(header).AppendLine(new string('-', header.Length));
+        text.AppendLine($"{"idle (no connectors)",-40} {MiB(idle.RssKiB),10} {idle.Threads,8} {idle.LibrdkafkaThreads,20} {idle.Threads - idle.LibrdkafkaThreads,19}");
+        text.AppendLine($"{$"{n} idle connectors + {n} tasks",-40} {MiB(loaded.RssKiB),10} {loaded.Threads,8} {loaded.LibrdkafkaThreads,20} {loaded.Threads - loaded.LibrdkafkaThreads,19}");
+        var rssPer = ((double)(loaded.RssKiB - idle.RssKiB) / n).ToString("0.0", CultureInfo.InvariantCulture);
+        text.AppendLine($"{"per connector+task (difference / " + n + ")",-40} {rssPer + " KiB",10} {Per(loaded.Threads - idle.Threads),8} " +
+            $"{Per(loaded.LibrdkafkaThreads - idle.LibrdkafkaThreads),20} {Per(loaded.Threads - loaded.LibrdkafkaThreads - (idle.Threads - idle.LibrdkafkaThreads)),19}");
+        return text.ToString();
+    }
+
+    private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, CancellationToken cancellationToken, TimeSpan? interval = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for {what}.");
+            await Task.Delay(interval ?? TimeSpan.FromMilliseconds(50), cancellationToken);
+        }
+    }
+
+    private static string Tail(string path, int lines = 40)
+    {
+        if (!File.Exists(path)) return "(no output)";
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var all = new StreamReader(stream).ReadToEnd().Split('\n');
+        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
+}

@@ -1,5 +1,6 @@
 using OrleansConnect.Connect.Config;
 using OrleansConnect.Connect.Storage;
+using OrleansConnect.Grains.Config;
 using OrleansConnect.Grains.Plugins;
 
 namespace OrleansConnect.Grains.Worker;
@@ -35,9 +36,7 @@ public static class ConverterFactory
         var prefix = key + ".";
         if (connectorConfig.TryGetValue(key, out var cls) && !string.IsNullOrWhiteSpace(cls))
         {
-            var own = connectorConfig.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
-                .ToDictionary(kv => kv.Key[prefix.Length..], kv => (string?)kv.Value);
-            return (cls.Trim(), own);
+            return (cls.Trim(), connectorConfig.WithPrefixStripped(prefix));
         }
         return (worker.Config.GetClass(key)!, worker.Config.OriginalsWithPrefix(prefix));
     }

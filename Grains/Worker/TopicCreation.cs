@@ -82,8 +82,7 @@ public sealed class TopicCreation
     private static Group ReadGroup(string name, IReadOnlyDictionary<string, string> config, int? defaultPartitions, short? defaultReplication)
     {
         var prefix = ConnectorConfig.TopicCreationPrefix + name + ".";
-        var settings = config.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
-            .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value.Trim());
+        var settings = config.WithPrefixStripped(prefix).ToDictionary(kv => kv.Key, kv => kv.Value!.Trim());
         var partitions = settings.Remove(TopicCreationGroups.Partitions, out var p)
             ? Parse<int>(prefix + TopicCreationGroups.Partitions, p, int.TryParse) : defaultPartitions
             ?? throw Missing(prefix + TopicCreationGroups.Partitions);

@@ -68,7 +68,7 @@ public sealed class TransformationChain<R> : IDisposable where R : ConnectRecord
                 var prefix = $"transforms.{alias}.";
                 var typeKey = prefix + "type";
                 var (transformation, className) = Instantiate<ITransformation<R>>(plugins, config, typeKey, PluginType.Transformation, "Transformation");
-                var settings = Prefixed(config, prefix);
+                var settings = config.WithPrefixStripped(prefix);
                 settings.Remove("predicate", out var predicateAlias);
                 var hasNegate = settings.Remove("negate", out var negateText);
                 IPredicate<R>? predicate = null;
@@ -95,7 +95,7 @@ public sealed class TransformationChain<R> : IDisposable where R : ConnectRecord
                 if (predicate is not null)
                 {
                     var predicatePrefix = $"predicates.{predicateAlias!.Trim()}.";
-                    Configure(predicatePrefix, () => predicate.Configure(Prefixed(config, predicatePrefix)));
+                    Configure(predicatePrefix, () => predicate.Configure(config.WithPrefixStripped(predicatePrefix)));
                 }
                 Configure(prefix, () => transformation.Configure(settings));
             }
@@ -158,10 +158,6 @@ public sealed class TransformationChain<R> : IDisposable where R : ConnectRecord
             throw new ConfigException(key, "[" + string.Join(", ", aliases) + "]", "Duplicate alias provided.");
         return aliases;
     }
-
-    private static Dictionary<string, string?> Prefixed(IReadOnlyDictionary<string, string> config, string prefix) =>
-        config.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
-            .ToDictionary(kv => kv.Key[prefix.Length..], kv => (string?)kv.Value);
 
     public void Dispose()
     {

@@ -77,11 +77,13 @@ public sealed class ClusterJoinTests(TestBroker broker, PostgresServer postgres,
             {
                 moved++;
                 Assert.Equal(newcomer.WorkerId, task.WorkerId);
-                Assert.True(starts == 2, $"{marker}: {starts} times for a task moved once\n{_cluster.Logs}");
+                // Two silos may occasionally move at once (docs/runtime.md), so a task can pass through another silo
+                // on its way to the newcomer: it starts at least twice, and once on the newcomer.
+                Assert.True(starts >= 2, $"{marker}: {starts} times for a moved task\n{_cluster.Logs}");
                 Assert.Equal(1, CountOccurrences(newcomer.Log, marker));
             }
         }
-        // Only the newcomer received tasks, each moved once: exactly its share moved.
+        // Only the newcomer received tasks: exactly its share moved.
         Assert.Equal(after.Count(t => t.WorkerId == newcomer.WorkerId), moved);
     }
 

@@ -260,7 +260,12 @@ internal sealed partial class ActivationData : IGrainContext
         {
             try
             {
-                await _catalog.Directory.UnregisterAsync(Address, CancellationToken.None).ConfigureAwait(false);
+                DeactivationReason? reason;
+                lock (_lock) reason = _deactivation;
+                if (reason is { Code: DeactivationReasonCode.Migrating, TargetSilo: { } target } && _catalog.Directory is AdoNetGrainDirectory cluster)
+                    await cluster.HandOffAsync(Address, target, CancellationToken.None).ConfigureAwait(false);
+                else
+                    await _catalog.Directory.UnregisterAsync(Address, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex)
             {

@@ -12,15 +12,24 @@ namespace OrleansConnect.Runtime.GrainDirectory;
 /// an entry that is empty (unregistered) or points at an incarnation the membership table does not hold live.
 /// Of two silos racing, exactly one CAS succeeds; the other gets the winner back. Unregistering empties the row
 /// but keeps its epoch, so epochs of a grain only ever grow (callers may fence on them).
+/// A grain that moves between silos is handed off: its departing activation's entry is rewritten, in one conditional
+/// update, into a reservation for the target silo, so there is no moment when the grain is registered nowhere and
+/// another silo could activate it on the way; only the target may claim the reservation (or anyone, once it is stale).
 /// Lookups are cached; an entry is dropped from the cache when its silo dies or a call finds it stale.</summary>
 internal sealed class AdoNetGrainDirectory : IGrainDirectory
 {
     private const string Select = """
-        SELECT d.silo_id, d.silo_generation, d.activation_id, d.epoch, m.status
+        SELECT d.silo_id, d.silo_generation, d.activation_id, d.epoch, m.status, d.modified_utc
         FROM oc_grain_directory d
         LEFT JOIN oc_membership m
           ON m.service_id = d.service_id AND m.silo_id = d.silo_id AND m.generation = d.silo_generation
         """;
+    // Reservations carry this activation id prefix; no activation id has it (they are GUIDs).
+    internal const string HandOffPrefix = "handoff:";
+
+    // A reservation the target has not claimed by then is abandoned (the mover died, or the target never got the call).
+    internal static readonly TimeSpan HandOffLifetime = TimeSpan.FromSeconds(30);
+
     private const string KeyFilter = "d.service_id = @service_id AND d.grain_type = @grain_type AND d.grain_key = @grain_key";
 
     private readonly AdoNetDatabase _database;
@@ -51,7 +60,7 @@ internal sealed class AdoNetGrainDirectory : IGrainDirectory
         while (true)
         {
             var current = await ReadAsync(connection, address.GrainId, cancellationToken).ConfigureAwait(false);
-            if (current is { Address: { } live, Live: true })
+            if (current is { Address: { } live, Live: true } && !IsClaimable(current, generation))
             {
                 _cache[address.GrainId] = live;
                 return live;
@@ -89,6 +98,59 @@ internal sealed class AdoNetGrainDirectory : IGrainDirectory
             }
             // Lost a race: read the winner (or the entry that changed under us) and decide again.
         }
+    }
+
+    /// <summary>A reservation this incarnation may claim: one handed to it, or one left stale by a failed move.</summary>
+    private bool IsClaimable(Entry entry, long localGeneration) =>
+        entry.Address is { } reserved && IsHandOff(reserved)
+        && ((reserved.SiloId == _membership.LocalSiloId && reserved.Generation == localGeneration)
+            || _time.GetUtcNow() - entry.ModifiedAt > HandOffLifetime);
+
+    internal static bool IsHandOff(GrainAddress address) => address.ActivationId.StartsWith(HandOffPrefix, StringComparison.Ordinal);
+
+    /// <summary>Ends a migrating activation: its entry becomes a reservation for <paramref name="targetSilo"/> (its live
+    /// incarnation), in the same conditional update that would otherwise empty it. Calls made meanwhile are routed to the
+    /// target, which activates the grain there. Falls back to unregistering when the target is not active.</summary>
+    public async Task HandOffAsync(GrainAddress address, string targetSilo, CancellationToken cancellationToken)
+    {
+        var target = _membership.ActiveEntries.FirstOrDefault(e => e.SiloId == targetSilo);
+        if (target is null)
+        {
+            await UnregisterAsync(address, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        _cache.TryRemove(new KeyValuePair<GrainId, GrainAddress>(address.GrainId, address));
+        var reservation = new GrainAddress(address.GrainId, target.SiloId, HandOffPrefix + Guid.NewGuid().ToString("N"))
+        {
+            Generation = target.Generation,
+            Epoch = address.Epoch,
+        };
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, """
+            UPDATE oc_grain_directory
+            SET silo_id = @silo_id, silo_generation = @silo_generation, activation_id = @reservation, modified_utc = @now
+            WHERE service_id = @service_id AND grain_type = @grain_type AND grain_key = @grain_key AND activation_id = @activation_id
+            """, address.GrainId);
+        command.AddParameter("silo_id", reservation.SiloId);
+        command.AddParameter("silo_generation", reservation.Generation);
+        command.AddParameter("reservation", reservation.ActivationId);
+        command.AddParameter("activation_id", address.ActivationId);
+        command.AddParameter("now", _time.GetUtcNow().UtcDateTime);
+        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+            _cache[address.GrainId] = reservation;
+    }
+
+    /// <summary>Drops a reservation nobody claimed (the move failed), so placement may put the grain anywhere.</summary>
+    public async Task ReleaseHandOffAsync(GrainId grainId, CancellationToken cancellationToken)
+    {
+        if (_cache.TryGetValue(grainId, out var cached) && IsHandOff(cached)) _cache.TryRemove(grainId, out _);
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, $"""
+            UPDATE oc_grain_directory SET activation_id = NULL, modified_utc = @now
+            WHERE service_id = @service_id AND grain_type = @grain_type AND grain_key = @grain_key AND activation_id LIKE '{HandOffPrefix}%'
+            """, grainId);
+        command.AddParameter("now", _time.GetUtcNow().UtcDateTime);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task UnregisterAsync(GrainAddress address, CancellationToken cancellationToken)
@@ -208,14 +270,14 @@ internal sealed class AdoNetGrainDirectory : IGrainDirectory
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
         var epoch = reader.GetInt64(3);
-        if (reader.IsDBNull(2) || reader.IsDBNull(0)) return new Entry(null, epoch, false);
+        if (reader.IsDBNull(2) || reader.IsDBNull(0)) return new Entry(null, epoch, false, default);
         var address = new GrainAddress(grainId, reader.GetString(0), reader.GetString(2))
         {
             Generation = reader.GetInt64(1),
             Epoch = epoch,
         };
         var live = !reader.IsDBNull(4) && reader.GetString(4) != nameof(SiloMembershipStatus.Dead);
-        return new Entry(address, epoch, live);
+        return new Entry(address, epoch, live, new DateTimeOffset(reader.ReadUtc(5)));
     }
 
     private DbCommand Command(DbConnection connection, string sql, GrainId grainId)
@@ -227,5 +289,5 @@ internal sealed class AdoNetGrainDirectory : IGrainDirectory
         return command;
     }
 
-    private sealed record Entry(GrainAddress? Address, long Epoch, bool Live);
+    private sealed record Entry(GrainAddress? Address, long Epoch, bool Live, DateTimeOffset ModifiedAt);
 }

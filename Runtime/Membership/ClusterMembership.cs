@@ -77,6 +77,8 @@ internal sealed partial class ClusterMembership : IClusterMembership
     }
 
     /// <summary>Test hook: stops heartbeats (as a paused process would) without stopping anything else.</summary>
+    private DateTimeOffset? _startedAt;
+
     internal bool HeartbeatsPaused
     {
         get => _paused;
@@ -91,7 +93,9 @@ internal sealed partial class ClusterMembership : IClusterMembership
         var (version, entries) = await _table.ReadAllAsync(cancellationToken).ConfigureAwait(false);
         var previous = entries.Where(e => e.SiloId == LocalSiloId).Select(e => e.Generation).DefaultIfEmpty(0).Max();
         var generation = Math.Max(now.ToUnixTimeMilliseconds(), Math.Max(previous, Generation) + 1);
-        var entry = new MembershipEntry(LocalSiloId, generation, LocalAddress, SiloMembershipStatus.Joining, now, now, 0);
+        // A rejoin keeps the process's start time: the rebalancer tells a restarted silo (new start) from a rejoined one.
+        _startedAt ??= now;
+        var entry = new MembershipEntry(LocalSiloId, generation, LocalAddress, SiloMembershipStatus.Joining, _startedAt.Value, now, 0);
         while (!await _table.TryInsertAsync(entry, version, cancellationToken).ConfigureAwait(false))
             (version, _) = await _table.ReadAllAsync(cancellationToken).ConfigureAwait(false);
         Generation = generation;

@@ -10,19 +10,21 @@ using OrleansConnect.Runtime.Transport;
 
 namespace OrleansConnect.Runtime.Placement;
 
-/// <summary>Spreads [Rebalanceable] grains over a silo that joined. Rebalancing is armed when a silo id this silo has
-/// not seen before becomes active, and disarmed once every such grain type is spread within one per silo: a cluster
-/// that only creates and deletes connectors never moves a running task, and a silo that comes back under its old id
-/// (a rejoin after being declared dead) gets new and failed-over grains from placement but does not pull any back.
+/// <summary>Spreads [Rebalanceable] grains over a silo that joined. Rebalancing is armed when a silo process this silo
+/// has not seen before becomes active (a new silo id, or a known id with a new start time: a restarted process), and
+/// disarmed once every such grain type is spread within one per silo: a cluster that only creates and deletes
+/// connectors never moves a running task. A silo that rejoins without restarting (it was declared dead while paused
+/// or cut off) gets new and failed-over grains from placement but does not pull any back: it may well flap again.
 /// While armed, every <see cref="GrainRuntimeOptions.RebalancePeriod"/> each silo counts, per such grain type, the live activations of every active silo in the grain directory. Only the
 /// most loaded silo acts (highest count, ties to the lowest silo id), and only when it holds more than one activation
 /// above the least loaded (fewest, ties to the lowest silo id): it moves ONE grain there (clean deactivation with
 /// <see cref="DeactivationReasonCode.Migrating"/>, so the grain stops and commits; then an activation on the target,
 /// which resumes from persistent state), waits until it is active there, and counts again next period. Every silo
-/// applies the same rule to the same table, so normally one silo moves at a time; a grain in flight (deactivated, not
-/// yet registered on the target) counts nowhere, so the next most loaded silo may start its own move meanwhile. Each
-/// move still goes from a silo at least two above the target, so the spread ends within one per silo. Grains that are
-/// not moved are not touched; calls that reach the source during a move wait for it and follow the grain.</summary>
+/// applies the same rule to the same table. A grain in flight is never registered nowhere: the directory hands its
+/// entry to the target as a reservation when the old activation ends, so it counts on the target, and a call made
+/// meanwhile (from any silo) goes to the target instead of placing the grain somewhere else. Each move goes from a
+/// silo at least two above the target, so the spread ends within one per silo. Grains that are not moved are not
+/// touched; calls that reach the source during a move wait for it and follow the grain.</summary>
 internal sealed partial class ActivationRebalancer(
     GrainRuntimeOptions options,
     ClusterMembership membership,
@@ -72,16 +74,16 @@ internal sealed partial class ActivationRebalancer(
         }
     }
 
-    /// <summary>Arms rebalancing when an active silo id appears that this silo has not seen before; true while armed.</summary>
+    /// <summary>Arms rebalancing when an active silo process appears that this silo has not seen before; true while armed.</summary>
     private bool ObserveJoins()
     {
         if (membership.Generation == 0) return false;
-        var active = membership.ActiveEntries.Select(e => e.SiloId);
+        var active = membership.ActiveEntries.Select(e => $"{e.SiloId} started {e.StartedAt:O}");
         if (_seen is null)
         {
-            // First look: the silos already active are not newcomers (this silo is, and it only receives); one still
-            // joining is, and arms rebalancing when it becomes active.
-            _seen = new HashSet<string>(active.Append(options.SiloId), StringComparer.Ordinal);
+            // First look: the silos already active are not newcomers (this silo is, and as the least loaded it only
+            // receives); one still joining is, and arms rebalancing when it becomes active.
+            _seen = new HashSet<string>(active, StringComparer.Ordinal);
             return false;
         }
         foreach (var silo in active)
@@ -132,7 +134,8 @@ internal sealed partial class ActivationRebalancer(
         try
         {
             await candidate.RequestDeactivation(new DeactivationReason(DeactivationReasonCode.Migrating,
-                    $"Rebalancing: silo {options.SiloId} holds {most.Count} activations of {type.GrainType}, silo {least.Silo} {least.Count}."))
+                    $"Rebalancing: silo {options.SiloId} holds {most.Count} activations of {type.GrainType}, silo {least.Silo} {least.Count}.")
+                    { TargetSilo = least.Silo })
                 .WaitAsync(options.DeactivationTimeout + options.CallTimeout, time, cancellationToken).ConfigureAwait(false);
             try
             {
@@ -153,6 +156,7 @@ internal sealed partial class ActivationRebalancer(
         {
             // The target went away or refused: placement puts it on whichever silo suits now.
             LogTargetFailed(_logger, targetFailure, grainId.Type, grainId.Key, least.Silo);
+            await directory.ReleaseHandOffAsync(grainId, cancellationToken).ConfigureAwait(false);
             await dispatcher.ActivateAsync(grainId, type).ConfigureAwait(false);
         }
         var address = await directory.LookupFreshAsync(grainId, cancellationToken).ConfigureAwait(false);

@@ -99,6 +99,44 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_handed_off_entry_can_be_claimed_only_by_its_target_until_released()
+    {
+        var a = await _cluster.StartSiloAsync();
+        var b = await _cluster.StartSiloAsync();
+        var c = await _cluster.StartSiloAsync();
+        await _cluster.WaitForActiveAsync(3);
+        var dirA = a.Services.GetRequiredService<AdoNetGrainDirectory>();
+        var dirB = b.Services.GetRequiredService<AdoNetGrainDirectory>();
+        var dirC = c.Services.GetRequiredService<AdoNetGrainDirectory>();
+        var grain = new GrainId("handoff", Key());
+        var first = await dirA.RegisterAsync(new GrainAddress(grain, a.Silo.SiloId, "act-a"), CancellationToken.None);
+
+        await dirA.HandOffAsync(first, c.Silo.SiloId, CancellationToken.None);
+        // In flight: the entry counts on the target and everyone is sent there; a bystander cannot take it.
+        var reserved = await dirB.LookupFreshAsync(grain, CancellationToken.None);
+        Assert.NotNull(reserved);
+        Assert.Equal(c.Silo.SiloId, reserved.SiloId);
+        Assert.StartsWith(AdoNetGrainDirectory.HandOffPrefix, reserved.ActivationId);
+        Assert.Equal(reserved.ActivationId, (await dirB.RegisterAsync(new GrainAddress(grain, b.Silo.SiloId, "act-b"), CancellationToken.None)).ActivationId);
+        var (perSilo, _) = await dirB.CountAsync("handoff", [], CancellationToken.None);
+        Assert.Equal(1, perSilo.GetValueOrDefault(c.Silo.SiloId));
+
+        // The target claims it with a higher epoch.
+        var claimed = await dirC.RegisterAsync(new GrainAddress(grain, c.Silo.SiloId, "act-c"), CancellationToken.None);
+        Assert.Equal("act-c", claimed.ActivationId);
+        Assert.Equal(first.Epoch + 1, claimed.Epoch);
+
+        // A move whose target never claimed: releasing the reservation lets placement choose again.
+        await dirC.HandOffAsync(claimed, b.Silo.SiloId, CancellationToken.None);
+        Assert.Equal(b.Silo.SiloId, (await dirA.LookupFreshAsync(grain, CancellationToken.None))?.SiloId);
+        await dirC.ReleaseHandOffAsync(grain, CancellationToken.None);
+        Assert.Null(await dirA.LookupFreshAsync(grain, CancellationToken.None));
+        var again = await dirA.RegisterAsync(new GrainAddress(grain, a.Silo.SiloId, "act-a2"), CancellationToken.None);
+        Assert.Equal("act-a2", again.ActivationId);
+        Assert.Equal(claimed.Epoch + 1, again.Epoch);
+    }
+
+    [Fact]
     public async Task Arguments_results_and_exceptions_cross_silos()
     {
         var a = await _cluster.StartSiloAsync();

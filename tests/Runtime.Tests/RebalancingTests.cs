@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using OrleansConnect.Runtime.Activation;
+using OrleansConnect.Runtime.GrainDirectory;
 using OrleansConnect.Runtime.Tests.Grains;
 using OrleansConnect.Runtime.Tests.Infrastructure;
 
@@ -80,6 +81,93 @@ public sealed class RebalancingTests : IAsyncLifetime
             Assert.Equal(1, Probe.For(k).Activations);
             Assert.Empty(Probe.For(k).Deactivations);
         });
+    }
+
+    [Fact]
+    public async Task A_grain_in_flight_counts_on_its_target_and_calls_from_other_silos_follow_it_there()
+    {
+        var a = await _cluster.StartSiloAsync(Fast);
+        var b = await _cluster.StartSiloAsync(Fast);
+        await _cluster.WaitForActiveAsync(2);
+        var keys = Enumerable.Range(0, 12).Select(i => $"in-flight-{Guid.NewGuid():N}-{i}").ToList();
+        var homes = new Dictionary<string, string>();
+        foreach (var key in keys)
+        {
+            homes[key] = await a.GrainFactory.GetGrain<IRebalancedGrain>(key).Touch(1);
+            // A slow clean stop: the grain is in flight long enough for the callers below to hit the gap.
+            Probe.For(key).DeactivationDelay = TimeSpan.FromMilliseconds(300);
+        }
+
+        // Both old silos call every grain without pause while the newcomer takes its share; b looks each grain up
+        // afresh every time, as a silo does that calls a grain for the first time (say, a reminder that just moved).
+        using var stop = new CancellationTokenSource();
+        var dirB = b.Services.GetRequiredService<AdoNetGrainDirectory>();
+        var callers = new[] { a, b }.Select(silo => Task.Run(async () =>
+        {
+            var calls = 0;
+            while (!stop.IsCancellationRequested)
+                foreach (var key in keys)
+                {
+                    if (silo == b && await dirB.LookupAsync(new GrainId(RebalancedType, key), CancellationToken.None) is { } cached)
+                        dirB.Invalidate(cached);
+                    await silo.GrainFactory.GetGrain<IRebalancedGrain>(key).WhereAmI();
+                    calls++;
+                }
+            return calls;
+        })).ToList();
+        // What every silo's rebalancer and placement count: a grain in flight must count somewhere (on its target), or
+        // another silo would take the gap for imbalance and start a second move at once.
+        var fewestCounted = Task.Run(async () =>
+        {
+            var fewest = int.MaxValue;
+            while (!stop.IsCancellationRequested)
+            {
+                var (perSilo, _) = await dirB.CountAsync(RebalancedType, [], CancellationToken.None);
+                fewest = Math.Min(fewest, perSilo.Values.Sum());
+            }
+            return fewest;
+        });
+
+        var c = await _cluster.StartSiloAsync(Fast);
+        await _cluster.WaitForActiveAsync(3);
+        var silos = new[] { a, b, c };
+        await Poll.UntilAsync(() => Hosted(c) == keys.Count / 3 && silos.Sum(Hosted) == keys.Count,
+            "the newcomer holds its 4 of the 12 grains", TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+        Assert.All(await Task.WhenAll(callers), calls => Assert.True(calls > keys.Count));
+        Assert.Equal(keys.Count, await fewestCounted);
+
+        foreach (var key in keys)
+        {
+            var now = await c.GrainFactory.GetGrain<IRebalancedGrain>(key).WhereAmI();
+            var probe = Probe.For(key);
+            // Stayed: never restarted. Moved: activated exactly twice, the second time on the newcomer.
+            Assert.Equal(now == homes[key] ? 1 : 2, probe.Activations);
+            if (now != homes[key])
+            {
+                Assert.Equal(c.Silo.SiloId, now);
+                Assert.Equal([$"activated:{homes[key]}", $"activated:{c.Silo.SiloId}"], probe.Events.ToArray());
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_silo_restarted_under_its_old_id_receives_a_fair_share_again()
+    {
+        var a = await _cluster.StartSiloAsync(Fast);
+        var b = await _cluster.StartSiloAsync(Fast);
+        await _cluster.WaitForActiveAsync(2);
+        var keys = Enumerable.Range(0, 8).Select(i => $"restarted-{Guid.NewGuid():N}-{i}").ToList();
+        foreach (var key in keys) await a.GrainFactory.GetGrain<IRebalancedGrain>(key).Touch(1);
+        var bId = b.Silo.SiloId;
+        await b.StopAsync();
+        // Its grains were handed to a when it stopped (or are placed there by the next call).
+        foreach (var key in keys) Assert.Equal(a.Silo.SiloId, await a.GrainFactory.GetGrain<IRebalancedGrain>(key).WhereAmI());
+
+        var again = await _cluster.StartSiloAsync(Fast, bId);
+        await _cluster.WaitForActiveAsync(2, [a, again]);
+        await Poll.UntilAsync(() => Hosted(again) == 4 && Hosted(a) == 4,
+            "the restarted silo holds 4 of the 8 grains again", TimeSpan.FromSeconds(30));
     }
 
     [Fact]

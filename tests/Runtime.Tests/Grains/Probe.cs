@@ -14,6 +14,9 @@ public sealed class Probe
     public int Activations;
     public int Overlaps;
     public int TimerTicks;
+
+    /// <summary>How long a test grain's OnDeactivateAsync takes (widens the window in which a moving grain is in flight).</summary>
+    public TimeSpan DeactivationDelay;
     public ConcurrentQueue<DeactivationReason> Deactivations { get; } = new();
     public ConcurrentQueue<string> Events { get; } = new();
     public ConcurrentQueue<(string Silo, string Reminder, TickStatus Status)> ReminderTicks { get; } = new();

@@ -22,6 +22,7 @@ public sealed class RebalancedGrain([PersistentState("rebalanced")] IPersistentS
     {
         // A clean stop persists what the grain holds: the next activation resumes from it.
         await state.WriteStateAsync(cancellationToken);
+        if (Probe.For(GetPrimaryKeyString()).DeactivationDelay is { } delay && delay > TimeSpan.Zero) await Task.Delay(delay, cancellationToken);
         Probe.For(GetPrimaryKeyString()).Deactivations.Enqueue(reason);
     }
 

@@ -8,7 +8,10 @@ namespace OrleansConnect.Runtime.Membership;
 /// membership agent in one). Every <see cref="GrainRuntimeOptions.MembershipProbePeriod"/> it writes its heartbeat,
 /// reads the table, and declares dead (a versioned update) every other incarnation whose heartbeat has not
 /// changed for <see cref="GrainRuntimeOptions.SiloDeathTimeout"/>. Liveness is judged by whether the heartbeat
-/// changes as seen on this silo's own clock, so clocks of different machines need not agree.
+/// changes as seen on this silo's own clock, so clocks of different machines need not agree. A silo that missed a
+/// heartbeat and whose silo-to-silo port refuses connections is declared dead without waiting for the timeout: its
+/// process is gone (killed or crashed; its machine's kernel answers for it), whereas a paused or cut-off silo does
+/// not refuse and is judged by the timeout alone.
 /// A silo that finds itself declared dead, or could not heartbeat for the death timeout, calls
 /// <see cref="DeclaredDead"/> (the silo stops every activation and rejoins as a new incarnation).</summary>
 internal sealed partial class ClusterMembership : IClusterMembership
@@ -203,16 +206,46 @@ internal sealed partial class ClusterMembership : IClusterMembership
                 version = await DeclareDeadAsync(entry, version, "a newer incarnation of it joined", cancellationToken).ConfigureAwait(false);
                 continue;
             }
-            if (IsSilent(entry))
+            var silent = SilentFor(entry);
+            if (silent > _options.SiloDeathTimeout)
                 version = await DeclareDeadAsync(entry, version,
                     $"its heartbeat has not changed for {_options.SiloDeathTimeout}", cancellationToken).ConfigureAwait(false);
+            else if (entry.Status == SiloMembershipStatus.Active && silent > _options.MembershipProbePeriod * 1.5
+                     && await RefusesConnectionsAsync(entry.Address, cancellationToken).ConfigureAwait(false))
+                version = await DeclareDeadAsync(entry, version,
+                    $"it missed a heartbeat and its silo port {entry.Address} refuses connections", cancellationToken).ConfigureAwait(false);
         }
         (version, entries) = await _table.ReadAllAsync(cancellationToken).ConfigureAwait(false);
         Apply(version, entries);
     }
 
-    /// <summary>Tracks when this silo last saw <paramref name="entry"/>'s heartbeat change.</summary>
-    private bool IsSilent(MembershipEntry entry)
+    /// <summary>True when nothing listens at <paramref name="address"/> (host:port): the connection is actively refused.
+    /// A timeout or any other failure is no proof of death and answers false.</summary>
+    private static async Task<bool> RefusesConnectionsAsync(string address, CancellationToken cancellationToken)
+    {
+        var colon = address.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), out var port)) return false;
+        var host = address[..colon].Trim('[', ']');
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(1));
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
+            return false;
+        }
+        catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused)
+        {
+            return true;
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>How long this silo has seen <paramref name="entry"/>'s heartbeat unchanged (tracked from first sight).</summary>
+    private TimeSpan SilentFor(MembershipEntry entry)
     {
         lock (_lock)
         {
@@ -220,9 +253,9 @@ internal sealed partial class ClusterMembership : IClusterMembership
             if (!_watch.TryGetValue(key, out var seen) || seen.Alive != entry.IAmAliveAt)
             {
                 _watch[key] = (entry.IAmAliveAt, _time.GetTimestamp());
-                return false;
+                return TimeSpan.Zero;
             }
-            return _time.GetElapsedTime(seen.SeenAt) > _options.SiloDeathTimeout;
+            return _time.GetElapsedTime(seen.SeenAt);
         }
     }
 

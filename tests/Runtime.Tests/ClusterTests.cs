@@ -227,6 +227,23 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_crashed_silo_whose_port_refuses_connections_is_declared_dead_before_the_death_timeout()
+    {
+        static void SlowDeath(GrainRuntimeOptions o) => o.SiloDeathTimeout = TimeSpan.FromSeconds(30);
+        var a = await _cluster.StartSiloAsync(SlowDeath);
+        var b = await _cluster.StartSiloAsync(SlowDeath);
+        await _cluster.WaitForActiveAsync(2);
+
+        var crashed = System.Diagnostics.Stopwatch.StartNew();
+        await b.Silo.SimulateCrashAsync();
+        var membershipA = TestCluster.Membership(a);
+        await Poll.UntilAsync(() => membershipA.Entries.Any(e => e.SiloId == b.Silo.SiloId && e.Status == SiloMembershipStatus.Dead),
+            "silo A declares the crashed silo B dead", TimeSpan.FromSeconds(25));
+        // Two probe periods of silence (200 ms each) and a refused connection, far short of the 30 s timeout.
+        Assert.True(crashed.Elapsed < TimeSpan.FromSeconds(10), $"declared dead after {crashed.Elapsed}");
+    }
+
+    [Fact]
     public async Task A_silo_declared_dead_while_paused_stops_its_activations_and_rejoins_as_a_new_incarnation()
     {
         var a = await _cluster.StartSiloAsync();

@@ -86,8 +86,14 @@ public sealed class RebalancingTests : IAsyncLifetime
     [Fact]
     public async Task A_grain_in_flight_counts_on_its_target_and_calls_from_other_silos_follow_it_there()
     {
-        var a = await _cluster.StartSiloAsync(Fast);
-        var b = await _cluster.StartSiloAsync(Fast);
+        // The callers below load the shared SQLite file: a generous death timeout keeps a slow heartbeat from failing a silo.
+        static void Patient(GrainRuntimeOptions o)
+        {
+            Fast(o);
+            o.SiloDeathTimeout = TimeSpan.FromSeconds(10);
+        }
+        var a = await _cluster.StartSiloAsync(Patient);
+        var b = await _cluster.StartSiloAsync(Patient);
         await _cluster.WaitForActiveAsync(2);
         var keys = Enumerable.Range(0, 12).Select(i => $"in-flight-{Guid.NewGuid():N}-{i}").ToList();
         var homes = new Dictionary<string, string>();
@@ -106,6 +112,9 @@ public sealed class RebalancingTests : IAsyncLifetime
         {
             var calls = 0;
             while (!stop.IsCancellationRequested)
+            {
+                // Paced: a round every 20 ms is far more often than a move takes, without starving the heartbeats.
+                await Task.Delay(20);
                 foreach (var key in keys)
                 {
                     if (silo == b && await dirB.LookupAsync(new GrainId(RebalancedType, key), CancellationToken.None) is { } cached)
@@ -113,6 +122,7 @@ public sealed class RebalancingTests : IAsyncLifetime
                     await silo.GrainFactory.GetGrain<IRebalancedGrain>(key).WhereAmI();
                     calls++;
                 }
+            }
             return calls;
         })).ToList();
         // What every silo's rebalancer and placement count: a grain in flight must count somewhere (on its target), or
@@ -128,11 +138,22 @@ public sealed class RebalancingTests : IAsyncLifetime
             return fewest;
         });
 
-        var c = await _cluster.StartSiloAsync(Fast);
+        var c = await _cluster.StartSiloAsync(Patient);
         await _cluster.WaitForActiveAsync(3);
         var silos = new[] { a, b, c };
-        await Poll.UntilAsync(() => Hosted(c) == keys.Count / 3 && silos.Sum(Hosted) == keys.Count,
-            "the newcomer holds its 4 of the 12 grains", TimeSpan.FromSeconds(30));
+        try
+        {
+            await Poll.UntilAsync(() => Hosted(c) == keys.Count / 3 && silos.Sum(Hosted) == keys.Count,
+                "the newcomer holds its 4 of the 12 grains", TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException e)
+        {
+            var (perSilo, _) = await dirB.CountAsync(RebalancedType, [], CancellationToken.None);
+            var failed = callers.Where(t => t.IsFaulted).Select(t => t.Exception!.GetBaseException().ToString()).FirstOrDefault();
+            throw new TimeoutException($"{e.Message} Caller failure: {failed}. Hosted: {string.Join(", ", silos.Select(s => $"{s.Silo.SiloId}={Hosted(s)}"))}; directory: " +
+                string.Join(", ", perSilo.Select(p => $"{p.Key}={p.Value}")) + "; active: " +
+                string.Join(", ", TestCluster.Membership(a).ActiveSilos), e);
+        }
         await stop.CancelAsync();
         Assert.All(await Task.WhenAll(callers), calls => Assert.True(calls > keys.Count));
         Assert.Equal(keys.Count, await fewestCounted);

@@ -18,15 +18,18 @@ namespace OrleansConnect.Api;
 /// <code>
 /// builder.Services.AddSingleton&lt;IGrainFactory&gt;(...);   // the silo's
 /// builder.Services.AddSingleton&lt;IWorkerInfo&gt;(...);     // the silo's
-/// builder.Services.AddConnectApi();                      // after any Logging.ClearProviders()
+/// builder.Services.AddConnectApi();                      // after any Logging.ClearProviders(), before the
+///                                                         // hosted service that marks the silo ready
 /// var app = builder.Build();
 /// app.MapConnectApi();                                    // before other middleware and endpoints
 /// </code></summary>
 public static class ConnectApi
 {
     /// <summary>Registers the API's services: the grain access used by the endpoints, <see cref="ILoggerLevels"/>
-    /// hooked into Microsoft.Extensions.Logging's filters, the source-generated JSON metadata and the OpenAPI document.
-    /// Needs <c>IGrainFactory</c> and <c>IWorkerInfo</c> registered by the host.</summary>
+    /// hooked into Microsoft.Extensions.Logging's filters, the background poll that applies cluster-scoped logger
+    /// levels set through other silos, the source-generated JSON metadata and the OpenAPI document.
+    /// Needs <c>IGrainFactory</c> and <c>IWorkerInfo</c> registered by the host; the poll calls a grain as it starts,
+    /// so register the API after the grain runtime (whose hosted service must have started).</summary>
     public static IServiceCollection AddConnectApi(this IServiceCollection services)
     {
         services.AddOptions<ConnectApiOptions>();
@@ -38,6 +41,8 @@ public static class ConnectApi
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, KnownLoggersProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<LoggerFilterOptions>, LoggerLevelRules>());
         services.AddSingleton<IOptionsChangeTokenSource<LoggerFilterOptions>>(sp => sp.GetRequiredService<LoggerLevelStore>());
+        services.TryAddSingleton<ClusterLoggerLevels>();
+        services.AddHostedService<ClusterLoggerLevelPoller>();
 
         // Endpoints pass ConnectJsonContext's metadata explicitly; the OpenAPI generator finds it here.
         services.ConfigureHttpJsonOptions(o =>

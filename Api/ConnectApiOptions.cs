@@ -14,6 +14,10 @@ public sealed class ConnectApiOptions
     /// admin.listeners is set, and not at all when admin.listeners is empty: hosts set this to false then.</summary>
     public bool AdminEndpoints { get; set; } = true;
 
+    /// <summary>How often a silo asks for cluster-scoped logger levels (PUT /admin/loggers/{name}?scope=cluster) set
+    /// through another silo; such a level reaches every silo within about this long.</summary>
+    public TimeSpan ClusterLoggersPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Key of the <c>IPluginsGrain</c> that lists plugins and validates configs.</summary>
     public string PluginsGrainKey { get; set; } = "local";
 }

@@ -134,8 +134,9 @@ builder.Services.AddGrainRuntime(options =>
         options.EagerReactivation = true;
     }
 });
-builder.Services.AddHostedService<ConnectorBootstrapper>();
+// Before the bootstrapper, which marks the silo ready: the API's hosted services start first (see ConnectApi).
 builder.Services.AddConnectApi();
+builder.Services.AddHostedService<ConnectorBootstrapper>();
 // Connect's admin.listeners: empty means no admin endpoints (/admin/loggers); otherwise they stay on the REST listener.
 builder.Services.Configure<ConnectApiOptions>(o => o.AdminEndpoints =
     !(workerConfig.Originals.TryGetValue("admin.listeners", out var adminListeners) && string.IsNullOrWhiteSpace(adminListeners)));

@@ -12,7 +12,8 @@ using static Microsoft.AspNetCore.Http.StatusCodes;
 
 namespace OrleansConnect.Api.Endpoints;
 
-/// <summary>/admin/loggers (contract §3 rows 27-29, §8): this worker's log levels, backed by <see cref="ILoggerLevels"/>.</summary>
+/// <summary>/admin/loggers (contract §3 rows 27-29, §8): this worker's log levels, backed by <see cref="ILoggerLevels"/>;
+/// scope=cluster levels go through <see cref="ClusterLoggerLevels"/> to every silo.</summary>
 internal static class LoggersEndpoints
 {
     private const string LevelShape = "a JSON object {\"level\": string}";
@@ -38,15 +39,17 @@ internal static class LoggersEndpoints
             .WithName("getLogger").WithSummary("A logger's level (its effective level if not set explicitly)")
             .Returns<LoggerLevel>().Fails(Status404NotFound);
 
-        loggers.MapPut("/{logger}", (HttpContext context, string logger, [FromServices] ILoggerLevels levels, [FromQuery] string? scope) =>
-                SetLevel(context, levels, logger, scope, log))
+        loggers.MapPut("/{logger}", (HttpContext context, string logger, [FromServices] ILoggerLevels levels,
+                    [FromServices] ClusterLoggerLevels clusterLevels, [FromServices] ConnectGrains grains, [FromQuery] string? scope) =>
+                SetLevel(context, levels, clusterLevels, grains, logger, scope, log))
             .WithName("setLevel")
-            .WithSummary("Set the level of a logger and of every known logger whose name starts with it; scope=worker (default) answers the affected names, scope=cluster answers 204")
+            .WithSummary("Set the level of a logger and of every known logger whose name starts with it; scope=worker (default) on this silo, answering the affected names; scope=cluster on every running silo, answering 204")
             .Consumes<Dictionary<string, string>>()
             .Returns<List<string>>().ReturnsNoBody(Status204NoContent).Fails(Status404NotFound);
     }
 
-    private static async Task<IResult> SetLevel(HttpContext context, ILoggerLevels levels, string logger, string? scope, ILogger log)
+    private static async Task<IResult> SetLevel(HttpContext context, ILoggerLevels levels, ClusterLoggerLevels clusterLevels,
+        ConnectGrains grains, string logger, string? scope, ILogger log)
     {
         var name = RouteNames.Decode(context, logger, LoggerSegment);
         // Connect reads the body as a map: other keys are ignored, a missing body is like an empty one.
@@ -60,15 +63,18 @@ internal static class LoggersEndpoints
             throw new BadRequestException($"Logger name '{name}' may not contain '*': .NET logging treats it as a wildcard.");
 
         var requestedScope = string.IsNullOrEmpty(scope) ? "worker" : scope;
-        var cluster = string.Equals(requestedScope, "cluster", StringComparison.OrdinalIgnoreCase);
-        if (!cluster && !string.Equals(requestedScope, "worker", StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(requestedScope, "cluster", StringComparison.OrdinalIgnoreCase))
+        {
+            // Recorded for every silo and applied here before the answer; the others poll for it.
+            ApiLog.SettingClusterLogLevel(log, name, Log4jLevels.Name(level));
+            await grains.Call(clusterLevels.SetLevelAsync(name, level, context.RequestAborted), context.RequestAborted);
+            return Results.NoContent();
+        }
+        if (!string.Equals(requestedScope, "worker", StringComparison.OrdinalIgnoreCase))
             ApiLog.UnknownLoggingScope(log, requestedScope);
 
-        // scope=cluster is applied to this worker only until workers share logging changes (docs/rest-api.md).
         var affected = levels.SetLevel(name, level);
-        ApiLog.SettingLogLevel(log, name, Log4jLevels.Name(level), cluster ? "cluster" : "worker", affected.Count);
-        return cluster
-            ? Results.NoContent()
-            : TypedResults.Json(affected, ConnectJsonContext.Wire.ListString);
+        ApiLog.SettingLogLevel(log, name, Log4jLevels.Name(level), affected.Count);
+        return TypedResults.Json(affected, ConnectJsonContext.Wire.ListString);
     }
 }

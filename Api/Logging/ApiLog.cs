@@ -32,8 +32,8 @@ internal static partial class ApiLog
     [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "Restarting task {Task} of connector {Connector}")]
     public static partial void RestartingTask(ILogger log, string connector, int task);
 
-    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "Setting level of logger namespace {Namespace} and its children to {Level} (scope {Scope}); affected: {Affected}")]
-    public static partial void SettingLogLevel(ILogger log, string @namespace, string level, string scope, int affected);
+    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "Setting level of logger namespace {Namespace} and its children to {Level} on this worker; affected: {Affected}")]
+    public static partial void SettingLogLevel(ILogger log, string @namespace, string level, int affected);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Unknown logging scope '{Scope}'; applying to this worker")]
     public static partial void UnknownLoggingScope(ILogger log, string scope);
@@ -52,4 +52,28 @@ internal static partial class ApiLog
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Resetting active topics of connector {Connector}")]
     public static partial void ResettingActiveTopics(ILogger log, string connector);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "Setting level of logger namespace {Namespace} and its children to {Level} on every silo")]
+    public static partial void SettingClusterLogLevel(ILogger log, string @namespace, string level);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Information, Message = "Applied cluster-scoped level {Level} of logger namespace {Namespace} (version {Version}); affected: {Affected}")]
+    public static partial void AppliedClusterLogLevel(ILogger log, string @namespace, string level, long version, int affected);
+
+    [LoggerMessage(EventId = 18, Level = LogLevel.Information, Message = "Cluster-scoped logger levels: applying changes after version {Version}")]
+    public static partial void ClusterLogLevelsFrom(ILogger log, long version);
+
+    [LoggerMessage(EventId = 19, Level = LogLevel.Warning, Message = "Cluster-scoped logger levels went back from version {Applied} to {Version} (their storage was reset); following the new versions")]
+    public static partial void ClusterLogLevelsReset(ILogger log, long applied, long version);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Ignoring cluster-scoped level '{Level}' of logger namespace {Namespace} (version {Version}): not a level")]
+    public static partial void InvalidClusterLogLevel(ILogger log, string @namespace, string level, long version);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Could not fetch cluster-scoped logger levels; retrying every poll")]
+    public static partial void ClusterLogLevelsPollFailed(ILogger log, Exception exception);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Debug, Message = "Cluster-scoped logger levels still unavailable: {Reason}")]
+    public static partial void ClusterLogLevelsPollStillFailing(ILogger log, string reason);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Information, Message = "Cluster-scoped logger levels reachable again")]
+    public static partial void ClusterLogLevelsPollRecovered(ILogger log);
 }

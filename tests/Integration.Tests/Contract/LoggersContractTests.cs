@@ -60,9 +60,14 @@ public sealed class LoggersContractTests(TestBroker broker, LoggersContractTests
     public async Task Scopes_and_errors_follow_Connect()
     {
         var ns = "OrleansConnect.Api." + Guid.NewGuid().ToString("N")[..6];
-        var cluster = await Client.Put($"admin/loggers/{ns}?scope=cluster", """{"level":"INFO"}""");
+        var cluster = await Client.Put($"admin/loggers/{ns}?scope=cluster", """{"level":"WARN"}""");
         AssertStatus(cluster, 204);
         Assert.Equal("", cluster.Text);
+        // A single silo is the whole cluster: the level is in place when the answer comes.
+        var applied = await Client.Get($"admin/loggers/{ns}");
+        AssertStatus(applied, 200);
+        Assert.Equal("WARN", (string?)applied.Json!["level"]);
+        Assert.NotNull((long?)applied.Json!["last_modified"]);
         var unknownScope = await Client.Put($"admin/loggers/{ns}?scope=galaxy", """{"level":"INFO"}""");
         AssertStatus(unknownScope, 200);
         Assert.Equal([ns], unknownScope.Array.Select(n => (string?)n));

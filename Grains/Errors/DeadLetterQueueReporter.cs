@@ -43,14 +43,14 @@ public sealed class DeadLetterQueueReporter : IErrorReporter
 
     private const int DlqPartitions = 1;
 
-    private readonly IProducer<byte[]?, byte[]?> _producer;
+    private readonly ProducerLease _producer;
     private readonly ConnectorTaskId _id;
     private readonly string _topic;
     private readonly bool _contextHeaders;
     private readonly ILogger _logger;
     private readonly JsonConverter _json = new();
 
-    private DeadLetterQueueReporter(IProducer<byte[]?, byte[]?> producer, ConnectorTaskId id, ErrorHandlingConfig config, ILogger logger)
+    private DeadLetterQueueReporter(ProducerLease producer, ConnectorTaskId id, ErrorHandlingConfig config, ILogger logger)
     {
         _producer = producer;
         _id = id;
@@ -63,8 +63,8 @@ public sealed class DeadLetterQueueReporter : IErrorReporter
     public string Topic => _topic;
 
     /// <summary>Ensures the topic exists (through the worker's admin, with the connector's admin.override.*
-    /// settings) and builds the producer (the worker's producer settings with the connector's
-    /// producer.override.*). Throws ConnectException when the topic cannot be created, as Connect does.</summary>
+    /// settings) and leases the silo's shared producer for the connector's producer config (the one its source
+    /// tasks use too, as in Connect). Throws ConnectException when the topic cannot be created, as Connect does.</summary>
     public static async Task<DeadLetterQueueReporter> CreateAndSetupAsync(ConnectWorker worker, ConnectorTaskId id,
         ErrorHandlingConfig config, IReadOnlyDictionary<string, string> connectorConfig, ILogger logger, CancellationToken cancellationToken)
     {
@@ -83,18 +83,7 @@ public sealed class DeadLetterQueueReporter : IErrorReporter
         {
             throw new ConnectException($"Could not initialize dead letter queue with topic={topic}", e);
         }
-        var producerConfig = KafkaClients.Merge(
-            new Dictionary<string, string?> { ["compression.type"] = worker.EmbeddedBroker is null ? null : "lz4" },
-            worker.Config.ClientConfigs(ClientOverrides.Producer),
-            ClientOverrides.Of(worker, connectorConfig, ClientOverrides.Producer),
-            new Dictionary<string, string?>
-            {
-                ["bootstrap.servers"] = worker.BootstrapServers,
-                ["enable.idempotence"] = "true",
-                ["acks"] = "all",
-                ["client.id"] = $"connector-dlq-producer-{id.Connector}-{id.Task}",
-            });
-        var producer = KafkaClients.BuildProducer(producerConfig, (_, log) => logger.LogDebug("librdkafka {Facility}: {Message}", log.Facility, log.Message));
+        var producer = worker.Producers.Lease(ProducerConfigs.For(worker, connectorConfig), id);
         return new DeadLetterQueueReporter(producer, id, config, logger);
     }
 
@@ -208,15 +197,14 @@ public sealed class DeadLetterQueueReporter : IErrorReporter
 
     private static byte[]? Utf8(string? text) => text is null ? null : Encoding.UTF8.GetBytes(text);
 
-    public Task FlushAsync(TimeSpan timeout) => KafkaBlocking.Run(() => { _producer.Flush(timeout); });
+    // The producer is shared: wait for this reporter's records only.
+    public Task FlushAsync(TimeSpan timeout) => _producer.WhenDeliveredAsync(timeout);
 
     public async ValueTask DisposeAsync()
     {
-        // What was reported is delivered before the producer goes (bounded, as a producer close is in Connect).
-        await KafkaBlocking.Run(() =>
-        {
-            _producer.Flush(TimeSpan.FromSeconds(30));
-            _producer.Dispose();
-        });
+        // What was reported is delivered before the lease goes (bounded, as a producer close is in Connect).
+        if (!await _producer.WhenDeliveredAsync(TimeSpan.FromSeconds(30)))
+            _logger.LogWarning("{Count} records were not delivered to dead letter queue {Topic} before it closed", _producer.InFlight, _topic);
+        await _producer.DisposeAsync();
     }
 }

@@ -70,6 +70,28 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
         }
     }
 
+    /// <summary>Delays every broker's responses by <paramref name="roundTrip"/> (fault injection in tests: records
+    /// stay in flight that long).</summary>
+    public void SetRoundTripTime(TimeSpan roundTrip)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+            for (var id = 1; id <= BrokerCount; id++) _ = rd_kafka_mock_broker_set_rtt(_cluster, id, (int)roundTrip.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Answers the next requests of one Kafka API (0 = Produce) with these errors, one request each, in
+    /// order (fault injection in tests).</summary>
+    public void FailNextRequests(short apiKey, params Confluent.Kafka.ErrorCode[] errors)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+            rd_kafka_mock_push_request_errors_array(_cluster, apiKey, (UIntPtr)errors.Length, errors.Select(e => (int)e).ToArray());
+        }
+    }
+
     public void Dispose()
     {
         lock (_gate)
@@ -93,4 +115,7 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
     private static partial int rd_kafka_mock_topic_create(IntPtr cluster, string topic, int partitions, int replicationFactor);
     [LibraryImport(KafkaNative.LibraryName)] private static partial int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);
     [LibraryImport(KafkaNative.LibraryName)] private static partial int rd_kafka_mock_broker_set_up(IntPtr cluster, int brokerId);
+    [LibraryImport(KafkaNative.LibraryName)] private static partial int rd_kafka_mock_broker_set_rtt(IntPtr cluster, int brokerId, int rttMs);
+    [LibraryImport(KafkaNative.LibraryName)]
+    private static partial void rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, UIntPtr count, int[] errors);
 }

@@ -6,7 +6,7 @@ using OrleansConnect.Grains.Storage;
 namespace OrleansConnect.Grains.Worker;
 
 /// <summary>What every connector and task on this silo shares: the worker config, the Kafka cluster it
-/// talks to, the plugins, the offset store. One per silo, created by the Silo host.</summary>
+/// talks to, the plugins, the offset store, the producers. One per silo, created by the Silo host.</summary>
 public sealed class ConnectWorker(
     WorkerConfig config,
     string bootstrapServers,
@@ -15,7 +15,7 @@ public sealed class ConnectWorker(
     KafkaOffsetBackingStore offsetStore,
     TopicAdmin topicAdmin,
     ILoggerFactory loggerFactory,
-    string workerId)
+    string workerId) : IAsyncDisposable
 {
     public WorkerConfig Config { get; } = config;
     public string BootstrapServers { get; } = bootstrapServers;
@@ -24,6 +24,9 @@ public sealed class ConnectWorker(
     public KafkaOffsetBackingStore OffsetStore { get; } = offsetStore;
     public TopicAdmin TopicAdmin { get; } = topicAdmin;
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
+
+    /// <summary>The producers source tasks and dead letter queues send with, one per distinct config.</summary>
+    public SharedProducers Producers { get; } = new(loggerFactory.CreateLogger<SharedProducers>());
 
     /// <summary>This silo's advertised REST host:port, shown as worker_id.</summary>
     public string WorkerId { get; } = workerId;
@@ -38,4 +41,7 @@ public sealed class ConnectWorker(
     public TimeSpan OffsetFlushInterval => TimeSpan.FromMilliseconds(Config.GetLong(WorkerConfig.OffsetFlushInterval));
     public TimeSpan OffsetFlushTimeout => TimeSpan.FromMilliseconds(Config.GetLong(WorkerConfig.OffsetFlushTimeout));
     public TimeSpan GracefulShutdownTimeout => TimeSpan.FromMilliseconds(Config.GetLong(WorkerConfig.TaskShutdownGracefulTimeout));
+
+    /// <summary>Closes the producers of tasks that did not stop in time (the others were returned already).</summary>
+    public ValueTask DisposeAsync() => Producers.DisposeAsync();
 }

@@ -10,15 +10,17 @@ using OrleansConnect.Grains.Storage;
 
 namespace OrleansConnect.Grains.Worker;
 
-/// <summary>Source task loop: poll → transform → convert → produce (one idempotent producer per task).
+/// <summary>Source task loop: poll → transform → convert → produce, through the silo's idempotent producer for
+/// the connector's producer config, shared with every task whose config is the same (<see cref="SharedProducers"/>).
 /// Offsets go to the offset topic every offset.flush.interval.ms and at stop, only up to records Kafka has
-/// acknowledged; a clean stop therefore neither loses nor repeats a record. Transformation and conversion run
-/// through the <see cref="RetryWithToleranceOperator"/> (errors.* keys); with errors.tolerance=all a record that
-/// fails there or in the produce is reported (log, and beyond Connect the dead letter queue) and its offset counts
-/// as processed once the report is durable.</summary>
+/// acknowledged; a clean stop waits for this task's own records (not its neighbours'), so it neither loses nor
+/// repeats a record. Transformation and conversion run through the <see cref="RetryWithToleranceOperator"/>
+/// (errors.* keys); with errors.tolerance=all a record that fails there or in the produce is reported (log, and
+/// beyond Connect the dead letter queue) and its offset counts as processed once the report is durable. A fatal
+/// producer error fails the task whatever the tolerance.</summary>
 public sealed class WorkerSourceTask : WorkerTask
 {
-    // Bounds memory and stays under librdkafka's queue.buffering.max.messages (100 000 by default).
+    // Bounds memory; one task alone stays under librdkafka's queue.buffering.max.messages (100 000 by default).
     private const int MaxInFlight = 50_000;
 
     private readonly SourceTask _task;
@@ -36,7 +38,7 @@ public sealed class WorkerSourceTask : WorkerTask
     private string _keyConverterClass = "";
     private string _valueConverterClass = "";
     private string _headerConverterClass = "";
-    private IProducer<byte[]?, byte[]?>? _producer;
+    private ProducerLease? _producer;
     private volatile Exception? _sendError;
     private bool _started;
 
@@ -64,7 +66,7 @@ public sealed class WorkerSourceTask : WorkerTask
         _headerConverterClass = RetryWithToleranceOperator.ClassNameOf(_headerConverter);
         _chain = TransformationChain<SourceRecord>.Create(Worker.Plugins, _connectorConfig);
         _retryWithToleranceOperator = await ErrorReporters.CreateOperatorAsync(Worker, Id, _connectorConfig, StopToken);
-        _producer = KafkaClients.BuildProducer(ProducerConfig(), (_, log) => Logger.LogDebug("librdkafka {Facility}: {Message}", log.Facility, log.Message));
+        _producer = Worker.Producers.Lease(ProducerConfigs.For(Worker, _connectorConfig), Id);
 
         await Worker.OffsetStore.ReadToEndAsync(StopToken);
         _task.Initialize(new SourceTaskContext(_taskConfig, new OffsetStorageReader(Worker.OffsetStore, Id.Connector)));
@@ -79,7 +81,7 @@ public sealed class WorkerSourceTask : WorkerTask
             while (!IsStopping)
             {
                 if (IsPaused && !await WaitWhilePausedAsync()) break;
-                if (_sendError is { } error) throw new Connect.Errors.ConnectException("Unrecoverable exception from producer send callback", error);
+                ThrowIfSendFailed();
                 IReadOnlyList<SourceRecord>? records;
                 try
                 {
@@ -107,15 +109,18 @@ public sealed class WorkerSourceTask : WorkerTask
             commitLoop.Cancel();
             await committer;
         }
-        if (_sendError is { } sendError) throw new Connect.Errors.ConnectException("Unrecoverable exception from producer send callback", sendError);
+        ThrowIfSendFailed();
 
-        // Graceful stop: wait for every record to be acknowledged, commit, then stop the task.
-        await KafkaBlocking.Run(() => _producer.Flush(Worker.OffsetFlushTimeout));
+        // Graceful stop: wait for this task's records to be acknowledged (not the producer's: it is shared), commit,
+        // then stop the task. What is still unacknowledged at the timeout is not committed, so it is sent again.
+        if (!await _producer.WhenDeliveredAsync(Worker.OffsetFlushTimeout))
+            Logger.LogWarning("Task {Connector}-{Task} stops with {Count} records unacknowledged after {Timeout}; their offsets are not committed",
+                Id.Connector, Id.Task, _producer.InFlight, Worker.OffsetFlushTimeout);
         // Failed records count as processed only once reported: their reports must be durable before the commit.
         await _retryWithToleranceOperator.AwaitReportsAsync(Worker.OffsetFlushTimeout);
         await CommitOffsetsAsync(CancellationToken.None);
         // A send that failed while flushing: what was acknowledged is committed, the task still fails.
-        if (_sendError is { } lateError) throw new Connect.Errors.ConnectException("Unrecoverable exception from producer send callback", lateError);
+        ThrowIfSendFailed();
         await _task.StopAsync(CancellationToken.None);
         await DisposeClientsAsync();
     }
@@ -168,18 +173,28 @@ public sealed class WorkerSourceTask : WorkerTask
             }
             catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
-                // Only when the user shrank librdkafka's queue below our in-flight bound.
+                // The shared producer's queue is full of several busy tasks' records (or the user shrank it).
                 await Task.Delay(5, StopToken);
             }
             catch (Exception e) when (e is KafkaException or ArgumentException)
             {
                 // Refused before sending (too large, unknown partition...): no delivery report will come.
                 _inFlight.Release();
-                if (op.Tolerance != ToleranceType.All) throw new Connect.Errors.ConnectException("Unrecoverable exception trying to send", e);
+                // A producer broken by a fatal error refuses every record: that is no record's fault to tolerate.
+                if (op.Tolerance != ToleranceType.All || _producer!.FatalError is not null)
+                    throw new Connect.Errors.ConnectException("Unrecoverable exception trying to send", e);
                 ProducerSendFailed(context, entry, e);
                 return;
             }
         }
+    }
+
+    /// <summary>Fails the task on a send that failed, or on its shared producer broken by a fatal error (even when
+    /// idle: it could not send again; the restart leases a new producer).</summary>
+    private void ThrowIfSendFailed()
+    {
+        var error = _sendError ?? (_producer?.FatalError is { } fatal ? new KafkaException(fatal) : null);
+        if (error is not null) throw new Connect.Errors.ConnectException("Unrecoverable exception from producer send callback", error);
     }
 
     /// <summary>Connect's convertTransformedRecord: headers, key and value through the converters, each as an
@@ -217,7 +232,7 @@ public sealed class WorkerSourceTask : WorkerTask
     private void ProducerSendFailed(ProcessingContext context, SubmittedRecords.Entry? entry, Exception error)
     {
         var op = _retryWithToleranceOperator!;
-        if (op.Tolerance != ToleranceType.All)
+        if (op.Tolerance != ToleranceType.All || _producer?.FatalError is not null)
         {
             _sendError ??= error;
             return;
@@ -286,27 +301,6 @@ public sealed class WorkerSourceTask : WorkerTask
         }
     }
 
-    private Dictionary<string, string> ProducerConfig()
-    {
-        var defaults = new Dictionary<string, string?>
-        {
-            ["linger.ms"] = "5",
-            // The embedded broker keeps only 5 MiB per partition: compressing keeps far more records within reach.
-            ["compression.type"] = Worker.EmbeddedBroker is null ? null : "lz4",
-        };
-        return KafkaClients.Merge(
-            defaults,
-            Worker.Config.ClientConfigs("producer"),
-            ClientOverrides.Of(Worker, _connectorConfig, "producer"),
-            new Dictionary<string, string?>
-            {
-                ["bootstrap.servers"] = Worker.BootstrapServers,
-                ["enable.idempotence"] = "true",
-                ["acks"] = "all",
-                ["client.id"] = $"connector-producer-{Id.Connector}-{Id.Task}",
-            });
-    }
-
     protected override async Task CleanupAfterFailureAsync()
     {
         if (_started)
@@ -321,7 +315,7 @@ public sealed class WorkerSourceTask : WorkerTask
     {
         var producer = _producer;
         _producer = null;
-        if (producer is not null) await KafkaBlocking.Run(producer.Dispose);
+        if (producer is not null) await producer.DisposeAsync();
         _chain?.Dispose();
         if (_retryWithToleranceOperator is not null) await _retryWithToleranceOperator.DisposeAsync();
     }

@@ -144,9 +144,17 @@ public sealed class TaskGrain(
                 _ => throw new Connect.Errors.ConnectException($"{connector.TaskClass} is neither a SourceTask nor a SinkTask"),
             };
             var connectorGrain = GrainFactory.GetGrain<IConnectorGrain>(id.Connector);
-            runner.OnFailed = trace => connectorGrain.OnTaskFailed(id.Task, trace);
             var context = GrainContext;
             runner.Fence = ct => context.IsCurrentActivationAsync(ct);
+            runner.OnFailed = async trace =>
+            {
+                // A superseded activation's loop (a silo that woke after being replaced) fails as it is fenced out;
+                // reporting that would have the connector restart the task that now runs fine elsewhere.
+                if (await context.IsCurrentActivationAsync(CancellationToken.None))
+                    await connectorGrain.OnTaskFailed(id.Task, trace);
+                else
+                    _logger.LogInformation("Task {Connector}-{Task} failed after a newer activation took over; not reporting it", id.Connector, id.Task);
+            };
             _runner = runner;
             // The loop runs outside turns: keep the activation (and so the loop) until it is unassigned.
             DelayDeactivation(TimeSpan.MaxValue);

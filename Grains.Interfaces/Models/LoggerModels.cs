@@ -1,8 +1,8 @@
 namespace OrleansConnect.Grains.Interfaces.Models;
 
-/// <summary>One cluster-scoped level change: the namespace and log4j level name requested, the version it was
-/// recorded under and when (epoch milliseconds; each silo's last_modified is when it applied the change).</summary>
-public sealed record ClusterLoggerLevel(string Namespace, string Level, long Version, long Timestamp);
+/// <summary>One cluster-scoped level change: the namespace and log4j level name requested, and the version it was
+/// recorded under (each silo's last_modified is when that silo applied the change).</summary>
+public sealed record ClusterLoggerLevel(string Namespace, string Level, long Version);
 
 /// <summary>Changes after a version, oldest first, and the latest version. A latest version below the one asked
 /// about means the recorded levels were lost (their storage was reset).</summary>

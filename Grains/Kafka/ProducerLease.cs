@@ -42,19 +42,8 @@ public sealed class ProducerLease : IAsyncDisposable
 
     /// <summary>Producer.Produce: throws as it does (no report follows then); otherwise <paramref name="onDelivery"/>
     /// gets the record's report on the producer's poll thread.</summary>
-    public void Produce(string topic, Message<byte[]?, byte[]?> message, Action<DeliveryReport<byte[]?, byte[]?>> onDelivery)
-    {
-        var tracked = Track(onDelivery);
-        try
-        {
-            _pooled.Producer.Produce(topic, message, tracked);
-        }
-        catch
-        {
-            Reported();
-            throw;
-        }
-    }
+    public void Produce(string topic, Message<byte[]?, byte[]?> message, Action<DeliveryReport<byte[]?, byte[]?>> onDelivery) =>
+        Produce(new TopicPartition(topic, Partition.Any), message, onDelivery);
 
     /// <inheritdoc cref="Produce(string, Message{byte[], byte[]}, Action{DeliveryReport{byte[], byte[]}})"/>
     public void Produce(TopicPartition partition, Message<byte[]?, byte[]?> message, Action<DeliveryReport<byte[]?, byte[]?>> onDelivery)

@@ -15,8 +15,7 @@ public sealed class ClusterLoggersState
 
 /// <summary>Records cluster-scoped logger levels (key "cluster"); the silos poll it (docs/rest-api.md, Loggers).</summary>
 public sealed class ClusterLoggersGrain(
-    [PersistentState("loggers")] IPersistentState<ClusterLoggersState> state,
-    TimeProvider time) : Grain, IClusterLoggersGrain
+    [PersistentState("loggers")] IPersistentState<ClusterLoggersState> state) : Grain, IClusterLoggersGrain
 {
     public Task<long> Version() => Task.FromResult(state.State.Version);
 
@@ -24,7 +23,7 @@ public sealed class ClusterLoggersGrain(
     {
         var previous = state.State;
         var version = previous.Version + 1;
-        var change = new ClusterLoggerLevel(@namespace, level, version, time.GetUtcNow().ToUnixTimeMilliseconds());
+        var change = new ClusterLoggerLevel(@namespace, level, version);
         // An earlier level of the same namespace is superseded: applying the later one alone, in version order
         // among the others, leaves every silo where applying both would.
         state.State = new ClusterLoggersState

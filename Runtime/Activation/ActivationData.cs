@@ -262,8 +262,8 @@ internal sealed partial class ActivationData : IGrainContext
             {
                 DeactivationReason? reason;
                 lock (_lock) reason = _deactivation;
-                if (reason is { Code: DeactivationReasonCode.Migrating, TargetSilo: { } target } && _catalog.Directory is AdoNetGrainDirectory cluster)
-                    await cluster.HandOffAsync(Address, target, CancellationToken.None).ConfigureAwait(false);
+                if (reason is { Code: DeactivationReasonCode.Migrating, TargetSilo: { } target })
+                    await _catalog.Directory.HandOffAsync(Address, target, CancellationToken.None).ConfigureAwait(false);
                 else
                     await _catalog.Directory.UnregisterAsync(Address, CancellationToken.None).ConfigureAwait(false);
             }

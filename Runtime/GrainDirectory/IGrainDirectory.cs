@@ -11,5 +11,10 @@ public interface IGrainDirectory
     /// <summary>Removes the entry only if it is still <paramref name="address"/> (an activation never removes its successor).</summary>
     Task UnregisterAsync(GrainAddress address, CancellationToken cancellationToken);
 
+    /// <summary>Ends <paramref name="address"/>'s activation of a grain moving to <paramref name="targetSilo"/>: like
+    /// <see cref="UnregisterAsync"/>, except that a directory spanning silos keeps the grain reserved for the target
+    /// meanwhile, so no other silo activates it on the way.</summary>
+    Task HandOffAsync(GrainAddress address, string targetSilo, CancellationToken cancellationToken);
+
     Task<GrainAddress?> LookupAsync(GrainId grainId, CancellationToken cancellationToken);
 }

@@ -23,6 +23,10 @@ internal sealed class LocalGrainDirectory : IGrainDirectory
         return Task.CompletedTask;
     }
 
+    // One silo: a grain never moves elsewhere.
+    public Task HandOffAsync(GrainAddress address, string targetSilo, CancellationToken cancellationToken) =>
+        UnregisterAsync(address, cancellationToken);
+
     public Task<GrainAddress?> LookupAsync(GrainId grainId, CancellationToken cancellationToken) =>
         Task.FromResult(_entries.TryGetValue(grainId, out var address) ? address : null);
 }

@@ -27,6 +27,8 @@ internal sealed partial class ClusterMembership : IClusterMembership
     private Task _loop = Task.CompletedTask;
     private long _lastHeartbeat;
     private volatile bool _paused;
+    // Kept across rejoins: the rebalancer tells a restarted silo (new start) from a rejoined one.
+    private DateTimeOffset? _startedAt;
 
     public ClusterMembership(AdoNetMembershipTable table, GrainRuntimeOptions options, TimeProvider time, RuntimeLogging logging)
     {
@@ -80,8 +82,6 @@ internal sealed partial class ClusterMembership : IClusterMembership
     }
 
     /// <summary>Test hook: stops heartbeats (as a paused process would) without stopping anything else.</summary>
-    private DateTimeOffset? _startedAt;
-
     internal bool HeartbeatsPaused
     {
         get => _paused;
@@ -96,7 +96,6 @@ internal sealed partial class ClusterMembership : IClusterMembership
         var (version, entries) = await _table.ReadAllAsync(cancellationToken).ConfigureAwait(false);
         var previous = entries.Where(e => e.SiloId == LocalSiloId).Select(e => e.Generation).DefaultIfEmpty(0).Max();
         var generation = Math.Max(now.ToUnixTimeMilliseconds(), Math.Max(previous, Generation) + 1);
-        // A rejoin keeps the process's start time: the rebalancer tells a restarted silo (new start) from a rejoined one.
         _startedAt ??= now;
         var entry = new MembershipEntry(LocalSiloId, generation, LocalAddress, SiloMembershipStatus.Joining, _startedAt.Value, now, 0);
         while (!await _table.TryInsertAsync(entry, version, cancellationToken).ConfigureAwait(false))
@@ -223,15 +222,14 @@ internal sealed partial class ClusterMembership : IClusterMembership
     /// A timeout or any other failure is no proof of death and answers false.</summary>
     private static async Task<bool> RefusesConnectionsAsync(string address, CancellationToken cancellationToken)
     {
-        var colon = address.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), out var port)) return false;
-        var host = address[..colon].Trim('[', ']');
+        // The transport calls http://{address}; read host and port the same way (IPv6 in brackets included).
+        if (!Uri.TryCreate($"http://{address}", UriKind.Absolute, out var uri)) return false;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(1));
         using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
         try
         {
-            await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(uri.IdnHost, uri.Port, timeout.Token).ConfigureAwait(false);
             return false;
         }
         catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused)

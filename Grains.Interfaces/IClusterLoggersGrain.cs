@@ -1,5 +1,5 @@
+using Orleans;
 using OrleansConnect.Grains.Interfaces.Models;
-using OrleansConnect.Runtime;
 
 namespace OrleansConnect.Grains.Interfaces;
 
@@ -7,6 +7,7 @@ namespace OrleansConnect.Grains.Interfaces;
 /// gets the next version, and every silo asks for the changes after the last version it applied. Only the latest
 /// change of each namespace is kept, as a compacted config topic keeps only a key's latest record.
 /// Key: <see cref="Key"/> (one per cluster: storage is partitioned by the cluster's group.id).</summary>
+[Alias("oc.IClusterLoggersGrain")]
 public interface IClusterLoggersGrain : IGrainWithStringKey
 {
     const string Key = "cluster";

@@ -1,10 +1,11 @@
+using Orleans;
 using OrleansConnect.Grains.Interfaces.Models;
-using OrleansConnect.Runtime;
 
 namespace OrleansConnect.Grains.Interfaces;
 
 /// <summary>One per connector; key = connector name. Persistent state: config, target state, task configs.
 /// Errors are thrown as <see cref="Errors.ConnectRestException"/> subclasses with Connect's messages.</summary>
+[Alias("oc.IConnectorGrain")]
 public interface IConnectorGrain : IGrainWithStringKey
 {
     /// <summary>Validates and stores a config. allowReplace=false (POST) answers 409 if it exists.
@@ -41,6 +42,10 @@ public interface IConnectorGrain : IGrainWithStringKey
 
     /// <summary>Called by the connector instance (outside a turn) when it asks for new task configs.</summary>
     Task RequestTaskReconfiguration();
+
+    /// <summary>Drives the connector and its tasks to the target state now, re-activating tasks whose silo died
+    /// (the dead-silo supervisor calls it instead of waiting for the next reminder tick).</summary>
+    Task Reconcile();
 
     /// <summary>Called by a task's loop (outside the task grain's turn) when it failed.</summary>
     Task OnTaskFailed(int taskId, string trace);

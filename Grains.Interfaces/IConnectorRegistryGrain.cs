@@ -1,8 +1,9 @@
-using OrleansConnect.Runtime;
+using Orleans;
 
 namespace OrleansConnect.Grains.Interfaces;
 
 /// <summary>The set of connector names in the cluster; key = the cluster's group.id.</summary>
+[Alias("oc.IConnectorRegistryGrain")]
 public interface IConnectorRegistryGrain : IGrainWithStringKey
 {
     Task Add(string connector);

@@ -1,10 +1,11 @@
+using Orleans;
 using OrleansConnect.Grains.Interfaces.Models;
-using OrleansConnect.Runtime;
 
 namespace OrleansConnect.Grains.Interfaces;
 
 /// <summary>The plugins this silo knows and config validation (Connect's Plugins + AbstractHerder.validateConnectorConfig).
 /// Key: "local".</summary>
+[Alias("oc.IPluginsGrain")]
 public interface IPluginsGrain : IGrainWithStringKey
 {
     /// <summary>connectorsOnly: sink and source connectors only; otherwise all six plugin types.</summary>
@@ -16,4 +17,8 @@ public interface IPluginsGrain : IGrainWithStringKey
     /// <summary>Validation as PUT /connector-plugins/{plugin}/config/validate answers it (always the ConfigInfos;
     /// 400 on a type mismatch, 400 without connector.class or with an unknown class).</summary>
     Task<ConfigInfos> Validate(string plugin, Dictionary<string, string?> config);
+
+    /// <summary>The validation a create or update runs: 400 with Connect's "Connector configuration is invalid and
+    /// contains the following N error(s)" message when the config has errors.</summary>
+    Task ValidateForStore(Dictionary<string, string> config);
 }

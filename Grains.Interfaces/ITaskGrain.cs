@@ -1,10 +1,11 @@
+using Orleans;
 using OrleansConnect.Grains.Interfaces.Models;
-using OrleansConnect.Runtime;
 
 namespace OrleansConnect.Grains.Interfaces;
 
 /// <summary>What a TaskGrain runs: the task config the connector generated, the connector's config,
 /// the target state and the generation (bumped on every reconfiguration, used for fencing).</summary>
+[GenerateSerializer, Alias("oc.TaskAssignment")]
 public sealed record TaskAssignment(
     Dictionary<string, string> ConnectorConfig,
     Dictionary<string, string> TaskConfig,
@@ -13,6 +14,7 @@ public sealed record TaskAssignment(
 
 /// <summary>One per task; key = "&lt;connector&gt;-&lt;task&gt;" (<see cref="ConnectorTaskId"/>). Runs the task loop
 /// on the silo where it is activated. Never calls the ConnectorGrain from inside a turn.</summary>
+[Alias("oc.ITaskGrain")]
 public interface ITaskGrain : IGrainWithStringKey
 {
     /// <summary>Starts (or reconfigures) the task; a running task with the same generation is left alone.</summary>
@@ -34,4 +36,8 @@ public interface ITaskGrain : IGrainWithStringKey
     Task<List<string>> GetActiveTopics();
 
     Task ResetActiveTopics();
+
+    /// <summary>Moves the task to <paramref name="silo"/>: a clean stop and commit here, a resume there (the join
+    /// rebalancer calls it).</summary>
+    Task MoveTo(Orleans.Runtime.SiloAddress silo);
 }

@@ -1,10 +1,11 @@
+using Orleans;
 using OrleansConnect.Grains.Interfaces.Models;
-using OrleansConnect.Runtime;
 
 namespace OrleansConnect.Grains.Interfaces;
 
 /// <summary>POST /transforms/preview (an extension): runs a connector config's converters and transformation chain
 /// on sample records, without a connector. Stateless; key "local" (each silo answers with its own plugins).</summary>
+[Alias("oc.ITransformPreviewGrain")]
 public interface ITransformPreviewGrain : IGrainWithStringKey
 {
     public const string LocalKey = "local";

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Sockets;
+using Orleans.Dashboard;
 using OrleansConnect.Api;
 using OrleansConnect.Connect.Config;
 using OrleansConnect.Grains.Config;
@@ -9,7 +9,6 @@ using OrleansConnect.Grains.Kafka;
 using OrleansConnect.Grains.Plugins;
 using OrleansConnect.Grains.Storage;
 using OrleansConnect.Grains.Worker;
-using OrleansConnect.Runtime;
 using OrleansConnect.Silo.Configuration;
 using OrleansConnect.Silo.Hosting;
 
@@ -41,6 +40,10 @@ catch (Exception e) when (e is ConfigException or FileNotFoundException or Forma
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff "; });
+// Orleans and its resilience pipelines log every start-up step and placement at Information; the worker's own
+// lines are what an operator reads. /admin/loggers can still raise them.
+builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning)
+    .AddFilter("OrleansConnect", LogLevel.Information); // "Orleans" is a prefix of our own categories too
 var startupLogger = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff "; }))
     .CreateLogger("OrleansConnect.Silo");
 
@@ -77,7 +80,7 @@ else
 // REST endpoint and the worker_id other silos and users see.
 var restHost = workerConfig.GetString(WorkerConfig.RestHostName);
 var restPort = workerConfig.GetInt(WorkerConfig.RestPort);
-if (restPort == 0) restPort = FreePort();
+if (restPort == 0) restPort = SiloEndpoint.FreePort();
 var listeners = workerConfig.GetList(WorkerConfig.Listeners);
 var urls = listeners.Count > 0 ? listeners.ToArray() : [$"http://{(string.IsNullOrEmpty(restHost) ? "0.0.0.0" : restHost)}:{restPort}"];
 if (listeners.Count > 0 && Uri.TryCreate(listeners[0].Replace("://:", "://0.0.0.0:"), UriKind.Absolute, out var first)) restPort = first.Port;
@@ -99,11 +102,18 @@ var plugins = new PluginRegistry(
         .Concat(PluginRegistry.LoadPluginPath(workerConfig.GetList(WorkerConfig.PluginPath), startupLogger)));
 var clusterId = await KafkaClusterId.FetchAsync(bootstrap, TimeSpan.FromSeconds(10), CancellationToken.None) ?? "";
 
-var storageProvider = workerConfig.GetString(WorkerConfig.StorageProvider)!.ToLowerInvariant();
-var connectionString = workerConfig.GetPassword(WorkerConfig.StorageConnectionString)?.Value
-    ?? $"Data Source={Path.Combine(dataDir, "orleansconnect.db")}";
 var groupId = workerConfig.GetString(WorkerConfig.GroupId)!;
 var workerInfo = new WorkerInfo(groupId, clusterId);
+SiloEndpoint siloEndpoint;
+try
+{
+    siloEndpoint = SiloEndpoint.From(workerConfig, workerId, advertisedHost);
+}
+catch (Exception e) when (e is ConfigException or System.Net.Sockets.SocketException)
+{
+    Console.Error.WriteLine($"Invalid configuration: {e.Message}");
+    return 2;
+}
 
 builder.Services.AddSingleton(workerConfig);
 builder.Services.AddSingleton(plugins);
@@ -115,25 +125,7 @@ builder.Services.AddSingleton<ConnectorConfigValidator>();
 builder.Services.AddSingleton(workerInfo);
 builder.Services.AddSingleton<IWorkerInfo>(workerInfo);
 builder.Services.AddSingleton<IReadOnlyList<ConnectorConfigFile>>(connectorFiles);
-builder.Services.AddGrainRuntime(options =>
-{
-    options.ServiceId = groupId;
-    options.SiloId = workerId;
-    options.StorageProvider = storageProvider;
-    options.ConnectionString = connectionString;
-    options.GrainAssemblies.Add(typeof(ConnectorGrain).Assembly);
-    // Several silos sharing the storage form a cluster once they share a secret.
-    if (workerConfig.GetPassword(WorkerConfig.ClusterSecret)?.Value is { Length: > 0 } secret)
-    {
-        options.Clustering = true;
-        options.ClusterSecret = secret;
-        options.SiloPort = workerConfig.GetInt(WorkerConfig.SiloPort);
-        options.SiloAdvertisedHost = workerConfig.GetString(WorkerConfig.SiloAdvertisedHostName) ?? advertisedHost;
-        options.MembershipProbePeriod = TimeSpan.FromMilliseconds(workerConfig.GetLong(WorkerConfig.MembershipProbePeriod));
-        options.SiloDeathTimeout = TimeSpan.FromMilliseconds(workerConfig.GetLong(WorkerConfig.SiloDeathTimeout));
-        options.EagerReactivation = true;
-    }
-});
+builder.UseOrleans(silo => silo.UseConnectWorker(workerConfig, siloEndpoint));
 // Before the bootstrapper, which marks the silo ready: the API's hosted services start first (see ConnectApi).
 builder.Services.AddConnectApi();
 builder.Services.AddHostedService<ConnectorBootstrapper>();
@@ -146,6 +138,7 @@ var app = builder.Build();
 // Resolved now: the snapshot at shutdown needs it after the host has disposed its services.
 var connectWorker = app.Services.GetRequiredService<ConnectWorker>();
 app.MapConnectApi();
+if (workerConfig.GetBoolean(WorkerConfig.DashboardEnable)) app.MapOrleansDashboard(routePrefix: "/dashboard");
 app.Lifetime.ApplicationStarted.Register(() =>
     app.Logger.LogInformation("OrleansConnect silo {WorkerId} started; REST API on {Urls}; data in {DataDir}", workerId, string.Join(", ", urls), dataDir));
 
@@ -172,13 +165,6 @@ finally
     }
 }
 return 0;
-
-static int FreePort()
-{
-    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-    socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-    return ((IPEndPoint)socket.LocalEndPoint!).Port;
-}
 
 static bool LooksLikeConnector(string path)
 {

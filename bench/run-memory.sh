@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Memory: VmRSS and threads of an idle silo (defaults, embedded broker), then with N idle connectors + tasks.
-# Usage: bench/run-memory.sh [--connectors N] [--settle SECONDS] [--sample SECONDS] [--concurrency N] [--keep]
+# Memory: VmRSS and threads of an idle silo (defaults, embedded broker), then with N idle connectors + tasks; then the
+# REST latency (p50/p99) of GET /connectors?expand=status and GET /connectors/{c}/status with those N connectors.
+# Usage: bench/run-memory.sh [--connectors N] [--settle SECONDS] [--sample SECONDS] [--concurrency N] [--latency-requests N] [--keep]
 # (see bench/README.md). Linux only (reads /proc/<pid>/status).
 set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

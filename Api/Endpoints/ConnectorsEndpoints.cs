@@ -252,6 +252,7 @@ internal static class ConnectorsEndpoints
         var config = CheckAndPutName(name, request.Config);
 
         ApiLog.CreatingConnector(log, name, request.InitialState?.ToUpperInvariant() ?? "RUNNING");
+        await grains.RefuseBlankName(name, config, context.RequestAborted);
         var result = await grains.Call(grains.Connector(name).PutConfig(config, allowReplace: false, initialState), context.RequestAborted);
         ApiLog.ConfigStored(log, name, "created");
         context.Response.Headers.Location = ConnectorLocation(context.Request, name);
@@ -268,6 +269,7 @@ internal static class ConnectorsEndpoints
         var config = CheckAndPutName(name, body);
 
         ApiLog.PuttingConfig(log, name);
+        await grains.RefuseBlankName(name, config, context.RequestAborted);
         var result = await grains.Call(grains.Connector(name).PutConfig(config, allowReplace: true, initialState: null), context.RequestAborted);
         ApiLog.ConfigStored(log, name, result.Created ? "created" : "updated");
         if (!result.Created)

@@ -9,7 +9,7 @@ using OrleansConnect.Api.Json;
 using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Interfaces.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
-using OrleansConnect.Runtime;
+
 
 namespace OrleansConnect.Api.Endpoints;
 

@@ -59,6 +59,8 @@ internal sealed class ConnectErrorMiddleware(RequestDelegate next, ILogger<Conne
         ConnectRestException rest => (rest.Status, rest.Message),
         BadHttpRequestException bad => (bad.StatusCode, bad.Message),
         JsonException json => (StatusCodes.Status400BadRequest, JsonBody.Describe(json, "a JSON body of the documented shape")),
+        // A grain call that got no answer within Orleans' response timeout (a silo paused, overloaded or just died).
+        TimeoutException => (StatusCodes.Status500InternalServerError, "Request timed out."),
         _ => (StatusCodes.Status500InternalServerError, e.Message),
     };
 

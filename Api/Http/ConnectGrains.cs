@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Interfaces.Errors;
-using OrleansConnect.Runtime;
+
 
 namespace OrleansConnect.Api.Http;
 
@@ -13,7 +13,19 @@ internal sealed class ConnectGrains(IGrainFactory grainFactory, IWorkerInfo work
 
     public IWorkerInfo Worker => worker;
 
-    public IConnectorGrain Connector(string name) => grainFactory.GetGrain<IConnectorGrain>(name);
+    /// <summary>The connector's grain. Orleans refuses blank grain keys, and no connector can have a blank name
+    /// (validation refuses it), so a blank name is simply not found.</summary>
+    public IConnectorGrain Connector(string name) => string.IsNullOrWhiteSpace(name)
+        ? throw new NotFoundException($"Connector {name} not found")
+        : grainFactory.GetGrain<IConnectorGrain>(name);
+
+    /// <summary>Creating a connector with a blank name fails validation as any other config error does.</summary>
+    public async Task RefuseBlankName(string name, Dictionary<string, string> config, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrWhiteSpace(name)) return;
+        await Call(Plugins().ValidateForStore(config), cancellationToken);
+        throw new BadRequestException("Connector name must not be blank.");
+    }
 
     public IConnectorRegistryGrain Registry() => grainFactory.GetGrain<IConnectorRegistryGrain>(worker.GroupId);
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Interfaces.Models;
-using OrleansConnect.Runtime;
+
 
 namespace OrleansConnect.Api.Logging;
 

@@ -1,14 +1,17 @@
+using Orleans;
 using System.Text.Json.Serialization;
 
 namespace OrleansConnect.Grains.Interfaces.Models;
 
 /// <summary>Connect's PluginInfo; version omitted when undefined.</summary>
+[GenerateSerializer, Alias("oc.PluginInfo")]
 public sealed record PluginInfo(
     [property: JsonPropertyName("class")] string Class,
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("version"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Version);
 
 /// <summary>Connect's ConfigKeyInfo; serialized "order" (not order_in_group).</summary>
+[GenerateSerializer, Alias("oc.ConfigKeyInfo")]
 public sealed record ConfigKeyInfo(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("type")] string Type,
@@ -22,6 +25,7 @@ public sealed record ConfigKeyInfo(
     [property: JsonPropertyName("dependents")] List<string> Dependents,
     [property: JsonPropertyName("order")] int Order);
 
+[GenerateSerializer, Alias("oc.ConfigValueInfo")]
 public sealed record ConfigValueInfo(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("value")] string? Value,
@@ -29,10 +33,12 @@ public sealed record ConfigValueInfo(
     [property: JsonPropertyName("errors")] List<string> Errors,
     [property: JsonPropertyName("visible")] bool Visible);
 
+[GenerateSerializer, Alias("oc.ConfigInfo")]
 public sealed record ConfigInfo(
     [property: JsonPropertyName("definition")] ConfigKeyInfo? Definition,
     [property: JsonPropertyName("value")] ConfigValueInfo? Value);
 
+[GenerateSerializer, Alias("oc.ConfigInfos")]
 public sealed record ConfigInfos(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("error_count")] int ErrorCount,
@@ -40,6 +46,7 @@ public sealed record ConfigInfos(
     [property: JsonPropertyName("configs")] List<ConfigInfo> Configs);
 
 /// <summary>Connect's ServerInfo.</summary>
+[GenerateSerializer, Alias("oc.ServerInfo")]
 public sealed record ServerInfo(
     [property: JsonPropertyName("version")] string Version,
     [property: JsonPropertyName("commit")] string Commit,

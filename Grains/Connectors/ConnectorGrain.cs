@@ -10,7 +10,6 @@ using OrleansConnect.Grains.Kafka;
 using OrleansConnect.Grains.Plugins;
 using OrleansConnect.Grains.Storage;
 using OrleansConnect.Grains.Worker;
-using OrleansConnect.Runtime;
 
 namespace OrleansConnect.Grains.Connectors;
 
@@ -31,8 +30,9 @@ public sealed class ConnectorGrain(
     private readonly Dictionary<int, RestartBackoff> _backoff = [];
     private readonly Dictionary<int, IDisposable> _restartTimers = [];
     private bool _isSink;
+    private bool _reminderRegistered;
 
-    private string Name => GetPrimaryKeyString();
+    private string Name => this.GetPrimaryKeyString();
     private ConnectorGrainState S => state.State;
     private bool Exists => state.RecordExists && S.Config is not null;
 
@@ -59,7 +59,7 @@ public sealed class ConnectorGrain(
         if (created)
         {
             await GrainFactory.GetGrain<IConnectorRegistryGrain>(worker.Config.GetString(WorkerConfig.GroupId)!).Add(Name);
-            await RegisterOrUpdateReminder(ReconcileReminder, ReconcileInterval, ReconcileInterval);
+            await EnsureReminderAsync();
         }
         logger.LogInformation("Connector {Connector} {Action} (target state {TargetState})", Name, created ? "created" : "reconfigured", S.TargetState);
         // A new config means a new connector instance and new task configs (none while STOPPED).
@@ -100,7 +100,8 @@ public sealed class ConnectorGrain(
         S.ActiveTopics = [];
         S.SinkOffsetPartitions = [];
         await GrainFactory.GetGrain<IConnectorRegistryGrain>(worker.Config.GetString(WorkerConfig.GroupId)!).Remove(Name);
-        if (await GetReminder(ReconcileReminder) is { } reminder) await UnregisterReminder(reminder);
+        if (await this.GetReminder(ReconcileReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        _reminderRegistered = false;
         logger.LogInformation("Connector {Connector} deleted", Name);
         DeactivateOnIdle();
     }
@@ -169,7 +170,7 @@ public sealed class ConnectorGrain(
             status.Type);
         // The restart runs as the grain's next turn, after the 202 answer is on its way, as Connect does it asynchronously.
         IDisposable? timer = null;
-        timer = RegisterTimer(async _ =>
+        timer = this.RegisterGrainTimer(async _ =>
         {
             timer?.Dispose();
             if (!Exists) return;
@@ -205,7 +206,7 @@ public sealed class ConnectorGrain(
         var delay = backoff.OnFailure(trace, DateTimeOffset.UtcNow);
         logger.LogWarning("Task {Connector}-{Task} failed; automatic restart attempt {Attempt} in {Delay}", Name, taskId, backoff.Attempts, delay);
         if (_restartTimers.Remove(taskId, out var previous)) previous.Dispose();
-        _restartTimers[taskId] = RegisterTimer(async _ =>
+        _restartTimers[taskId] = this.RegisterGrainTimer(async _ =>
         {
             if (_restartTimers.Remove(taskId, out var self)) self.Dispose();
             if (!Exists || taskId >= S.TaskConfigs.Count || S.TargetState == TargetState.Stopped) return;
@@ -319,17 +320,31 @@ public sealed class ConnectorGrain(
         if (reminderName != ReconcileReminder) return;
         if (!Exists)
         {
-            if (await GetReminder(ReconcileReminder) is { } reminder) await UnregisterReminder(reminder);
+            if (await this.GetReminder(ReconcileReminder) is { } reminder) await this.UnregisterReminder(reminder);
             return;
         }
         await ReconcileAsync(CancellationToken.None);
+    }
+
+    public async Task Reconcile()
+    {
+        if (Exists) await ReconcileAsync(CancellationToken.None);
+    }
+
+    /// <summary>The durable reconcile reminder, written once per activation (a reminder write per tick would cost a
+    /// storage write every period for every connector).</summary>
+    private async Task EnsureReminderAsync()
+    {
+        if (_reminderRegistered) return;
+        await this.RegisterOrUpdateReminder(ReconcileReminder, ReconcileInterval, ReconcileInterval);
+        _reminderRegistered = true;
     }
 
     /// <summary>Drives the connector and its tasks to the target state; cheap when already there.</summary>
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await RegisterOrUpdateReminder(ReconcileReminder, ReconcileInterval, ReconcileInterval);
+        await EnsureReminderAsync();
         await ApplyTargetStateAsync(regenerateTasks: S.TargetState == TargetState.Started && S.TaskConfigs.Count == 0);
         await CollectActiveTopicsAsync();
         // Tasks that failed while nobody was watching (e.g. before this activation) get their backoff too.

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Confluent.Kafka;
+using ErrorCode = Confluent.Kafka.ErrorCode;
 using Microsoft.Extensions.Logging;
 using OrleansConnect.Connect.Data;
 using OrleansConnect.Connect.Sink;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Confluent.Kafka;
+using ErrorCode = Confluent.Kafka.ErrorCode;
 using Microsoft.Extensions.Logging;
 
 namespace OrleansConnect.Grains.Kafka;

@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using ErrorCode = Confluent.Kafka.ErrorCode;
 using Confluent.Kafka.Admin;
 using Microsoft.Extensions.Logging;
 

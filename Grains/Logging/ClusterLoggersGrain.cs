@@ -1,6 +1,7 @@
 using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Interfaces.Models;
-using OrleansConnect.Runtime;
+using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace OrleansConnect.Grains.Logging;
 

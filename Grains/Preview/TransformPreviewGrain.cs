@@ -2,13 +2,14 @@ using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Interfaces.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
 using OrleansConnect.Grains.Worker;
-using OrleansConnect.Runtime;
+using Orleans.Runtime;
 
 namespace OrleansConnect.Grains.Preview;
 
 /// <summary>POST /transforms/preview: builds the converters and transformation chain a task would build from the
 /// given config and runs each sample record through them (<see cref="PreviewPipeline"/>). Holds no state: every
 /// call builds and closes its own plugins.</summary>
+[Orleans.Concurrency.StatelessWorker]
 public sealed class TransformPreviewGrain(ConnectWorker worker) : Grain, ITransformPreviewGrain
 {
     /// <summary>More sample records than this in one request is a 400: previews are for samples.</summary>

@@ -1,5 +1,5 @@
 using OrleansConnect.Grains.Interfaces;
-using OrleansConnect.Runtime;
+using Orleans.Runtime;
 
 namespace OrleansConnect.Grains.Registry;
 

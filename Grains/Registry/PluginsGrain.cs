@@ -4,11 +4,12 @@ using OrleansConnect.Grains.Interfaces.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
 using OrleansConnect.Grains.Plugins;
 using OrleansConnect.Grains.Worker;
-using OrleansConnect.Runtime;
+using Orleans.Runtime;
 
 namespace OrleansConnect.Grains.Registry;
 
 /// <summary>Lists plugins, describes their configs and validates connector configs (key "local").</summary>
+[Orleans.Concurrency.StatelessWorker]
 public sealed class PluginsGrain(ConnectWorker worker, ConnectorConfigValidator validator) : Grain, IPluginsGrain
 {
     public Task<List<PluginInfo>> ListPlugins(bool connectorsOnly) => Task.FromResult(worker.Plugins.Plugins
@@ -37,6 +38,12 @@ public sealed class PluginsGrain(ConnectWorker worker, ConnectorConfigValidator 
                 throw new BadRequestException($"Included connector type {cls} does not match request type {plugin}");
         }
         return Task.FromResult(validator.Validate(config).Infos);
+    }
+
+    public Task ValidateForStore(Dictionary<string, string> config)
+    {
+        validator.ValidateForStore(config.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
+        return Task.CompletedTask;
     }
 
     private static string Normalize(string name) =>

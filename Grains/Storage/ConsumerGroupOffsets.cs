@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
+using ErrorCode = Confluent.Kafka.ErrorCode;
 using OrleansConnect.Grains.Kafka;
 using SinkTopicPartition = OrleansConnect.Connect.Sink.TopicPartition;
 

@@ -1,4 +1,9 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Placement;
+using Orleans.Providers;
+using Orleans.Runtime.Placement;
+using Orleans.Storage;
 using OrleansConnect.Connect.Connector;
 using OrleansConnect.Connect.Sink;
 using OrleansConnect.Connect.Source;
@@ -6,52 +11,68 @@ using OrleansConnect.Grains.Config;
 using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Interfaces.Models;
 using OrleansConnect.Grains.Worker;
-using OrleansConnect.Runtime;
 
 namespace OrleansConnect.Grains.Tasks;
 
 /// <summary>One per task (key "&lt;connector&gt;-&lt;task&gt;"). Runs the task's loop on the silo where it is
-/// activated; activation with a stored assignment starts it, so re-activating elsewhere resumes the task.
-/// Rebalanceable: when a silo joins, tasks move to it one at a time (a clean stop and commit here, a resume there).</summary>
-[Rebalanceable]
+/// activated; activation with a stored assignment starts it, so re-activating elsewhere resumes the task. Placed on the
+/// silo with the fewest tasks (<see cref="Cluster.TaskPlacement"/>), moved to a joining silo one at a time by the
+/// <see cref="Cluster.TaskRebalancer"/> (a clean stop and commit here, a resume there), and kept alive while its loop
+/// runs outside turns. Every loop holds a <see cref="TaskLease"/>, so a replaced one never commits again.</summary>
+[Cluster.TaskPlacement]
 public sealed class TaskGrain(
-    [PersistentState("task")] IPersistentState<TaskGrainState> state,
+    [PersistentState(TaskGrain.StateName)] IPersistentState<TaskGrainState> state,
     ConnectWorker worker,
+    Cluster.LocalTasks localTasks,
     ILoggerFactory loggerFactory) : Grain, ITaskGrain
 {
+    public const string StateName = "task";
+
     private readonly ILogger _logger = loggerFactory.CreateLogger<TaskGrain>();
     private WorkerTask? _runner;
     private string? _startFailure;
     private IDisposable? _fenceTimer;
+    private TaskLease? _lease;
 
-    private ConnectorTaskId Id => ConnectorTaskId.Parse(GetPrimaryKeyString());
+    private ConnectorTaskId Id => ConnectorTaskId.Parse(this.GetPrimaryKeyString());
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // Fencing: a silo paused or cut off past the death timeout may still run this loop after a replacement
-        // started elsewhere. Every probe period the activation checks it is still the registered one (and that
-        // its silo holds the membership lease) and stops its loop at once when it is not. The remaining window is
-        // at most one probe period; every commit (the final one of a stopping loop too) checks the same fence first.
-        var period = TimeSpan.FromMilliseconds(Math.Max(100, worker.Config.GetLong(WorkerConfig.MembershipProbePeriod)));
-        _fenceTimer = RegisterTimer(CheckFenceAsync, period, period);
-        if (state.State.Assignment is { } assignment) StartRunner(assignment);
-        return Task.CompletedTask;
+        localTasks.Add(this.GetPrimaryKeyString(), GrainContext.GrainReference.AsReference<ITaskGrain>());
+        if (state.State.Assignment is not { } assignment) return;
+        await TakeLeaseAsync(cancellationToken);
+        StartRunner(assignment);
+    }
+
+    /// <summary>Writes a fresh lease (with whatever else changed in the state) and holds it from now on.</summary>
+    private async Task TakeLeaseAsync(CancellationToken cancellationToken)
+    {
+        state.State.Lease = TaskLease.NewValue();
+        await state.WriteStateAsync(cancellationToken);
+        var storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
+        _lease = new TaskLease(storage, GrainContext.GrainId, state.State.Lease);
+        // In a cluster a silo may be replaced while it still runs (paused, cut off): check the lease every probe period
+        // and stop a replaced loop at once, besides the check before every commit.
+        if (worker.Config.IsClustered && _fenceTimer is null)
+        {
+            var period = TimeSpan.FromMilliseconds(Math.Max(500, worker.Config.GetLong(WorkerConfig.MembershipProbePeriod)));
+            _fenceTimer = this.RegisterGrainTimer(CheckFenceAsync, period, period);
+        }
     }
 
     private async Task CheckFenceAsync(CancellationToken cancellationToken)
     {
-        if (_runner is null) return;
+        if (_runner is null || _lease is null) return;
         bool current;
-        try { current = await GrainContext.IsCurrentActivationAsync(cancellationToken); }
+        try { current = await _lease.IsCurrentAsync(cancellationToken); }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The directory could not be read: the membership lease decides (the runtime stops everything when it lapses).
-            _logger.LogDebug(e, "Could not check the activation of {TaskId}", GetPrimaryKeyString());
+            // Storage could not be read: the check before each commit still holds, and membership stops a dead silo.
+            _logger.LogDebug(e, "Could not check the lease of {Connector}-{Task}", Id.Connector, Id.Task);
             return;
         }
         if (current) return;
-        _logger.LogWarning("Task {TaskId} was superseded by a newer activation (epoch {Epoch} is stale); stopping its loop",
-            GetPrimaryKeyString(), ActivationEpoch);
+        _logger.LogWarning("Task {Connector}-{Task} was taken over by a newer activation; stopping its loop here", Id.Connector, Id.Task);
         _fenceTimer?.Dispose();
         _fenceTimer = null;
         await StopRunnerAsync();
@@ -59,7 +80,11 @@ public sealed class TaskGrain(
         DeactivateOnIdle();
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => await StopRunnerAsync();
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        localTasks.Remove(this.GetPrimaryKeyString());
+        await StopRunnerAsync();
+    }
 
     public async Task Assign(TaskAssignment assignment)
     {
@@ -71,7 +96,8 @@ public sealed class TaskGrain(
         }
         await StopRunnerAsync();
         state.State.Assignment = assignment;
-        await state.WriteStateAsync();
+        if (_lease is null) await TakeLeaseAsync(CancellationToken.None);
+        else await state.WriteStateAsync();
         StartRunner(assignment);
     }
 
@@ -88,6 +114,9 @@ public sealed class TaskGrain(
         await StopRunnerAsync();
         if (state.RecordExists) await state.ClearStateAsync();
         state.State.Assignment = null;
+        state.State.Lease = null;
+        _lease = null;
+        DelayDeactivation(TimeSpan.Zero);
         DeactivateOnIdle();
     }
 
@@ -144,13 +173,13 @@ public sealed class TaskGrain(
                 _ => throw new Connect.Errors.ConnectException($"{connector.TaskClass} is neither a SourceTask nor a SinkTask"),
             };
             var connectorGrain = GrainFactory.GetGrain<IConnectorGrain>(id.Connector);
-            var context = GrainContext;
-            runner.Fence = ct => context.IsCurrentActivationAsync(ct);
+            var lease = _lease;
+            if (lease is not null) runner.Fence = lease.IsCurrentAsync;
             runner.OnFailed = async trace =>
             {
                 // A superseded activation's loop (a silo that woke after being replaced) fails as it is fenced out;
                 // reporting that would have the connector restart the task that now runs fine elsewhere.
-                if (await context.IsCurrentActivationAsync(CancellationToken.None))
+                if (lease is null || await lease.IsCurrentAsync(CancellationToken.None))
                     await connectorGrain.OnTaskFailed(id.Task, trace);
                 else
                     _logger.LogInformation("Task {Connector}-{Task} failed after a newer activation took over; not reporting it", id.Connector, id.Task);
@@ -170,6 +199,14 @@ public sealed class TaskGrain(
                 t => _logger.LogWarning(t.Exception, "Could not report the failure of {Connector}-{Task}", id.Connector, id.Task),
                 TaskContinuationOptions.OnlyOnFaulted);
         }
+    }
+
+    public Task MoveTo(SiloAddress silo)
+    {
+        _logger.LogInformation("Task {Connector}-{Task} moves to silo {Silo}", Id.Connector, Id.Task, silo);
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, silo);
+        MigrateOnIdle();
+        return Task.CompletedTask;
     }
 
     private WorkerSinkTask NewSinkTask(ConnectorTaskId id, SinkTask sink, TaskAssignment assignment, ILogger logger)

@@ -41,7 +41,11 @@ public sealed class WorkerConfig : AbstractConfig
     public const string EmbeddedBrokerCount = "embedded.broker.count";
     public const string SiloPort = "silo.port";
     public const string SiloAdvertisedHostName = "silo.advertised.host.name";
-    public const string ClusterSecret = "cluster.secret";
+    public const string ClusterMembershipProvider = "cluster.membership.provider";
+    public const string ClusterMembershipConnectionString = "cluster.membership.connection.string";
+    public const string SiloTlsCertificatePath = "silo.tls.certificate.path";
+    public const string SiloTlsCertificatePassword = "silo.tls.certificate.password";
+    public const string DashboardEnable = "dashboard.enable";
     public const string MembershipProbePeriod = "membership.probe.period.ms";
     public const string SiloDeathTimeout = "silo.death.timeout.ms";
 
@@ -104,20 +108,31 @@ public sealed class WorkerConfig : AbstractConfig
             "Period of the durable reminder that drives each connector to its target state.")
         .Define(EmbeddedBrokerCount, ConfigType.Int, 3, Range.Between(1, 16), Importance.Low,
             "Brokers in the embedded Kafka-protocol cluster (only without bootstrap.servers).")
+        .Define(ClusterMembershipProvider, ConfigType.String, "localhost", CaseInsensitiveValidString.In("localhost", "redis", "postgresql"), Importance.High,
+            "How silos find each other: localhost (one silo, the default), redis or postgresql (a cluster).")
+        .Define(ClusterMembershipConnectionString, ConfigType.Password, null, null, Importance.High,
+            "The membership store: a StackExchange.Redis configuration string (127.0.0.1:6379) or an Npgsql connection string; unset with postgresql uses storage.connection.string.")
         .Define(SiloPort, ConfigType.Int, 11111, Range.Between(0, 65535), Importance.Medium,
-            "Port of the silo-to-silo channel (clustering only; 0 = a free port).")
+            "Port of the silo-to-silo channel (0 = a free port; with localhost clustering a free port unless set).")
         .Define(SiloAdvertisedHostName, ConfigType.String, null, null, Importance.Medium,
-            "Host name other silos reach this silo at (clustering only; default: the REST advertised host).")
-        .Define(ClusterSecret, ConfigType.Password, null, null, Importance.High,
-            "Shared secret (16+ characters) authenticating silo-to-silo calls. Setting it turns clustering on.")
-        .Define(MembershipProbePeriod, ConfigType.Long, 2000L, Range.AtLeast(100L), Importance.Low,
-            "How often a silo heartbeats and checks the others (clustering only).")
-        .Define(SiloDeathTimeout, ConfigType.Long, 8000L, Range.AtLeast(200L), Importance.Low,
-            "A silo whose heartbeat is older than this is declared dead (clustering only; at least twice the probe period).");
+            "Host name or IP address other silos reach this silo at (default: the REST advertised host).")
+        .Define(SiloTlsCertificatePath, ConfigType.String, null, null, Importance.High,
+            "A PKCS#12 certificate: silo-to-silo traffic uses mutual TLS with it. Without it the silo port belongs on a private network.")
+        .Define(SiloTlsCertificatePassword, ConfigType.Password, null, null, Importance.High,
+            "The password of silo.tls.certificate.path.")
+        .Define(MembershipProbePeriod, ConfigType.Long, 1000L, Range.AtLeast(100L), Importance.Low,
+            "How often a silo probes the others (Orleans' ClusterMembershipOptions.ProbeTimeout).")
+        .Define(SiloDeathTimeout, ConfigType.Long, 3000L, Range.AtLeast(200L), Importance.Low,
+            "How long a silo may miss probes before it is declared dead (probes missed = this / membership.probe.period.ms).")
+        .Define(DashboardEnable, ConfigType.Boolean, true, null, Importance.Low,
+            "Serve the Orleans Dashboard under /dashboard on the REST listener.");
 
     public WorkerConfig(IReadOnlyDictionary<string, string?> props) : base(ConfigDefinition, props) { }
 
     public bool UsesEmbeddedBroker => GetList(BootstrapServers).Count == 0;
+
+    /// <summary>True when silos form a cluster (redis or postgresql membership), false for the one-silo default.</summary>
+    public bool IsClustered => !string.Equals(GetString(ClusterMembershipProvider), "localhost", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Client settings given to every producer/consumer/admin client (the worker's prefixed keys).</summary>
     public Dictionary<string, string?> ClientConfigs(string prefix)

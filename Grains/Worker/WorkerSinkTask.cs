@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using ErrorCode = Confluent.Kafka.ErrorCode;
 using Microsoft.Extensions.Logging;
 using OrleansConnect.Connect.Header;
 using OrleansConnect.Connect.Sink;

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Worker;
-using OrleansConnect.Runtime;
+using Orleans;
 using OrleansConnect.Silo.Configuration;
 
 namespace OrleansConnect.Silo.Hosting;

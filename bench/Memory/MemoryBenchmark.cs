@@ -86,7 +86,10 @@ public sealed partial class MemoryBenchmark(MemoryOptions options, string workDi
             output.WriteLine($"thread names with {names.Count} connectors: {ProcSample.ThreadNames(process.Id)}");
             running = await CountRunningTasksAsync(client, cancellationToken);
             if (running != names.Count) throw new InvalidOperationException($"Only {running} of {names.Count} tasks still RUNNING after sampling.");
-            return Format(idle, loaded, names.Count);
+            // REST latency with N connectors, after the memory samples (its requests would disturb them).
+            var all = await LatencyAsync(client, _ => "connectors?expand=status", options.LatencyRequests / 10, cancellationToken);
+            var one = await LatencyAsync(client, i => $"connectors/{names[i % names.Count]}/status", options.LatencyRequests, cancellationToken);
+            return Format(idle, loaded, names.Count) + Environment.NewLine + FormatLatency(names.Count, all, one);
         }
         finally
         {
@@ -95,6 +98,39 @@ public sealed partial class MemoryBenchmark(MemoryOptions options, string workDi
             try { await process.WaitForExitAsync(timeout.Token); }
             catch (OperationCanceledException) { process.Kill(entireProcessTree: true); }
         }
+    }
+
+    /// <summary>Sequential GETs (one client, as a script or console polls), after a warm-up of a tenth as many.</summary>
+    private async Task<double[]> LatencyAsync(HttpClient client, Func<int, string> path, int requests, CancellationToken cancellationToken)
+    {
+        requests = Math.Max(10, requests);
+        var timings = new List<double>(requests);
+        for (var i = -requests / 10; i < requests; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            using var response = await client.GetAsync(path(Math.Max(0, i)), HttpCompletionOption.ResponseContentRead, cancellationToken);
+            if (response.StatusCode != HttpStatusCode.OK)
+                throw new InvalidOperationException($"GET {path(i)} answered {(int)response.StatusCode}");
+            if (i >= 0) timings.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        output.WriteLine($"GET {path(0)}: {requests} requests, p50 {Percentile(timings, 50):0.0} ms, p99 {Percentile(timings, 99):0.0} ms");
+        return timings.ToArray();
+    }
+
+    private static double Percentile(IReadOnlyCollection<double> values, double percent)
+    {
+        var sorted = values.Order().ToArray();
+        var rank = (int)Math.Ceiling(percent / 100 * sorted.Length) - 1;
+        return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
+    }
+
+    private static string FormatLatency(int n, double[] all, double[] one)
+    {
+        string Row(string label, double[] t) => $"{label,-48} {t.Length,8} {Percentile(t, 50),8:0.0} {Percentile(t, 99),8:0.0} {t.Max(),8:0.0}";
+        var header = $"{$"REST latency, {n} connectors (ms)",-48} {"requests",8} {"p50",8} {"p99",8} {"max",8}";
+        return new StringBuilder().AppendLine(header).AppendLine(new string('-', header.Length))
+            .AppendLine(Row("GET /connectors?expand=status", all))
+            .AppendLine(Row("GET /connectors/{c}/status", one)).ToString();
     }
 
     /// <summary>GET /connectors?expand=status: every task's state in one call. Throws on a FAILED one.</summary>

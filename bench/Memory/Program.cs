@@ -1,7 +1,7 @@
 using System.Globalization;
 using OrleansConnect.Memory;
 
-// Usage: OrleansConnect.Memory --repo DIR [--connectors N] [--settle SECONDS] [--sample SECONDS] [--concurrency N] [--keep]
+// Usage: OrleansConnect.Memory --repo DIR [--connectors N] [--settle SECONDS] [--sample SECONDS] [--concurrency N] [--latency-requests N] [--keep]
 MemoryOptions options;
 try
 {
@@ -47,14 +47,14 @@ finally
     else if (succeeded) Console.WriteLine($"Files kept in {workDir}");
 }
 
-public sealed record MemoryOptions(string Repo, int Connectors, TimeSpan Settle, TimeSpan Sample, int Concurrency, bool Keep)
+public sealed record MemoryOptions(string Repo, int Connectors, TimeSpan Settle, TimeSpan Sample, int Concurrency, int LatencyRequests, bool Keep)
 {
     public string SiloDll => Path.Combine(Repo, "Silo/bin/Release/net10.0/OrleansConnect.Silo.dll");
 
     public static MemoryOptions Parse(string[] args)
     {
         string? repo = null;
-        int connectors = 1000, settle = 10, sample = 20, concurrency = 8;
+        int connectors = 1000, settle = 10, sample = 20, concurrency = 8, latencyRequests = 1000;
         var keep = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -72,14 +72,15 @@ public sealed record MemoryOptions(string Repo, int Connectors, TimeSpan Settle,
                 case "--settle": settle = Positive("--settle"); break;
                 case "--sample": sample = Positive("--sample"); break;
                 case "--concurrency": concurrency = Positive("--concurrency"); break;
+                case "--latency-requests": latencyRequests = Positive("--latency-requests"); break;
                 case "--keep": keep = true; break;
-                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --repo DIR [--connectors N] [--settle S] [--sample S] [--concurrency N] [--keep]");
+                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --repo DIR [--connectors N] [--settle S] [--sample S] [--concurrency N] [--latency-requests N] [--keep]");
             }
         }
         if (repo is null) throw new ArgumentException("--repo DIR is required (bench/run-memory.sh passes it).");
         if (!File.Exists(Path.Combine(repo, "Silo/bin/Release/net10.0/OrleansConnect.Silo.dll")))
             throw new ArgumentException($"The silo is not built under {repo} (bench/run-memory.sh builds it: dotnet build -c Release Silo).");
         if (!OperatingSystem.IsLinux()) throw new ArgumentException("The memory bench reads /proc: Linux only.");
-        return new MemoryOptions(repo, connectors, TimeSpan.FromSeconds(settle), TimeSpan.FromSeconds(sample), concurrency, keep);
+        return new MemoryOptions(repo, connectors, TimeSpan.FromSeconds(settle), TimeSpan.FromSeconds(sample), concurrency, latencyRequests, keep);
     }
 }

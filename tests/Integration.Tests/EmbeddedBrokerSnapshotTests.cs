@@ -1,5 +1,6 @@
 using System.Text;
 using Confluent.Kafka;
+using ErrorCode = Confluent.Kafka.ErrorCode;
 using Microsoft.Extensions.Logging.Abstractions;
 using OrleansConnect.Grains.Kafka;
 

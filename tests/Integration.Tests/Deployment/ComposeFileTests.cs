@@ -22,7 +22,7 @@ public sealed class ComposeFileTests
     private static string Scalar(YamlMappingNode node, string key) => ((YamlScalarNode)node[key]).Value!;
 
     [Fact]
-    public void Compose_runs_kafka_in_kraft_mode_postgres_and_a_scalable_silo()
+    public void Compose_runs_kafka_in_kraft_mode_redis_postgres_and_three_restarting_silos()
     {
         var services = Services();
         var kafka = Map(services, "kafka");
@@ -36,7 +36,11 @@ public sealed class ComposeFileTests
         Assert.All(ports.Children, p => Assert.DoesNotContain(":", ((YamlScalarNode)p).Value));
         Assert.False(silo.Children.ContainsKey("container_name"), "a container_name stops scaling");
         var dependsOn = Map(silo, "depends_on");
-        Assert.True(dependsOn.Children.ContainsKey("kafka") && dependsOn.Children.ContainsKey("postgres"));
+        Assert.True(dependsOn.Children.ContainsKey("kafka") && dependsOn.Children.ContainsKey("postgres") && dependsOn.Children.ContainsKey("redis"));
+        Assert.Contains("redis", Scalar(Map(services, "redis"), "image"));
+        // Three silos, each brought back after it stopped itself (a silo declared dead exits).
+        Assert.Equal("3", Scalar(Map(silo, "deploy"), "replicas"));
+        Assert.Equal("unless-stopped", Scalar(silo, "restart"));
     }
 
     [Fact]
@@ -57,7 +61,8 @@ public sealed class ComposeFileTests
         var config = new WorkerConfig(settings);
         Assert.Equal("postgresql", config.GetString(WorkerConfig.StorageProvider));
         Assert.False(config.UsesEmbeddedBroker);
-        Assert.True(config.GetPassword(WorkerConfig.ClusterSecret)!.Value.Length >= 16, "clustering needs a secret of 16+ characters");
+        Assert.Equal("redis", config.GetString(WorkerConfig.ClusterMembershipProvider));
+        Assert.True(config.IsClustered);
     }
 
     [Fact]

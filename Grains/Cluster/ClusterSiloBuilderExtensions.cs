@@ -1,0 +1,25 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Hosting;
+using Orleans.Runtime;
+
+namespace OrleansConnect.Grains.Cluster;
+
+public static class ClusterSiloBuilderExtensions
+{
+    /// <summary>What the product adds to Orleans' runtime: even task placement, and, in a cluster, waking a dead
+    /// silo's tasks at once and giving a joining silo its share (task fencing lives in the TaskGrain).</summary>
+    public static ISiloBuilder AddConnectTaskServices(this ISiloBuilder silo, bool clustered)
+    {
+        silo.Services.AddSingleton<LocalTasks>();
+        silo.Services.AddSingleton<ClusterTaskCounts>();
+        silo.Services.AddPlacementDirector<TaskPlacementStrategy, TaskPlacementDirector>();
+        if (clustered)
+        {
+            silo.Services.AddSingleton<DeadSiloSupervisor>();
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<DeadSiloSupervisor>());
+            silo.Services.AddSingleton<TaskRebalancer>();
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<TaskRebalancer>());
+        }
+        return silo;
+    }
+}

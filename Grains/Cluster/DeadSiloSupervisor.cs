@@ -1,0 +1,79 @@
+using Microsoft.Extensions.Logging;
+using Orleans;
+using Orleans.Runtime;
+using OrleansConnect.Grains.Interfaces;
+using OrleansConnect.Grains.Worker;
+
+namespace OrleansConnect.Grains.Cluster;
+
+/// <summary>Wakes a dead silo's connectors and tasks at once. Orleans forgets a dead silo's activations, and a grain
+/// comes back only with its next call: without this, a lost task would wait for its connector's next reminder tick.
+/// When membership declares a silo dead, every surviving silo reconciles its share of the connectors (split by a
+/// stable hash over the active silos), which re-activates every task that is not running.</summary>
+public sealed class DeadSiloSupervisor(
+    IClusterMembershipService membership,
+    ILocalSiloDetails localSilo,
+    IGrainFactory grains,
+    ConnectWorker worker,
+    ILogger<DeadSiloSupervisor> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    private const int Parallelism = 16;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _watch;
+
+    public void Participate(ISiloLifecycle lifecycle) => lifecycle.Subscribe(
+        nameof(DeadSiloSupervisor), ServiceLifecycleStage.Active,
+        _ => { _watch = Task.Run(() => WatchAsync(_stopping.Token)); return Task.CompletedTask; },
+        async _ => { await _stopping.CancelAsync(); if (_watch is not null) await _watch; });
+
+    private async Task WatchAsync(CancellationToken cancellationToken)
+    {
+        var previous = membership.CurrentSnapshot;
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(cancellationToken))
+            {
+                var died = snapshot.Members.Values
+                    .Where(m => m.Status == SiloStatus.Dead && previous.GetSiloStatus(m.SiloAddress) != SiloStatus.Dead
+                        && !m.SiloAddress.Equals(localSilo.SiloAddress))
+                    .Select(m => m.SiloAddress)
+                    .ToList();
+                previous = snapshot;
+                if (died.Count == 0) continue;
+                logger.LogWarning("Silo {Silos} declared dead; waking its connectors and tasks", string.Join(", ", died));
+                try { await WakeShareAsync(snapshot, cancellationToken); }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The connectors' reminders are the backstop.
+                    logger.LogError(e, "Could not wake the connectors of dead silo {Silos}", string.Join(", ", died));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { }
+    }
+
+    private async Task WakeShareAsync(ClusterMembershipSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        var active = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active)
+            .Select(m => m.SiloAddress.ToParsableString()).Order(StringComparer.Ordinal).ToList();
+        var me = active.IndexOf(localSilo.SiloAddress.ToParsableString());
+        if (me < 0) return;
+        var names = await grains.GetGrain<IConnectorRegistryGrain>(worker.Config.GetString(WorkerConfig.GroupId)!).List();
+        var mine = names.Where(n => StableHash(n) % (uint)active.Count == me).ToList();
+        await Parallel.ForEachAsync(mine, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+            async (name, _) =>
+            {
+                try { await grains.GetGrain<IConnectorGrain>(name).Reconcile(); }
+                catch (Exception e) { logger.LogWarning(e, "Connector {Connector} could not be woken; its reminder will retry", name); }
+            });
+        logger.LogInformation("Woke {Count} of {Total} connectors after a silo died", mine.Count, names.Count);
+    }
+
+    /// <summary>FNV-1a over the name's UTF-16 units: the same on every silo (string.GetHashCode is per process).</summary>
+    internal static uint StableHash(string value)
+    {
+        var hash = 2166136261u;
+        foreach (var c in value) hash = (hash ^ c) * 16777619u;
+        return hash;
+    }
+}

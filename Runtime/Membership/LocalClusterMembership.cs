@@ -1,8 +1,0 @@
-namespace OrleansConnect.Runtime.Membership;
-
-internal sealed class LocalClusterMembership(GrainRuntimeOptions options) : IClusterMembership
-{
-    public string LocalSiloId { get; } = options.SiloId;
-
-    public IReadOnlyList<string> ActiveSilos => [LocalSiloId];
-}

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using Orleans.Serialization;
+using OrleansConnect.Grains.Cluster;
+using OrleansConnect.Grains.Worker;
+
+namespace OrleansConnect.Silo.Hosting;
+
+/// <summary>Turns the worker config into an Orleans silo: membership, endpoints, grain state and reminders, timing,
+/// serialization of the few non-Orleans types that cross grain calls, and the product's own task services.</summary>
+public static class ConnectSiloBuilderExtensions
+{
+    public static ISiloBuilder UseConnectWorker(this ISiloBuilder silo, WorkerConfig config, SiloEndpoint endpoint)
+    {
+        var groupId = config.GetString(WorkerConfig.GroupId)!;
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ServiceId = groupId;
+            o.ClusterId = groupId;
+        });
+        silo.Configure<SiloOptions>(o => o.SiloName = endpoint.WorkerId);
+        ConfigureMembership(silo, config, endpoint);
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            var probe = TimeSpan.FromMilliseconds(config.GetLong(WorkerConfig.MembershipProbePeriod));
+            var death = TimeSpan.FromMilliseconds(config.GetLong(WorkerConfig.SiloDeathTimeout));
+            o.ProbeTimeout = probe;
+            o.NumMissedProbesLimit = Math.Max(1, (int)Math.Round(death / probe));
+            // A silo declared dead is told through gossip at once; a silo that missed it reads the table this often.
+            o.TableRefreshTimeout = TimeSpan.FromSeconds(Math.Max(2, probe.TotalSeconds * 2));
+            o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(Math.Max(5, probe.TotalSeconds * 5));
+            // Dead silos' rows are kept for a day (the dashboard shows them), not Orleans' week.
+            o.DefunctSiloExpiration = TimeSpan.FromDays(1);
+        });
+        // The reconcile reminder ticks every reconcile.interval.ms (10 s); Orleans refuses periods under its minimum.
+        silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+        // Preview records carry JSON values as they are.
+        silo.Services.AddSerializer(s => s.AddJsonSerializer(isSupported: t => t == typeof(JsonElement)));
+        silo.AddMemoryGrainStorageAsDefault();
+        silo.UseInMemoryReminderService();
+        silo.AddConnectTaskServices(config.IsClustered);
+        if (config.GetBoolean(WorkerConfig.DashboardEnable)) silo.AddDashboard();
+        return silo;
+    }
+
+    private static void ConfigureMembership(ISiloBuilder silo, WorkerConfig config, SiloEndpoint endpoint)
+    {
+        var provider = config.GetString(WorkerConfig.ClusterMembershipProvider)!.ToLowerInvariant();
+        if (provider == "localhost")
+        {
+            silo.UseLocalhostClustering(endpoint.SiloPort, gatewayPort: 0);
+            return;
+        }
+        silo.Configure<EndpointOptions>(o =>
+        {
+            o.SiloPort = endpoint.SiloPort;
+            o.GatewayPort = 0; // the REST API is co-hosted in the silo: no Orleans clients connect
+            o.AdvertisedIPAddress = endpoint.AdvertisedAddress;
+            o.SiloListeningEndpoint = new IPEndPoint(IPAddress.Any, endpoint.SiloPort);
+        });
+        var connectionString = config.GetPassword(WorkerConfig.ClusterMembershipConnectionString)?.Value
+            ?? (provider == "postgresql" ? config.GetPassword(WorkerConfig.StorageConnectionString)?.Value : null)
+            ?? throw new Connect.Config.ConfigException($"{WorkerConfig.ClusterMembershipConnectionString} is required with {WorkerConfig.ClusterMembershipProvider}={provider}");
+        if (provider == "redis")
+        {
+            silo.UseRedisClustering(o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(connectionString));
+        }
+        else
+        {
+            silo.UseAdoNetClustering(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = connectionString;
+            });
+        }
+        if (config.GetString(WorkerConfig.SiloTlsCertificatePath) is { Length: > 0 } certificatePath)
+        {
+            var password = config.GetPassword(WorkerConfig.SiloTlsCertificatePassword)?.Value;
+            var certificate = X509CertificateLoader.LoadPkcs12FromFile(certificatePath, password);
+            silo.UseTls(certificate, tls =>
+            {
+                // Mutual TLS among silos that share one certificate (or certificates the machine trusts).
+                tls.RemoteCertificateMode = Orleans.Connections.Security.RemoteCertificateMode.RequireCertificate;
+                tls.ClientCertificateMode = Orleans.Connections.Security.RemoteCertificateMode.RequireCertificate;
+                tls.RemoteCertificateValidation = (remote, _, errors) =>
+                    errors == SslPolicyErrors.None || remote.Thumbprint == certificate.Thumbprint;
+            });
+        }
+    }
+}

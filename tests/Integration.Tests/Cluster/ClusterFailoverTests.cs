@@ -117,12 +117,13 @@ public sealed class ClusterFailoverTests(TestBroker broker, PostgresServer postg
             },
             tasks => tasks is not null && orphans.All(o => tasks.Any(t => t.Connector == o.Connector && t.Task == o.Task
                 && t.State == "RUNNING" && t.WorkerId != victim.WorkerId && t.WorkerId != "")),
-            TimeSpan.FromSeconds(15), tasks => $"the tasks of {victim.WorkerId} RUNNING elsewhere; last: {SiloCluster.Describe(tasks)}\n{_cluster.Logs}");
+            TimeSpan.FromSeconds(30), tasks => $"the tasks of {victim.WorkerId} RUNNING elsewhere; last: {SiloCluster.Describe(tasks)}\n{_cluster.Logs}");
         var failover = killed.Elapsed;
         output.WriteLine($"killed {victim.WorkerId} ({orphans.Count} tasks) after {beforeKill} lines of pipeline 0; " +
-            $"all RUNNING elsewhere after {failover.TotalSeconds:F1} s (death timeout {SiloCluster.DeathTimeoutMs} ms, probe {SiloCluster.ProbePeriodMs} ms)");
+            $"all RUNNING elsewhere after {failover.TotalSeconds:F1} s (default membership timing)");
         output.WriteLine("after: " + SiloCluster.Describe(recovered));
-        Assert.True(failover < TimeSpan.FromSeconds(15));
+        // A loose bound for a loaded test machine; bench/run-failover.sh measures the distribution (p95 within 6 s).
+        Assert.True(failover < TimeSpan.FromSeconds(15), $"failover took {failover.TotalSeconds:F1} s\n{_cluster.Logs}");
         Assert.True(beforeKill < LinesPerPipeline, "the kill came after the whole input was copied");
 
         await writer;
@@ -150,7 +151,7 @@ public sealed class ClusterFailoverTests(TestBroker broker, PostgresServer postg
                 },
                 tasks => tasks is not null && orphans.All(o => tasks.Any(t => t.Connector == o.Connector && t.Task == o.Task
                     && t.State == "RUNNING" && t.WorkerId != victim.WorkerId && t.WorkerId != "")),
-                TimeSpan.FromSeconds(15), tasks => $"the tasks of the paused {victim.WorkerId} RUNNING elsewhere; last: {SiloCluster.Describe(tasks)}\n{_cluster.Logs}");
+                TimeSpan.FromSeconds(30), tasks => $"the tasks of the paused {victim.WorkerId} RUNNING elsewhere; last: {SiloCluster.Describe(tasks)}\n{_cluster.Logs}");
             output.WriteLine($"paused {victim.WorkerId} ({orphans.Count} tasks); replacements RUNNING after {paused.Elapsed.TotalSeconds:F1} s");
         }
         finally
@@ -158,20 +159,21 @@ public sealed class ClusterFailoverTests(TestBroker broker, PostgresServer postg
             SiloSignals.Resume(victim);
         }
 
-        // On waking it finds its lease lapsed: it stops every activation and rejoins as a new generation.
+        // On waking it learns from the others that it was declared dead: its loops' leases were taken over, so nothing
+        // it still had is committed, and Orleans stops the process.
         var woke = Stopwatch.StartNew();
-        await Eventually.Until(() => Task.FromResult(victim.Log.Contains("stopping all activations and rejoining", StringComparison.Ordinal)
-                && victim.Log.Contains("rejoined the cluster", StringComparison.Ordinal)),
-            TimeSpan.FromSeconds(20), $"{victim.WorkerId} stops its stale activations and rejoins\n{_cluster.Logs}");
-        output.WriteLine($"{victim.WorkerId} stopped its stale activations and rejoined {woke.Elapsed.TotalSeconds:F1} s after SIGCONT");
+        await Eventually.Until(() => Task.FromResult(victim.ExitCode is not null), TimeSpan.FromSeconds(60),
+            $"{victim.WorkerId} stops itself after SIGCONT\n{_cluster.Logs}");
+        output.WriteLine($"{victim.WorkerId} stopped itself {woke.Elapsed.TotalSeconds:F1} s after SIGCONT (exit code {victim.ExitCode})");
 
-        // Every task runs exactly once, where the directory says, and the woken silo answers for the cluster again.
-        var after = await Eventually.Until(async () => await SiloCluster.TasksAsync(victim.Client, names),
+        // A restart policy (compose's restart: unless-stopped) starts it again: it joins as a new silo and every task
+        // runs exactly once.
+        var index = _cluster.Silos.IndexOf(victim);
+        var restarted = await _cluster.RestartAsync(index);
+        var after = await Eventually.Until(async () => await SiloCluster.TasksAsync(restarted.Client, names),
             tasks => tasks.Count == names.Count && tasks.All(t => t.State == "RUNNING"),
-            TimeSpan.FromSeconds(20), tasks => "all RUNNING seen from the woken silo; last: " + SiloCluster.Describe(tasks));
+            TimeSpan.FromSeconds(30), tasks => "all RUNNING seen from the restarted silo; last: " + SiloCluster.Describe(tasks));
         output.WriteLine("after: " + SiloCluster.Describe(after));
-        var stale = orphans.Where(o => after.Any(t => t.Connector == o.Connector && t.Task == o.Task && t.WorkerId == victim.WorkerId)).ToList();
-        Assert.True(stale.Count == 0, "tasks reported by the woken silo's old incarnation: " + string.Join(", ", stale));
 
         await writer;
         await AssertEverySequenceNumberArrivedAsync(lines);

@@ -5,15 +5,12 @@ using OrleansConnect.Tests.Infrastructure;
 
 namespace OrleansConnect.Tests.Cluster;
 
-/// <summary>Silo processes on loopback forming one cluster: the same group.id, cluster.secret and PostgreSQL
-/// database, distinct REST and silo ports, short membership timeouts so failures are detected in seconds.</summary>
-public sealed class SiloCluster(string workDir, string bootstrapServers, string connectionString) : IAsyncDisposable
+/// <summary>Silo processes on loopback forming one Orleans cluster: the same group.id, membership (PostgreSQL, or Redis
+/// when <paramref name="redis"/> is given) and PostgreSQL grain storage, distinct REST and silo ports, and the worker's
+/// default membership timing (what users get).</summary>
+public sealed class SiloCluster(string workDir, string bootstrapServers, string connectionString, string? redis = null) : IAsyncDisposable
 {
-    public const int ProbePeriodMs = 500;
-    public const int DeathTimeoutMs = 3000;
-
     private readonly string _groupId = "cluster-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly string _secret = Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
 
     public List<SiloProcess> Silos { get; } = [];
 
@@ -28,24 +25,39 @@ public sealed class SiloCluster(string workDir, string bootstrapServers, string 
 
     public async Task<SiloProcess> AddSiloAsync()
     {
-        var index = Silos.Count;
+        var silo = NewSilo(Silos.Count);
+        Silos.Add(silo);
+        await silo.StartAsync(TimeSpan.FromSeconds(90));
+        return silo;
+    }
+
+    /// <summary>A new process in place of silo <paramref name="index"/> (same settings and files, a new silo port), as a
+    /// restart policy starts a silo again after it stopped itself.</summary>
+    public async Task<SiloProcess> RestartAsync(int index)
+    {
+        await Silos[index].DisposeAsync();
+        var silo = NewSilo(index, Silos[index].Port);
+        Silos[index] = silo;
+        await silo.StartAsync(TimeSpan.FromSeconds(90));
+        return silo;
+    }
+
+    private SiloProcess NewSilo(int index, int? restPort = null)
+    {
         var silo = new SiloProcess(Path.Combine(workDir, "silo" + index), bootstrapServers, new Dictionary<string, string>
         {
             ["group.id"] = _groupId,
-            ["cluster.secret"] = _secret,
+            ["cluster.membership.provider"] = redis is null ? "postgresql" : "redis",
+            ["cluster.membership.connection.string"] = redis ?? connectionString,
             ["storage.provider"] = "postgresql",
             ["storage.connection.string"] = connectionString,
             ["silo.port"] = FreePort().ToString(),
             ["silo.advertised.host.name"] = "127.0.0.1",
-            ["membership.probe.period.ms"] = ProbePeriodMs.ToString(),
-            ["silo.death.timeout.ms"] = DeathTimeoutMs.ToString(),
             // A sink task re-activated elsewhere joins its consumer group at once, but the group waits for the dead
             // member's session to expire before it gets the partitions: keep that near the silo death timeout.
             ["consumer.session.timeout.ms"] = "6000",
             ["consumer.heartbeat.interval.ms"] = "1000",
-        });
-        Silos.Add(silo);
-        await silo.StartAsync(TimeSpan.FromSeconds(90));
+        }, restPort: restPort);
         return silo;
     }
 

@@ -15,12 +15,13 @@ public sealed partial class SiloProcess : IAsyncDisposable
     private readonly StringBuilder _log = new();
     private Process? _process;
 
-    public SiloProcess(string workDir, string bootstrapServers, IReadOnlyDictionary<string, string>? settings = null, params string[] args)
+    public SiloProcess(string workDir, string bootstrapServers, IReadOnlyDictionary<string, string>? settings = null, string[]? args = null,
+        int? restPort = null)
     {
         WorkDir = workDir;
         Directory.CreateDirectory(workDir);
-        Port = FreePort();
-        _args = args;
+        Port = restPort ?? FreePort();
+        _args = args ?? [];
         _environment = new Dictionary<string, string>
         {
             ["CONNECT_BOOTSTRAP_SERVERS"] = bootstrapServers,

@@ -79,13 +79,13 @@ public sealed class JsonConverter : IConverter, IHeaderConverter, IVersioned
         lock (_toConnectSchemaCache) _toConnectSchemaCache.Clear();
     }
 
-    public byte[]? FromConnectHeader(string topic, string headerKey, Schema? schema, object? value) =>
+    public byte[]? FromConnectHeader(string? topic, string headerKey, Schema? schema, object? value) =>
         FromConnectData(topic, null, schema, value);
 
-    public SchemaAndValue ToConnectHeader(string topic, string headerKey, byte[]? value) =>
+    public SchemaAndValue ToConnectHeader(string? topic, string headerKey, byte[]? value) =>
         ToConnectData(topic, null, value);
 
-    public byte[]? FromConnectData(string topic, ConnectHeaders? headers, Schema? schema, object? value)
+    public byte[]? FromConnectData(string? topic, ConnectHeaders? headers, Schema? schema, object? value)
     {
         // Kafka writes a tombstone for (no schema, null), even with schemas enabled.
         if (schema is null && value is null) return null;
@@ -122,7 +122,7 @@ public sealed class JsonConverter : IConverter, IHeaderConverter, IVersioned
         }
     }
 
-    public SchemaAndValue ToConnectData(string topic, ConnectHeaders? headers, byte[]? value)
+    public SchemaAndValue ToConnectData(string? topic, ConnectHeaders? headers, byte[]? value)
     {
         if (value is null) return SchemaAndValue.Null;
         if (value.Length == 0)

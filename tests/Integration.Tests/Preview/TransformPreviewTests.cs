@@ -187,6 +187,47 @@ public sealed class TransformPreviewTests(SiloWithBroker fixture) : IClassFixtur
         Assert.Contains(named, (string?)body["message"]);
     }
 
+    // Connect's SourceRecord and SinkRecord check none of topic, partition and timestamp (ConnectRecord.java), and
+    // TopicNameMatches.test is false for a null topic, so Filter keeps the record (TopicNameMatchesTest.java).
+    [Fact]
+    public async Task Records_with_a_null_or_empty_topic_and_no_partition_or_timestamp_are_previewed()
+    {
+        var config = new JsonObject
+        {
+            ["value.converter"] = "org.apache.kafka.connect.json.JsonConverter",
+            ["value.converter.schemas.enable"] = "false",
+            ["transforms"] = "insert,filter",
+            ["transforms.insert.type"] = "org.apache.kafka.connect.transforms.InsertField$Value",
+            ["transforms.insert.topic.field"] = "t",
+            ["transforms.filter.type"] = "org.apache.kafka.connect.transforms.Filter",
+            ["transforms.filter.predicate"] = "anyTopic",
+            ["predicates"] = "anyTopic",
+            ["predicates.anyTopic.type"] = "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+            ["predicates.anyTopic.pattern"] = ".*",
+        };
+        var records = new JsonArray
+        {
+            JsonNode.Parse("""{"topic": null, "partition": null, "timestamp": null, "key": null, "value": {"a": 1}}"""),
+            JsonNode.Parse("""{"value": {"a": 2}}"""),
+            JsonNode.Parse("""{"topic": null, "partition": null, "offset": 7, "timestamp": null, "value": {"a": 3}}"""),
+            // An empty topic is a topic: ".*" matches it and Filter drops the record.
+            JsonNode.Parse("""{"topic": "", "partition": null, "timestamp": null, "value": {"a": 4}}"""),
+            JsonNode.Parse("""{"topic": "", "offset": 8, "value": {"a": 5}}"""),
+        };
+
+        var (status, body) = await PreviewAsync(config, records);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var outputs = Outputs(body);
+        Assert.Equal(5, outputs.Count);
+        AssertJson("""{"topic": null, "partition": null, "timestamp": null, "key": null, "value": {"a": 1, "t": null}, "headers": []}""", outputs[0]);
+        AssertJson("""{"topic": null, "partition": null, "timestamp": null, "key": null, "value": {"a": 2, "t": null}, "headers": []}""", outputs[1]);
+        // A sink record's partition is an int in Connect: a missing one reads as 0.
+        AssertJson("""{"topic": null, "partition": 0, "offset": 7, "timestamp": null, "key": null, "value": {"a": 3, "t": null}, "headers": []}""", outputs[2]);
+        AssertJson("""{"dropped": true}""", outputs[3]);
+        AssertJson("""{"dropped": true}""", outputs[4]);
+    }
+
     [Fact]
     public async Task A_predicate_that_is_not_declared_or_a_request_without_records_is_a_400()
     {

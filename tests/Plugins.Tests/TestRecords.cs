@@ -33,6 +33,7 @@ internal static class TestRecords
         return map;
     }
 
-    public static DateTime Utc(int year, int month, int day, int hour = 0, int minute = 0, int second = 0, int millis = 0) =>
-        new DateTime(year, month, day, hour, minute, second, millis, DateTimeKind.Utc);
+    /// <summary>The Date/Time/Timestamp logical value of a UTC calendar instant.</summary>
+    public static LogicalTime Utc(int year, int month, int day, int hour = 0, int minute = 0, int second = 0, int millis = 0) =>
+        LogicalTime.FromDateTime(new DateTime(year, month, day, hour, minute, second, millis, DateTimeKind.Utc));
 }

@@ -59,5 +59,8 @@ public class MissingElementSchemaTests
         Assert.Equal(SchemaType.Array, headers.LastWithName("h")!.Schema!.Type);
         var e = Assert.Throws<DataException>(() => headers.Add("x", "text", SchemaBuilder.ArrayOfNull().Build()));
         Assert.Equal("The value text is not compatible with the schema Schema{ARRAY}", e.Message);
+        // The same shallow check lets an Integer stand for a Date header, and a Date for an INT64 Timestamp header.
+        headers.Add("d", 5, Date.Schema()).Add("ts", new LogicalTime(long.MaxValue), Timestamp.Schema());
+        Assert.Throws<DataException>(() => headers.Add("t", new LogicalTime(0), Schema.Int64Schema));
     }
 }

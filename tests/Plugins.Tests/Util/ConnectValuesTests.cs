@@ -69,6 +69,16 @@ public class ConnectValuesTests
         AssertArrayWithoutElementSchema([null, null], "[null,null]");
     }
 
+    // A null next to typed elements cannot be aligned to the (required) common schema: the text stays a string.
+    [Theory]
+    [InlineData("[1, null]")] // ValuesTest.shouldParseStringListWithNullLastAsString
+    [InlineData("[null, 1]")] // ValuesTest.shouldParseStringListWithNullFirstAsString
+    [InlineData("[1, 2, 3,,,]")] // ValuesTest.shouldParseStringListWithExtraDelimitersAndReturnString
+    public void ValuesTest_listsThatCannotBeAlignedAreStrings(string text)
+    {
+        Assert.Equal(new SchemaAndValue(Schema.StringSchema, text), ConnectValues.ParseString(text));
+    }
+
     [Fact]
     public void ValuesTest_shouldParseEmptyMap()
     {

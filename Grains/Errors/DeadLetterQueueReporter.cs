@@ -151,7 +151,7 @@ public sealed class DeadLetterQueueReporter : IErrorReporter
 
     /// <summary>Schemaless JSON of a Connect value (null stays null bytes); what JSON cannot express by the schema
     /// (a value that does not match it) is written as a JSON string of its text form.</summary>
-    private byte[]? JsonText(string topic, Schema? schema, object? value)
+    private byte[]? JsonText(string? topic, Schema? schema, object? value)
     {
         if (value is null) return null;
         try

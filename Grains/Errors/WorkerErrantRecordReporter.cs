@@ -33,7 +33,8 @@ public sealed class WorkerErrantRecordReporter(
 
     private ConsumerRecord Convert(SinkRecord record)
     {
-        var topic = record.Topic;
+        // Kafka's ConsumerRecord refuses a null topic with this message; a record a transform left without one cannot be reported.
+        var topic = record.Topic ?? throw new ArgumentException("Topic cannot be null");
         var key = keyConverter.FromConnectData(topic, record.Headers, record.KeySchema, record.Key);
         var value = valueConverter.FromConnectData(topic, record.Headers, record.ValueSchema, record.Value);
         var headers = record.Headers

@@ -103,22 +103,24 @@ public sealed class PreviewPipeline : IAsyncDisposable
 
     public async ValueTask<PreviewOutcome> RunAsync(PreviewRecord input, CancellationToken cancellationToken)
     {
-        var topic = input.Topic!;
         var key = Bytes(input.Key);
         var value = Bytes(input.Value);
         var headers = (input.Headers ?? []).Select(h => new KeyValuePair<string, byte[]?>(h.Key!, Bytes(h.Value))).ToList();
+        // Connect's records take a null or empty topic, a null partition and a null timestamp. The processing
+        // context's consumer record stands for the input only for error reporters, which a preview has none of,
+        // so a missing topic is "" there. A sink record's partition is an int in Connect: a missing one is 0.
         return input.Offset is { } offset
-            ? await RunSinkAsync(new ConsumerRecord(topic, input.Partition ?? 0, offset, input.Timestamp,
+            ? await RunSinkAsync(input.Topic, new ConsumerRecord(input.Topic ?? "", input.Partition ?? 0, offset, input.Timestamp,
                 input.Timestamp is null ? TimestampType.NoTimestampType : TimestampType.CreateTime, key, value, headers), cancellationToken)
             : await RunSourceAsync(input, key, value, headers, cancellationToken);
     }
 
-    private async ValueTask<PreviewOutcome> RunSinkAsync(ConsumerRecord consumed, CancellationToken cancellationToken)
+    private async ValueTask<PreviewOutcome> RunSinkAsync(string? topic, ConsumerRecord consumed, CancellationToken cancellationToken)
     {
         var context = new ProcessingContext(consumed);
-        var data = await ToConnectAsync(context, consumed.Topic, consumed.Key, consumed.Value, consumed.Headers, cancellationToken);
+        var data = await ToConnectAsync(context, topic, consumed.Key, consumed.Value, consumed.Headers, cancellationToken);
         if (data is not { } d) return Error(context);
-        var record = new SinkRecord(consumed.Topic, consumed.Partition, d.Key.Schema, d.Key.Value, d.Value.Schema, d.Value.Value,
+        var record = new SinkRecord(topic, consumed.Partition, d.Key.Schema, d.Key.Value, d.Value.Schema, d.Value.Value,
             consumed.Offset, consumed.Timestamp, consumed.TimestampType, d.Headers);
         var transformed = await _sinkChain.ApplyAsync(record, context, _operator, cancellationToken);
         if (context.Failed) return Error(context);
@@ -129,9 +131,9 @@ public sealed class PreviewPipeline : IAsyncDisposable
     private async ValueTask<PreviewOutcome> RunSourceAsync(PreviewRecord input, byte[]? key, byte[]? value,
         List<KeyValuePair<string, byte[]?>> headers, CancellationToken cancellationToken)
     {
-        var topic = input.Topic!;
+        var topic = input.Topic;
         // The context describes the record as given until it is a SourceRecord.
-        var context = new ProcessingContext(new ConsumerRecord(topic, input.Partition ?? -1, -1, input.Timestamp,
+        var context = new ProcessingContext(new ConsumerRecord(topic ?? "", input.Partition ?? -1, -1, input.Timestamp,
             input.Timestamp is null ? TimestampType.NoTimestampType : TimestampType.CreateTime, key, value, headers));
         var data = await ToConnectAsync(context, topic, key, value, headers, cancellationToken);
         if (data is not { } d) return Error(context);
@@ -144,7 +146,7 @@ public sealed class PreviewPipeline : IAsyncDisposable
     }
 
     private async ValueTask<(SchemaAndValue Key, SchemaAndValue Value, ConnectHeaders Headers)?> ToConnectAsync(ProcessingContext context,
-        string topic, byte[]? key, byte[]? value, IReadOnlyList<KeyValuePair<string, byte[]?>> headers, CancellationToken cancellationToken)
+        string? topic, byte[]? key, byte[]? value, IReadOnlyList<KeyValuePair<string, byte[]?>> headers, CancellationToken cancellationToken)
     {
         var connectHeaders = await _operator.ExecuteAsync(context, () =>
         {

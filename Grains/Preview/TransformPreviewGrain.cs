@@ -37,12 +37,8 @@ public sealed class TransformPreviewGrain(ConnectWorker worker) : Grain, ITransf
         for (var i = 0; i < records.Count; i++)
         {
             var record = records[i] ?? throw new BadRequestException($"records[{i}] is null; expected a record object.");
-            if (string.IsNullOrEmpty(record.Topic))
-                throw new BadRequestException($"records[{i}].topic is required.");
-            if (record.Offset is < 0)
-                throw new BadRequestException($"records[{i}].offset must not be negative.");
-            if (record.Partition is < 0)
-                throw new BadRequestException($"records[{i}].partition must not be negative.");
+            // Topic, partition, offset and timestamp are taken as given (any may be null, the topic may be ""):
+            // Connect's SourceRecord and SinkRecord check none of them, and the runtime runs chains on such records.
             if (record.Headers is { } headers)
             {
                 for (var h = 0; h < headers.Count; h++)

@@ -144,7 +144,8 @@ public sealed class WorkerSourceTask : WorkerTask
             return;
         }
         context.Advance(transformed);
-        var topic = transformed.Topic;
+        // Kafka's ProducerRecord refuses a null topic, which fails the task; fail before topic creation is asked about it.
+        var topic = transformed.Topic ?? throw new ArgumentException("Topic cannot be null.");
         await _topicCreation.EnsureAsync(topic, StopToken);
         var message = await ConvertTransformedRecordAsync(context, transformed);
         if (message is null)

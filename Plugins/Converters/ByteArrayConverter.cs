@@ -28,7 +28,7 @@ public sealed class ByteArrayConverter : IConverter, IHeaderConverter, IVersione
         // Nothing to configure.
     }
 
-    public byte[]? FromConnectData(string topic, ConnectHeaders? headers, Schema? schema, object? value)
+    public byte[]? FromConnectData(string? topic, ConnectHeaders? headers, Schema? schema, object? value)
     {
         if (schema is not null && schema.Type != SchemaType.Bytes)
             throw new DataException($"Invalid schema type for ByteArrayConverter: {schema.Type.ToConnectName()}");
@@ -43,12 +43,12 @@ public sealed class ByteArrayConverter : IConverter, IHeaderConverter, IVersione
         };
     }
 
-    public SchemaAndValue ToConnectData(string topic, ConnectHeaders? headers, byte[]? value) =>
+    public SchemaAndValue ToConnectData(string? topic, ConnectHeaders? headers, byte[]? value) =>
         new(Schema.OptionalBytesSchema, value);
 
-    public byte[]? FromConnectHeader(string topic, string headerKey, Schema? schema, object? value) =>
+    public byte[]? FromConnectHeader(string? topic, string headerKey, Schema? schema, object? value) =>
         FromConnectData(topic, null, schema, value);
 
-    public SchemaAndValue ToConnectHeader(string topic, string headerKey, byte[]? value) =>
+    public SchemaAndValue ToConnectHeader(string? topic, string headerKey, byte[]? value) =>
         ToConnectData(topic, null, value);
 }

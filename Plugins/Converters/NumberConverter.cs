@@ -52,7 +52,7 @@ public abstract class NumberConverter<T> : IConverter, IHeaderConverter, IVersio
         _ = new ConverterConfig(Config, withType);
     }
 
-    public byte[]? FromConnectData(string topic, ConnectHeaders? headers, Schema? schema, object? value)
+    public byte[]? FromConnectData(string? topic, ConnectHeaders? headers, Schema? schema, object? value)
     {
         if (schema is not null && schema.Type != _schema.Type)
             throw new DataException($"Invalid schema type for {GetType().Name}: {schema.Type.ToConnectName()}");
@@ -64,7 +64,7 @@ public abstract class NumberConverter<T> : IConverter, IHeaderConverter, IVersio
         return bytes;
     }
 
-    public SchemaAndValue ToConnectData(string topic, ConnectHeaders? headers, byte[]? value)
+    public SchemaAndValue ToConnectData(string? topic, ConnectHeaders? headers, byte[]? value)
     {
         if (value is null) return new SchemaAndValue(_schema, null);
         if (value.Length != _size)
@@ -72,10 +72,10 @@ public abstract class NumberConverter<T> : IConverter, IHeaderConverter, IVersio
         return new SchemaAndValue(_schema, Read(value));
     }
 
-    public byte[]? FromConnectHeader(string topic, string headerKey, Schema? schema, object? value) =>
+    public byte[]? FromConnectHeader(string? topic, string headerKey, Schema? schema, object? value) =>
         FromConnectData(topic, null, schema, value);
 
-    public SchemaAndValue ToConnectHeader(string topic, string headerKey, byte[]? value) =>
+    public SchemaAndValue ToConnectHeader(string? topic, string headerKey, byte[]? value) =>
         ToConnectData(topic, null, value);
 
     /// <summary>Writes <paramref name="value"/> into exactly the converter's width.</summary>

@@ -79,13 +79,13 @@ public sealed class JsonConverter : IConverter, IHeaderConverter, IVersioned
         lock (_toConnectSchemaCache) _toConnectSchemaCache.Clear();
     }
 
-    public byte[]? FromConnectHeader(string topic, string headerKey, Schema? schema, object? value) =>
+    public byte[]? FromConnectHeader(string? topic, string headerKey, Schema? schema, object? value) =>
         FromConnectData(topic, null, schema, value);
 
-    public SchemaAndValue ToConnectHeader(string topic, string headerKey, byte[]? value) =>
+    public SchemaAndValue ToConnectHeader(string? topic, string headerKey, byte[]? value) =>
         ToConnectData(topic, null, value);
 
-    public byte[]? FromConnectData(string topic, ConnectHeaders? headers, Schema? schema, object? value)
+    public byte[]? FromConnectData(string? topic, ConnectHeaders? headers, Schema? schema, object? value)
     {
         // Kafka writes a tombstone for (no schema, null), even with schemas enabled.
         if (schema is null && value is null) return null;
@@ -122,7 +122,7 @@ public sealed class JsonConverter : IConverter, IHeaderConverter, IVersioned
         }
     }
 
-    public SchemaAndValue ToConnectData(string topic, ConnectHeaders? headers, byte[]? value)
+    public SchemaAndValue ToConnectData(string? topic, ConnectHeaders? headers, byte[]? value)
     {
         if (value is null) return SchemaAndValue.Null;
         if (value.Length == 0)
@@ -264,7 +264,8 @@ public sealed class JsonConverter : IConverter, IHeaderConverter, IVersioned
                 }
                 throw new DataException($"Invalid type for bytes type: {ClassName(value)}");
             case SchemaType.Array when value is IEnumerable items && value is not string:
-                var elementSchema = schema?.ValueSchema;
+                // An array parsed from text may lack its element schema: its elements are then written schemaless (as Kafka).
+                var elementSchema = schema?.ValueSchemaOrNull;
                 writer.WriteStartArray();
                 foreach (var item in items) WriteValue(writer, elementSchema, item);
                 writer.WriteEndArray();
@@ -288,8 +289,10 @@ public sealed class JsonConverter : IConverter, IHeaderConverter, IVersioned
 
     private void WriteMap(Utf8JsonWriter writer, Schema? schema, List<KeyValuePair<object, object?>> entries, bool allStringKeys)
     {
+        // A map without a key schema fails on KeySchema, as Kafka's converter fails on a null key schema; a missing
+        // value schema writes the values schemaless.
         var keySchema = schema?.KeySchema;
-        var valueSchema = schema?.ValueSchema;
+        var valueSchema = schema?.ValueSchemaOrNull;
         // String keys make a JSON object; any other key type an array of [key, value] pairs (as Kafka).
         var objectMode = schema is null ? allStringKeys : keySchema!.Type == SchemaType.String;
         if (objectMode)
@@ -363,17 +366,17 @@ public sealed class JsonConverter : IConverter, IHeaderConverter, IVersioned
                     writer.WriteBase64StringValue(ConnectDecimal.FromLogical(schema, m));
                 return true;
             case Date.LogicalName:
-                if (value is not DateTime date)
+                if (value is not LogicalTime date)
                     throw new DataException($"Invalid type for Date, expected Date but was {ClassName(value)}");
                 writer.WriteNumberValue(Date.FromLogical(schema, date));
                 return true;
             case Time.LogicalName:
-                if (value is not DateTime time)
+                if (value is not LogicalTime time)
                     throw new DataException($"Invalid type for Time, expected Date but was {ClassName(value)}");
                 writer.WriteNumberValue(Time.FromLogical(schema, time));
                 return true;
             case Timestamp.LogicalName:
-                if (value is not DateTime timestamp)
+                if (value is not LogicalTime timestamp)
                     throw new DataException($"Invalid type for Timestamp, expected Date but was {ClassName(value)}");
                 writer.WriteNumberValue(Timestamp.FromLogical(schema, timestamp));
                 return true;
@@ -400,6 +403,13 @@ public sealed class JsonConverter : IConverter, IHeaderConverter, IVersioned
         return bytes;
     }
 
+    // A missing element schema (an array or map parsed from text) is JSON null, as Kafka's asJsonSchema(null) gives.
+    private void WriteJsonSchemaOrNull(Utf8JsonWriter writer, Schema? schema)
+    {
+        if (schema is null) writer.WriteNullValue();
+        else WriteJsonSchema(writer, schema, null);
+    }
+
     /// <summary>Writes the Connect JSON schema in Kafka's member order; <paramref name="fieldName"/> is appended for struct fields.</summary>
     private void WriteJsonSchema(Utf8JsonWriter writer, Schema schema, string? fieldName)
     {
@@ -409,13 +419,13 @@ public sealed class JsonConverter : IConverter, IHeaderConverter, IVersioned
         {
             case SchemaType.Array:
                 writer.WritePropertyName("items");
-                WriteJsonSchema(writer, schema.ValueSchema, null);
+                WriteJsonSchemaOrNull(writer, schema.ValueSchemaOrNull);
                 break;
             case SchemaType.Map:
                 writer.WritePropertyName("keys");
-                WriteJsonSchema(writer, schema.KeySchema, null);
+                WriteJsonSchemaOrNull(writer, schema.KeySchemaOrNull);
                 writer.WritePropertyName("values");
-                WriteJsonSchema(writer, schema.ValueSchema, null);
+                WriteJsonSchemaOrNull(writer, schema.ValueSchemaOrNull);
                 break;
             case SchemaType.Struct:
                 writer.WritePropertyName("fields");

@@ -27,7 +27,7 @@ public sealed class SimpleHeaderConverter : IHeaderConverter, IVersioned
         // Nothing to configure.
     }
 
-    public SchemaAndValue ToConnectHeader(string topic, string headerKey, byte[]? value)
+    public SchemaAndValue ToConnectHeader(string? topic, string headerKey, byte[]? value)
     {
         if (value is null) return SchemaAndValue.Null;
         try
@@ -43,7 +43,7 @@ public sealed class SimpleHeaderConverter : IHeaderConverter, IVersioned
         }
     }
 
-    public byte[]? FromConnectHeader(string topic, string headerKey, Schema? schema, object? value)
+    public byte[]? FromConnectHeader(string? topic, string headerKey, Schema? schema, object? value)
     {
         if (value is null) return null;
         return Encoding.UTF8.GetBytes(ConnectValues.ConvertToString(schema, value)!);

@@ -71,7 +71,7 @@ public sealed class StringConverter : IConverter, IHeaderConverter, IVersioned
         }
     }
 
-    public byte[]? FromConnectData(string topic, ConnectHeaders? headers, Schema? schema, object? value)
+    public byte[]? FromConnectData(string? topic, ConnectHeaders? headers, Schema? schema, object? value)
     {
         if (value is null) return null;
         var text = Values.ToJavaString(value);
@@ -83,7 +83,7 @@ public sealed class StringConverter : IConverter, IHeaderConverter, IVersioned
         return bytes;
     }
 
-    public SchemaAndValue ToConnectData(string topic, ConnectHeaders? headers, byte[]? value)
+    public SchemaAndValue ToConnectData(string? topic, ConnectHeaders? headers, byte[]? value)
     {
         if (value is null) return new SchemaAndValue(Schema.OptionalStringSchema, null);
         try
@@ -102,9 +102,9 @@ public sealed class StringConverter : IConverter, IHeaderConverter, IVersioned
         }
     }
 
-    public byte[]? FromConnectHeader(string topic, string headerKey, Schema? schema, object? value) =>
+    public byte[]? FromConnectHeader(string? topic, string headerKey, Schema? schema, object? value) =>
         FromConnectData(topic, null, schema, value);
 
-    public SchemaAndValue ToConnectHeader(string topic, string headerKey, byte[]? value) =>
+    public SchemaAndValue ToConnectHeader(string? topic, string headerKey, byte[]? value) =>
         ToConnectData(topic, null, value);
 }

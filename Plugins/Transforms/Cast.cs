@@ -227,9 +227,9 @@ public abstract class Cast<R> : ITransformation<R>, IVersioned where R : Connect
 
     private static object EncodeLogicalType(Schema schema, object value) => schema.Name switch
     {
-        ConnectDate.LogicalName => ConnectDate.FromLogical(schema, (DateTime)value),
-        ConnectTime.LogicalName => ConnectTime.FromLogical(schema, (DateTime)value),
-        ConnectTimestamp.LogicalName => ConnectTimestamp.FromLogical(schema, (DateTime)value),
+        ConnectDate.LogicalName => ConnectDate.FromLogical(schema, (LogicalTime)value),
+        ConnectTime.LogicalName => ConnectTime.FromLogical(schema, (LogicalTime)value),
+        ConnectTimestamp.LogicalName => ConnectTimestamp.FromLogical(schema, (LogicalTime)value),
         _ => value,
     };
 
@@ -298,7 +298,7 @@ public abstract class Cast<R> : ITransformation<R>, IVersioned where R : Connect
 
     private static string CastToString(object value) => value switch
     {
-        DateTime dt => ConnectValues.FormatDate(LogicalTime.ToEpochMillis(dt)),
+        LogicalTime t => ConnectValues.FormatDate(t.EpochMillis),
         byte[] bytes => Convert.ToBase64String(bytes),
         _ => Values.ToJavaString(value),
     };

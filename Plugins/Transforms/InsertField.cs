@@ -105,7 +105,7 @@ public abstract class InsertField<R> : ITransformation<R>, IVersioned where R : 
         if (_partitionField is not null && record.KafkaPartition is { } partition) updated.Put(_partitionField.Name, partition);
         if (_offsetField is not null) updated.Put(_offsetField.Name, Requirements.RequireSinkRecord(record, Purpose).KafkaOffset);
         if (_timestampField is not null && record.Timestamp is { } timestamp)
-            updated.Put(_timestampField.Name, LogicalTime.FromEpochMillis(timestamp));
+            updated.Put(_timestampField.Name, new LogicalTime(timestamp));
         if (_staticField is not null && _staticValue is not null) updated.Put(_staticField.Name, _staticValue);
         return RecordSide.NewRecord(record, IsKey, updatedSchema, updated);
     }

@@ -88,7 +88,7 @@ public abstract class MaskField<R> : ITransformation<R>, IVersioned where R : Co
         double => 0d,
         decimal => 0m,
         string => "",
-        DateTime => DateTime.UnixEpoch,
+        LogicalTime => LogicalTime.Epoch,
         byte[] => throw new DataException("Cannot mask value of type: " + value.GetType().FullName),
         IList => new List<object?>(),
         IDictionary => new Dictionary<object, object?>(),

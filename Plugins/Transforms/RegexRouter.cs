@@ -42,11 +42,13 @@ public sealed class RegexRouter<R> : ITransformation<R>, IVersioned where R : Co
     public R? Apply(R record)
     {
         var regex = _regex ?? throw new InvalidOperationException("RegexRouter is not configured");
-        if (!regex.Matches(record.Topic)) return record;
+        // Kafka's matcher throws (NullPointerException) on a record without a topic: the record fails, it is not passed on.
+        var current = record.Topic ?? throw new DataException("RegexRouter cannot route a record whose topic is null: " + record);
+        if (!regex.Matches(current)) return record;
         string topic;
         try
         {
-            topic = regex.ReplaceFirst(record.Topic, _replacement);
+            topic = regex.ReplaceFirst(current, _replacement);
         }
         catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException)
         {

@@ -59,8 +59,8 @@ public abstract class SetSchemaMetadata<R> : ITransformation<R>, IVersioned wher
             schema.Doc,
             schema.Parameters,
             schema.Fields, // throws for non-struct schemas, as Kafka's ConnectSchema.fields() does
-            isMap ? schema.KeySchema : null,
-            isMap || isArray ? schema.ValueSchema : null);
+            isMap ? schema.KeySchemaOrNull : null,
+            isMap || isArray ? schema.ValueSchemaOrNull : null);
         return RecordSide.NewRecord(record, IsKey, updatedSchema, UpdateSchemaIn(value, updatedSchema));
     }
 

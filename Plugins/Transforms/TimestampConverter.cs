@@ -163,7 +163,7 @@ public abstract class TimestampConverter<R> : ITransformation<R>, IVersioned whe
 
     private static string InferTimestampType(object timestamp) => timestamp switch
     {
-        DateTime => TypeTimestamp,
+        LogicalTime => TypeTimestamp,
         long => TypeUnix,
         string => TypeString,
         _ => throw new DataException($"TimestampConverter does not support {timestamp.GetType().FullName} objects as timestamps"),
@@ -209,9 +209,9 @@ public abstract class TimestampConverter<R> : ITransformation<R>, IVersioned whe
                     _ => unix,
                 };
             default:
-                if (value is not DateTime dateTime)
+                if (value is not LogicalTime logical)
                     throw new DataException($"Expected {sourceType} to be a java.util.Date, but found {value.GetType().FullName}");
-                return LogicalTime.ToEpochMillis(dateTime);
+                return logical.EpochMillis;
         }
     }
 
@@ -231,12 +231,12 @@ public abstract class TimestampConverter<R> : ITransformation<R>, IVersioned whe
                 };
             case TypeDate:
                 // Truncated to the start of the UTC day.
-                return LogicalTime.FromEpochMillis(JavaDateFormat.FloorDiv(millis, MillisPerDay) * MillisPerDay);
+                return new LogicalTime(JavaDateFormat.FloorDiv(millis, MillisPerDay) * MillisPerDay);
             case TypeTime:
                 // The time of day, on 1970-01-01.
-                return LogicalTime.FromEpochMillis(JavaDateFormat.FloorMod(millis, MillisPerDay));
+                return new LogicalTime(JavaDateFormat.FloorMod(millis, MillisPerDay));
             default:
-                return LogicalTime.FromEpochMillis(millis);
+                return new LogicalTime(millis);
         }
     }
 

@@ -51,8 +51,10 @@ public sealed class TimestampRouter<R> : ITransformation<R>, IVersioned where R 
     {
         var timestamp = record.Timestamp ?? throw new DataException("Timestamp missing on record: " + record);
         var formatted = _timestampFormat.Format(timestamp);
+        // Kafka's quoteReplacement throws (NullPointerException) on a record without a topic.
+        var current = record.Topic ?? throw new DataException("TimestampRouter cannot route a record whose topic is null: " + record);
         // Two literal passes, in this order, as Kafka does.
-        var topic = _topicFormat.Replace(TopicPlaceholder, record.Topic, StringComparison.Ordinal)
+        var topic = _topicFormat.Replace(TopicPlaceholder, current, StringComparison.Ordinal)
             .Replace(TimestampPlaceholder, formatted, StringComparison.Ordinal);
         return (R)record.NewRecord(topic, record.KafkaPartition, record.KeySchema, record.Key, record.ValueSchema,
             record.Value, record.Timestamp);

@@ -12,7 +12,7 @@ using OrleansConnect.Connect.Header;
 public abstract class ConnectRecord : IEquatable<ConnectRecord>
 {
     protected ConnectRecord(
-        string topic,
+        string? topic,
         int? kafkaPartition,
         Schema? keySchema,
         object? key,
@@ -31,7 +31,7 @@ public abstract class ConnectRecord : IEquatable<ConnectRecord>
         Headers = headers ?? new ConnectHeaders();
     }
 
-    public string Topic { get; }
+    public string? Topic { get; }
 
     public int? KafkaPartition { get; }
 
@@ -52,7 +52,7 @@ public abstract class ConnectRecord : IEquatable<ConnectRecord>
     /// originals) with the given fields. Null <paramref name="headers"/> means a copy of this record's headers.
     /// </summary>
     public abstract ConnectRecord NewRecord(
-        string topic,
+        string? topic,
         int? kafkaPartition,
         Schema? keySchema,
         object? key,
@@ -91,7 +91,7 @@ public abstract class ConnectRecord : IEquatable<ConnectRecord>
 
     public override string ToString()
     {
-        var sb = new StringBuilder("ConnectRecord{topic='").Append(Topic)
+        var sb = new StringBuilder("ConnectRecord{topic='").Append(Topic ?? "null")
             .Append("', kafkaPartition=").Append(KafkaPartition?.ToString() ?? "null")
             .Append(", key=");
         Values.AppendJavaString(sb, Key);

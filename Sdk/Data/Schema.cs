@@ -69,15 +69,17 @@ public sealed class Schema : IEquatable<Schema>
             throw new DataException("Cannot specify fields on non-struct schema");
         }
 
+        // A MAP or ARRAY may lack its element schemas, as in Kafka's ConnectSchema: Values.parseString gives such
+        // schemas to lists and maps whose elements have no common type (SchemaBuilder.ArrayOfNull and friends).
         if (type == SchemaType.Map)
         {
-            _keySchema = keySchema ?? throw new DataException("Map schema requires a key schema");
-            _valueSchema = valueSchema ?? throw new DataException("Map schema requires a value schema");
+            _keySchema = keySchema;
+            _valueSchema = valueSchema;
         }
         else if (type == SchemaType.Array)
         {
             if (keySchema is not null) throw new DataException("Key schema is only valid for MAP schemas");
-            _valueSchema = valueSchema ?? throw new DataException("Array schema requires a value schema");
+            _valueSchema = valueSchema;
         }
         else if (keySchema is not null || valueSchema is not null)
         {
@@ -99,11 +101,23 @@ public sealed class Schema : IEquatable<Schema>
 
     public IReadOnlyDictionary<string, string>? Parameters { get; }
 
+    /// <summary>The key schema of a MAP; throws when there is none (see <see cref="KeySchemaOrNull"/>).</summary>
     public Schema KeySchema =>
-        _keySchema ?? throw new DataException($"Cannot look up key schema on non-map type {Type.ToConnectName()}");
+        _keySchema ?? throw new DataException(Type == SchemaType.Map
+            ? "This map schema has no key schema: its keys have no common type"
+            : $"Cannot look up key schema on non-map type {Type.ToConnectName()}");
 
+    /// <summary>The element (ARRAY) or value (MAP) schema; throws when there is none (see <see cref="ValueSchemaOrNull"/>).</summary>
     public Schema ValueSchema =>
-        _valueSchema ?? throw new DataException($"Cannot look up value schema on non-array and non-map type {Type.ToConnectName()}");
+        _valueSchema ?? throw new DataException(Type is SchemaType.Array or SchemaType.Map
+            ? $"This {Type.ToConnectName()} schema has no value schema: its values have no common type"
+            : $"Cannot look up value schema on non-array and non-map type {Type.ToConnectName()}");
+
+    /// <summary>Kafka's keySchema(): null for a MAP whose keys have no common type, and for any other type.</summary>
+    public Schema? KeySchemaOrNull => _keySchema;
+
+    /// <summary>Kafka's valueSchema(): null for an ARRAY or MAP whose values have no common type, and for any other type.</summary>
+    public Schema? ValueSchemaOrNull => _valueSchema;
 
     public IReadOnlyList<Field> Fields =>
         _fields ?? throw new DataException("Cannot list fields on non-struct type");
@@ -147,19 +161,26 @@ public sealed class Schema : IEquatable<Schema>
                 break;
             case SchemaType.Array:
                 var entryLocation = "element of array " + location;
-                foreach (var entry in (IList)value) ValidateValue(schema.ValueSchema, entry, entryLocation);
+                var elementSchema = SchemaDefinedFor(schema._valueSchema, entryLocation);
+                foreach (var entry in (IList)value) ValidateValue(elementSchema, entry, entryLocation);
                 break;
             case SchemaType.Map:
                 var keyLocation = "key of map " + location;
                 var valueLocation = "value of map " + location;
+                var keySchema = SchemaDefinedFor(schema._keySchema, keyLocation);
+                var valueSchema = SchemaDefinedFor(schema._valueSchema, valueLocation);
                 foreach (DictionaryEntry entry in (IDictionary)value)
                 {
-                    ValidateValue(schema.KeySchema, entry.Key, keyLocation);
-                    ValidateValue(schema.ValueSchema, entry.Value, valueLocation);
+                    ValidateValue(keySchema, entry.Key, keyLocation);
+                    ValidateValue(valueSchema, entry.Value, valueLocation);
                 }
                 break;
         }
     }
+
+    // Kafka's ConnectSchema.assertSchemaNotNull: a value cannot be checked against a missing element schema.
+    private static Schema SchemaDefinedFor(Schema? schema, string location) =>
+        schema ?? throw new DataException("No schema defined for " + location);
 
     private static bool IsExpectedClass(Schema schema, object value)
     {
@@ -171,7 +192,7 @@ public sealed class Schema : IEquatable<Schema>
             case Date.LogicalName:
             case Time.LogicalName:
             case Timestamp.LogicalName:
-                return value is DateTime;
+                return value is LogicalTime;
         }
 
         return schema.Type switch

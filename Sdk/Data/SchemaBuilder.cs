@@ -58,6 +58,20 @@ public sealed class SchemaBuilder
         return new SchemaBuilder(SchemaType.Map) { _keySchema = keySchema, _valueSchema = valueSchema };
     }
 
+    /// <summary>An ARRAY without an element schema: what Kafka's Values parser gives a list whose elements have no
+    /// common type (or are all null, or none). Such a schema cannot validate a value (ValidateValue throws).</summary>
+    public static SchemaBuilder ArrayOfNull() => new(SchemaType.Array);
+
+    /// <summary>A MAP without key and value schemas (Kafka's Values parser, for keys of no common type).</summary>
+    public static SchemaBuilder MapOfNull() => new(SchemaType.Map);
+
+    /// <summary>A MAP with a key schema but no value schema (Kafka's Values parser, for values of no common type).</summary>
+    public static SchemaBuilder MapWithNullValues(Schema keySchema)
+    {
+        if (keySchema is null) throw new SchemaBuilderException("keySchema cannot be null.");
+        return new SchemaBuilder(SchemaType.Map) { _keySchema = keySchema };
+    }
+
     /// <summary>A builder of the given type. ARRAY and MAP need their element schemas: use Array()/Map() for those.</summary>
     public static SchemaBuilder Type(SchemaType type)
     {
@@ -74,11 +88,11 @@ public sealed class SchemaBuilder
     {
         ArgumentNullException.ThrowIfNull(schema);
         var builder = new SchemaBuilder(schema.Type);
-        if (schema.Type == SchemaType.Array) builder._valueSchema = schema.ValueSchema;
+        if (schema.Type == SchemaType.Array) builder._valueSchema = schema.ValueSchemaOrNull;
         if (schema.Type == SchemaType.Map)
         {
-            builder._keySchema = schema.KeySchema;
-            builder._valueSchema = schema.ValueSchema;
+            builder._keySchema = schema.KeySchemaOrNull;
+            builder._valueSchema = schema.ValueSchemaOrNull;
         }
         if (schema.Type == SchemaType.Struct)
         {

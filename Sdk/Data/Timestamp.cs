@@ -3,7 +3,8 @@ using ConnectSchema = OrleansConnect.Connect.Data.Schema;
 
 namespace OrleansConnect.Connect.Data;
 
-/// <summary>Kafka's Timestamp logical type: INT64 milliseconds since the Unix epoch; values are UTC <see cref="DateTime"/>.</summary>
+/// <summary>Kafka's Timestamp logical type: INT64 milliseconds since the Unix epoch; values are <see cref="LogicalTime"/>,
+/// exact for every long.</summary>
 public static class Timestamp
 {
     public const string LogicalName = "org.apache.kafka.connect.data.Timestamp";
@@ -14,15 +15,15 @@ public static class Timestamp
 
     public static ConnectSchema Schema() => Instance;
 
-    public static long FromLogical(ConnectSchema schema, DateTime value)
+    public static long FromLogical(ConnectSchema schema, LogicalTime value)
     {
         if (schema?.Name != LogicalName) throw new DataException("Requested conversion of Timestamp object but the schema does not match.");
-        return LogicalTime.ToEpochMillis(value);
+        return value.EpochMillis;
     }
 
-    public static DateTime ToLogical(ConnectSchema schema, long value)
+    public static LogicalTime ToLogical(ConnectSchema schema, long value)
     {
         if (schema?.Name != LogicalName) throw new DataException("Requested conversion of Timestamp object but the schema does not match.");
-        return LogicalTime.FromEpochMillis(value);
+        return new LogicalTime(value);
     }
 }

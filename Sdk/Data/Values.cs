@@ -126,9 +126,10 @@ public static class Values
             case decimal m:
                 sb.Append(FormatDecimal(m));
                 break;
-            case DateTime dt:
-                // java.util.Date.toString in a UTC JVM.
-                sb.Append(ToUtc(dt).ToString("ddd MMM dd HH:mm:ss 'UTC' yyyy", CultureInfo.InvariantCulture));
+            case LogicalTime t:
+                // java.util.Date.toString in a UTC JVM where DateTime reaches; ISO 8601 beyond it.
+                if (t.TryToDateTime(out var dt)) sb.Append(dt.ToString("ddd MMM dd HH:mm:ss 'UTC' yyyy", CultureInfo.InvariantCulture));
+                else sb.Append(t.ToString());
                 break;
             case byte[] bytes:
                 // Java prints an identity string for arrays; keep that shape.

@@ -13,7 +13,7 @@ using OrleansConnect.Connect.Header;
 public class SinkRecord : ConnectRecord
 {
     public SinkRecord(
-        string topic,
+        string? topic,
         int partition,
         Schema? keySchema,
         object? key,
@@ -30,7 +30,7 @@ public class SinkRecord : ConnectRecord
 
     /// <summary>A record whose original topic/partition/offset differ from its current ones (after a transformation).</summary>
     public SinkRecord(
-        string topic,
+        string? topic,
         int? partition,
         Schema? keySchema,
         object? key,
@@ -40,7 +40,7 @@ public class SinkRecord : ConnectRecord
         long? timestamp,
         TimestampType timestampType,
         ConnectHeaders? headers,
-        string originalTopic,
+        string? originalTopic,
         int? originalKafkaPartition,
         long originalKafkaOffset)
         : base(topic, partition, keySchema, key, valueSchema, value, timestamp, headers)
@@ -58,14 +58,14 @@ public class SinkRecord : ConnectRecord
 
     public int Partition => KafkaPartition!.Value;
 
-    public string OriginalTopic { get; }
+    public string? OriginalTopic { get; }
 
     public int? OriginalKafkaPartition { get; }
 
     public long OriginalKafkaOffset { get; }
 
     public override SinkRecord NewRecord(
-        string topic,
+        string? topic,
         int? kafkaPartition,
         Schema? keySchema,
         object? key,
@@ -92,7 +92,7 @@ public class SinkRecord : ConnectRecord
                 TimestampType.LogAppendTime => "LogAppendTime",
                 _ => "NoTimestampType",
             })
-            .Append(", originalTopic=").Append(OriginalTopic)
+            .Append(", originalTopic=").Append(OriginalTopic ?? "null")
             .Append(", originalKafkaPartition=").Append(OriginalKafkaPartition?.ToString() ?? "null")
             .Append(", originalKafkaOffset=").Append(OriginalKafkaOffset)
             .Append("} ").Append(base.ToString()).ToString();

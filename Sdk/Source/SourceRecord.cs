@@ -12,7 +12,7 @@ public class SourceRecord : ConnectRecord
     public SourceRecord(
         IReadOnlyDictionary<string, object?>? sourcePartition,
         IReadOnlyDictionary<string, object?>? sourceOffset,
-        string topic,
+        string? topic,
         int? partition,
         Schema? keySchema,
         object? key,
@@ -30,7 +30,7 @@ public class SourceRecord : ConnectRecord
     public SourceRecord(
         IReadOnlyDictionary<string, object?>? sourcePartition,
         IReadOnlyDictionary<string, object?>? sourceOffset,
-        string topic,
+        string? topic,
         Schema? valueSchema,
         object? value)
         : this(sourcePartition, sourceOffset, topic, null, null, null, valueSchema, value)
@@ -41,7 +41,7 @@ public class SourceRecord : ConnectRecord
     public SourceRecord(
         IReadOnlyDictionary<string, object?>? sourcePartition,
         IReadOnlyDictionary<string, object?>? sourceOffset,
-        string topic,
+        string? topic,
         int? partition,
         Schema? valueSchema,
         object? value)
@@ -53,7 +53,7 @@ public class SourceRecord : ConnectRecord
     public SourceRecord(
         IReadOnlyDictionary<string, object?>? sourcePartition,
         IReadOnlyDictionary<string, object?>? sourceOffset,
-        string topic,
+        string? topic,
         Schema? keySchema,
         object? key,
         Schema? valueSchema,
@@ -67,7 +67,7 @@ public class SourceRecord : ConnectRecord
     public IReadOnlyDictionary<string, object?>? SourceOffset { get; }
 
     public override SourceRecord NewRecord(
-        string topic,
+        string? topic,
         int? kafkaPartition,
         Schema? keySchema,
         object? key,

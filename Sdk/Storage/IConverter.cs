@@ -10,10 +10,10 @@ public interface IConverter
     void Configure(IReadOnlyDictionary<string, string?> configs, bool isKey);
 
     /// <summary>The serialized form; null for a null value (a tombstone).</summary>
-    byte[]? FromConnectData(string topic, ConnectHeaders? headers, Schema? schema, object? value);
+    byte[]? FromConnectData(string? topic, ConnectHeaders? headers, Schema? schema, object? value);
 
     /// <summary>The Connect data; null bytes give <see cref="SchemaAndValue.Null"/>.</summary>
-    SchemaAndValue ToConnectData(string topic, ConnectHeaders? headers, byte[]? value);
+    SchemaAndValue ToConnectData(string? topic, ConnectHeaders? headers, byte[]? value);
 
     ConfigDef Config { get; }
 }
@@ -23,9 +23,9 @@ public interface IHeaderConverter
 {
     void Configure(IReadOnlyDictionary<string, string?> configs);
 
-    byte[]? FromConnectHeader(string topic, string headerKey, Schema? schema, object? value);
+    byte[]? FromConnectHeader(string? topic, string headerKey, Schema? schema, object? value);
 
-    SchemaAndValue ToConnectHeader(string topic, string headerKey, byte[]? value);
+    SchemaAndValue ToConnectHeader(string? topic, string headerKey, byte[]? value);
 
     ConfigDef Config { get; }
 }

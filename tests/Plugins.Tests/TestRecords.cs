@@ -10,14 +10,14 @@ internal static class TestRecords
 {
     public const long TimestampMillis = 1483425001864L; // 2017-01-03T06:30:01.864Z
 
-    public static SourceRecord Value(Schema? schema, object? value, ConnectHeaders? headers = null, string topic = "test", long? timestamp = TimestampMillis) =>
+    public static SourceRecord Value(Schema? schema, object? value, ConnectHeaders? headers = null, string? topic = "test", long? timestamp = TimestampMillis) =>
         new(null, null, topic, 0, null, null, schema, value, timestamp, headers);
 
     public static SourceRecord Key(Schema? schema, object? key, string topic = "test") =>
         new(null, null, topic, 0, schema, key, null, null, TimestampMillis);
 
-    public static SinkRecord SinkValue(Schema? schema, object? value, long offset = 42, long? timestamp = TimestampMillis) =>
-        new("test", 3, null, null, schema, value, offset, timestamp);
+    public static SinkRecord SinkValue(Schema? schema, object? value, long offset = 42, long? timestamp = TimestampMillis, string? topic = "test") =>
+        new(topic, 3, null, null, schema, value, offset, timestamp);
 
     public static Dictionary<string, string?> Props(params (string Key, string? Value)[] entries)
     {
@@ -33,6 +33,7 @@ internal static class TestRecords
         return map;
     }
 
-    public static DateTime Utc(int year, int month, int day, int hour = 0, int minute = 0, int second = 0, int millis = 0) =>
-        new DateTime(year, month, day, hour, minute, second, millis, DateTimeKind.Utc);
+    /// <summary>The Date/Time/Timestamp logical value of a UTC calendar instant.</summary>
+    public static LogicalTime Utc(int year, int month, int day, int hour = 0, int minute = 0, int second = 0, int millis = 0) =>
+        LogicalTime.FromDateTime(new DateTime(year, month, day, hour, minute, second, millis, DateTimeKind.Utc));
 }

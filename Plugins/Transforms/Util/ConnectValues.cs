@@ -16,8 +16,9 @@ namespace OrleansConnect.Plugins.Transforms.Util;
 /// between primitive types (used by MaskField and to align parsed arrays and maps).
 /// </summary>
 /// <remarks>
-/// Kafka can describe an array or map whose element schema is unknown (elements of mixed types, or all null); a
-/// Connect schema here always has its element schemas, so such values come back with a null schema (schemaless).
+/// As in Kafka, an array or map whose elements have no common type (or are all null, or none) gets an ARRAY or MAP
+/// schema without the element schema (<see cref="SchemaBuilder.ArrayOfNull"/>, <see cref="SchemaBuilder.MapOfNull"/>,
+/// <see cref="SchemaBuilder.MapWithNullValues"/>).
 /// </remarks>
 public static class ConnectValues
 {
@@ -37,11 +38,6 @@ public static class ConnectValues
     private const int TimeLength = 13;
     private const int TimestampLength = 24;
 
-    // Stands in for Kafka's missing element schema while parsing; a result holding it is returned schemaless.
-    private static readonly Schema Unknown = SchemaBuilder.Struct().Name("orleansconnect.values.unknown").Optional().Build();
-    private static readonly Schema ArrayOfUnknown = SchemaBuilder.Array(Unknown).Build();
-    private static readonly Schema MapOfUnknown = SchemaBuilder.Map(Unknown, Unknown).Build();
-
     private static readonly SchemaAndValue True = new(Schema.BooleanSchema, true);
     private static readonly SchemaAndValue False = new(Schema.BooleanSchema, false);
 
@@ -56,18 +52,91 @@ public static class ConnectValues
     {
         if (value is null) return SchemaAndValue.Null;
         if (value.Length == 0) return new SchemaAndValue(Schema.StringSchema, value);
-        var parsed = Parse(new Parser(value), embedded: false);
-        if (parsed is not { } result) return SchemaAndValue.Null;
-        return result.Schema is not null && ContainsUnknown(result.Schema) ? new SchemaAndValue(null, result.Value) : result;
+        return Parse(new Parser(value), embedded: false) ?? SchemaAndValue.Null;
     }
 
-    private static bool ContainsUnknown(Schema schema) => schema.Type switch
+    /// <summary>
+    /// Kafka's Values.inferSchema: the schema of a schemaless value, or null when none can be inferred (null, an
+    /// empty list or map, elements of different types or of a type with no schema). A list or map of lists or maps
+    /// gets element schemas without their own element schemas, as Kafka's SchemaDetector builds them from the type.
+    /// </summary>
+    public static Schema? InferSchema(object? value) => value switch
     {
-        _ when ReferenceEquals(schema, Unknown) => true,
-        SchemaType.Array => ContainsUnknown(schema.ValueSchema),
-        SchemaType.Map => ContainsUnknown(schema.KeySchema) || ContainsUnknown(schema.ValueSchema),
-        _ => false,
+        string => Schema.StringSchema,
+        bool => Schema.BooleanSchema,
+        sbyte => Schema.Int8Schema,
+        short => Schema.Int16Schema,
+        int => Schema.Int32Schema,
+        long => Schema.Int64Schema,
+        float => Schema.Float32Schema,
+        double => Schema.Float64Schema,
+        byte[] or ArraySegment<byte> or ReadOnlyMemory<byte> or Memory<byte> => Schema.BytesSchema,
+        IList list => InferListSchema(list),
+        IDictionary map => InferMapSchema(map),
+        Struct st => st.Schema,
+        _ => null,
     };
+
+    private static Schema? InferListSchema(IList list)
+    {
+        if (list.Count == 0) return null;
+        var detector = new SchemaDetector();
+        foreach (var element in list)
+        {
+            if (!detector.CanDetect(element)) return null;
+        }
+        return detector.Schema() is { } elementSchema ? SchemaBuilder.Array(elementSchema).Build() : null;
+    }
+
+    private static Schema? InferMapSchema(IDictionary map)
+    {
+        if (map.Count == 0) return null;
+        var keyDetector = new SchemaDetector();
+        var valueDetector = new SchemaDetector();
+        foreach (DictionaryEntry entry in map)
+        {
+            if (!keyDetector.CanDetect(entry.Key) || !valueDetector.CanDetect(entry.Value)) return null;
+        }
+        return keyDetector.Schema() is { } keySchema && valueDetector.Schema() is { } valueSchema
+            ? SchemaBuilder.Map(keySchema, valueSchema).Build()
+            : null;
+    }
+
+    /// <summary>Kafka's SchemaDetector: the elements must share one schema type; nulls make the schema optional.</summary>
+    private sealed class SchemaDetector
+    {
+        private SchemaType? _knownType;
+        private bool _optional;
+
+        public bool CanDetect(object? value)
+        {
+            if (value is null)
+            {
+                _optional = true;
+                return true;
+            }
+            var schema = InferSchema(value);
+            if (schema is null) return false;
+            if (_knownType is null) _knownType = schema.Type;
+            else if (_knownType != schema.Type) return false;
+            return true;
+        }
+
+        /// <summary>A schema of the detected type only (no name, fields or element schemas). Kafka builds
+        /// SchemaBuilder.type(null) when every element was null, which throws; here that is no schema.</summary>
+        public Schema? Schema()
+        {
+            if (_knownType is not { } type) return null;
+            var builder = type switch
+            {
+                SchemaType.Array => SchemaBuilder.ArrayOfNull(),
+                SchemaType.Map => SchemaBuilder.MapOfNull(),
+                _ => SchemaBuilder.Type(type),
+            };
+            if (_optional) builder.Optional();
+            return builder.Build();
+        }
+    }
 
     private static bool CanParseSingleTokenLiteral(Parser parser, bool embedded, string literal)
     {
@@ -140,18 +209,19 @@ public static class ConnectValues
     private static SchemaAndValue ParseArray(Parser parser)
     {
         var result = new List<object?>();
-        Schema? elementSchema = null;
+        var elementSchema = new SchemaMerger();
         while (parser.HasNext())
         {
             if (parser.CanConsume("]"))
             {
-                if (elementSchema is null) return new SchemaAndValue(ArrayOfUnknown, result);
-                var listSchema = SchemaBuilder.Array(elementSchema).Build();
-                return new SchemaAndValue(listSchema, AlignList(elementSchema, result));
+                // No common element type (or only nulls, or no element): an ARRAY without element schema, as Kafka.
+                if (elementSchema.Common is not { } common) return new SchemaAndValue(SchemaBuilder.ArrayOfNull().Build(), result);
+                var listSchema = SchemaBuilder.Array(common).Build();
+                return new SchemaAndValue(listSchema, AlignList(common, result));
             }
             if (parser.CanConsume(",")) throw new DataException("Unable to parse an empty array element: " + parser.Original);
             var element = Parse(parser, embedded: true);
-            elementSchema = CommonSchemaFor(elementSchema, element);
+            elementSchema.Merge(element);
             result.Add(element?.Value);
 
             var current = parser.Mark();
@@ -166,12 +236,14 @@ public static class ConnectValues
     {
         var keys = new List<object>();
         var values = new List<object?>();
-        Schema? keySchema = null;
-        Schema? valueSchema = null;
+        var keyMerger = new SchemaMerger();
+        var valueMerger = new SchemaMerger();
         while (parser.HasNext())
         {
             if (parser.CanConsume("}"))
             {
+                var keySchema = keyMerger.Common;
+                var valueSchema = valueMerger.Common;
                 Schema mapSchema;
                 if (keySchema is not null && valueSchema is not null)
                 {
@@ -184,12 +256,14 @@ public static class ConnectValues
                 }
                 else if (keySchema is not null)
                 {
-                    mapSchema = SchemaBuilder.Map(keySchema, Unknown).Build();
+                    // Values of no common type (or all null): a MAP with only its key schema, as Kafka.
+                    mapSchema = SchemaBuilder.MapWithNullValues(keySchema).Build();
                     for (var i = 0; i < keys.Count; i++) keys[i] = ConvertTo(keySchema, null, keys[i])!;
                 }
                 else
                 {
-                    mapSchema = MapOfUnknown;
+                    // Keys of no common type (whatever the values), or no entry: a MAP without element schemas.
+                    mapSchema = SchemaBuilder.MapOfNull().Build();
                 }
                 var map = new Dictionary<object, object?>(keys.Count);
                 for (var i = 0; i < keys.Count; i++) map[keys[i]] = values[i];
@@ -210,8 +284,8 @@ public static class ConnectValues
                 values.Add(value?.Value);
             }
             parser.CanConsume(",");
-            keySchema = CommonSchemaFor(keySchema, key);
-            valueSchema = CommonSchemaFor(valueSchema, value);
+            keyMerger.Merge(key);
+            valueMerger.Merge(value);
         }
         if (parser.Previous == ",") throw new DataException("Map is missing element after ',': " + parser.Original);
         throw new DataException("Map is missing terminating '}': " + parser.Original);
@@ -240,25 +314,13 @@ public static class ConnectValues
         switch (token.Length)
         {
             case TimeLength when TimeFormat.TryParse(token, out var time):
-                return new SchemaAndValue(ConnectTime.Schema(), ToDateTime(time));
+                return new SchemaAndValue(ConnectTime.Schema(), new LogicalTime(time));
             case TimestampLength when TimestampFormat.TryParse(token, out var timestamp):
-                return new SchemaAndValue(ConnectTimestamp.Schema(), ToDateTime(timestamp));
+                return new SchemaAndValue(ConnectTimestamp.Schema(), new LogicalTime(timestamp));
             case DateLength when DateFormat.TryParse(token, out var date):
-                return new SchemaAndValue(ConnectDate.Schema(), ToDateTime(date));
+                return new SchemaAndValue(ConnectDate.Schema(), new LogicalTime(date));
             default:
                 return null;
-        }
-    }
-
-    private static DateTime? ToDateTime(long millis)
-    {
-        try
-        {
-            return LogicalTime.FromEpochMillis(millis);
-        }
-        catch (DataException)
-        {
-            return null;
         }
     }
 
@@ -291,13 +353,33 @@ public static class ConnectValues
         }
     }
 
-    /// <summary>Kafka's commonSchemaFor: numbers widen to the wider type, equal types stay, anything else has no common schema.</summary>
-    private static Schema? CommonSchemaFor(Schema? previous, SchemaAndValue? latest)
+    /// <summary>
+    /// Kafka's SchemaMerger: the schema common to the parsed elements so far. Nulls (and schemaless elements) are
+    /// skipped; once two elements have no common schema there is none, whatever follows (so the order of the
+    /// elements does not matter).
+    /// </summary>
+    private sealed class SchemaMerger
     {
-        if (latest is not { } l) return previous;
-        if (previous is null) return l.Schema;
-        var newSchema = l.Schema;
-        if (newSchema is null) return null;
+        private bool _compatible = true;
+
+        public Schema? Common { get; private set; }
+
+        public void Merge(SchemaAndValue? latest)
+        {
+            if (latest?.Schema is not { } schema || !_compatible) return;
+            if (Common is null)
+            {
+                Common = schema;
+                return;
+            }
+            Common = MergeSchemas(Common, schema);
+            _compatible = Common is not null;
+        }
+    }
+
+    /// <summary>Kafka's mergeSchemas: numbers widen to the wider type, equal types stay, anything else has no common schema.</summary>
+    private static Schema? MergeSchemas(Schema previous, Schema newSchema)
+    {
         var previousType = previous.Type;
         var newType = newSchema.Type;
         if (previousType != newType)
@@ -391,8 +473,8 @@ public static class ConnectValues
                 }
                 sb.Append(']');
                 break;
-            case DateTime dt:
-                sb.Append(FormatDate(LogicalTime.ToEpochMillis(dt)));
+            case LogicalTime t:
+                sb.Append(FormatDate(t.EpochMillis));
                 break;
             default:
                 throw new DataException($"Failed to serialize unexpected value type {value.GetType().FullName}: {value}");
@@ -499,11 +581,12 @@ public static class ConnectValues
     private static object ToDate(Schema toSchema, Schema? fromSchema, object value)
     {
         value = ParsedOrSelf(value);
-        if (value is DateTime dt)
+        if (value is LogicalTime t)
         {
-            if (fromSchema is null || fromSchema.Name == ConnectDate.LogicalName) return dt;
+            if (fromSchema is null || fromSchema.Name == ConnectDate.LogicalName) return t;
+            // The day count truncated toward zero and narrowed to an int, as Java's (int) (millis / MILLIS_PER_DAY).
             if (fromSchema.Name == ConnectTimestamp.LogicalName)
-                return ConnectDate.ToLogical(toSchema, (int)(LogicalTime.ToEpochMillis(dt) / MillisPerDay));
+                return ConnectDate.ToLogical(toSchema, unchecked((int)(t.EpochMillis / MillisPerDay)));
         }
         return ConnectDate.ToLogical(toSchema, unchecked((int)AsLong(value, fromSchema)));
     }
@@ -511,11 +594,11 @@ public static class ConnectValues
     private static object ToTime(Schema toSchema, Schema? fromSchema, object value)
     {
         value = ParsedOrSelf(value);
-        if (value is DateTime dt)
+        if (value is LogicalTime t)
         {
-            if (fromSchema is null || fromSchema.Name == ConnectTime.LogicalName) return dt;
+            if (fromSchema is null || fromSchema.Name == ConnectTime.LogicalName) return t;
             if (fromSchema.Name == ConnectTimestamp.LogicalName)
-                return ConnectTime.ToLogical(toSchema, (int)JavaDateFormat.FloorMod(LogicalTime.ToEpochMillis(dt), MillisPerDay));
+                return ConnectTime.ToLogical(toSchema, (int)JavaDateFormat.FloorMod(t.EpochMillis, MillisPerDay));
         }
         return ConnectTime.ToLogical(toSchema, unchecked((int)AsLong(value, fromSchema)));
     }
@@ -523,14 +606,14 @@ public static class ConnectValues
     private static object ToTimestamp(Schema toSchema, Schema? fromSchema, object value)
     {
         value = ParsedOrSelf(value);
-        if (value is DateTime dt)
+        if (value is LogicalTime t)
         {
-            if (fromSchema is null) return dt;
+            if (fromSchema is null) return t;
             if (fromSchema.Name == ConnectDate.LogicalName)
-                return ConnectTimestamp.ToLogical(toSchema, ConnectDate.FromLogical(fromSchema, dt) * MillisPerDay);
+                return ConnectTimestamp.ToLogical(toSchema, ConnectDate.FromLogical(fromSchema, t) * MillisPerDay);
             if (fromSchema.Name == ConnectTime.LogicalName)
-                return ConnectTimestamp.ToLogical(toSchema, ConnectTime.FromLogical(fromSchema, dt));
-            if (fromSchema.Name == ConnectTimestamp.LogicalName) return dt;
+                return ConnectTimestamp.ToLogical(toSchema, ConnectTime.FromLogical(fromSchema, t));
+            if (fromSchema.Name == ConnectTimestamp.LogicalName) return t;
         }
         return ConnectTimestamp.ToLogical(toSchema, AsLong(value, fromSchema));
     }
@@ -559,13 +642,13 @@ public static class ConnectValues
         }
         if (fromSchema is not null)
         {
-            if (value is DateTime dt)
+            if (value is LogicalTime t)
             {
                 switch (fromSchema.Name)
                 {
-                    case ConnectDate.LogicalName: return ConnectDate.FromLogical(fromSchema, dt);
-                    case ConnectTime.LogicalName: return ConnectTime.FromLogical(fromSchema, dt);
-                    case ConnectTimestamp.LogicalName: return ConnectTimestamp.FromLogical(fromSchema, dt);
+                    case ConnectDate.LogicalName: return ConnectDate.FromLogical(fromSchema, t);
+                    case ConnectTime.LogicalName: return ConnectTime.FromLogical(fromSchema, t);
+                    case ConnectTimestamp.LogicalName: return ConnectTimestamp.FromLogical(fromSchema, t);
                 }
             }
             throw new DataException($"Unable to convert {Values.ToJavaString(value)} (class {value.GetType().FullName}) to {fromSchema}");

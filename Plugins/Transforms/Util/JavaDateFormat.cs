@@ -112,7 +112,7 @@ public sealed class JavaDateFormat
 
     // ---------------------------------------------------------------- formatting
 
-    public string Format(DateTime value) => Format(OrleansConnect.Connect.Data.LogicalTime.ToEpochMillis(value));
+    public string Format(OrleansConnect.Connect.Data.LogicalTime value) => Format(value.EpochMillis);
 
     public string Format(long epochMillis)
     {

@@ -187,6 +187,85 @@ public sealed class TransformPreviewTests(SiloWithBroker fixture) : IClassFixtur
         Assert.Contains(named, (string?)body["message"]);
     }
 
+    // Connect's SourceRecord and SinkRecord check none of topic, partition and timestamp (ConnectRecord.java), and
+    // TopicNameMatches.test is false for a null topic, so Filter keeps the record (TopicNameMatchesTest.java).
+    [Fact]
+    public async Task Records_with_a_null_or_empty_topic_and_no_partition_or_timestamp_are_previewed()
+    {
+        var config = new JsonObject
+        {
+            ["value.converter"] = "org.apache.kafka.connect.json.JsonConverter",
+            ["value.converter.schemas.enable"] = "false",
+            ["transforms"] = "insert,filter",
+            ["transforms.insert.type"] = "org.apache.kafka.connect.transforms.InsertField$Value",
+            ["transforms.insert.topic.field"] = "t",
+            ["transforms.filter.type"] = "org.apache.kafka.connect.transforms.Filter",
+            ["transforms.filter.predicate"] = "anyTopic",
+            ["predicates"] = "anyTopic",
+            ["predicates.anyTopic.type"] = "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+            ["predicates.anyTopic.pattern"] = ".*",
+        };
+        var records = new JsonArray
+        {
+            JsonNode.Parse("""{"topic": null, "partition": null, "timestamp": null, "key": null, "value": {"a": 1}}"""),
+            JsonNode.Parse("""{"value": {"a": 2}}"""),
+            JsonNode.Parse("""{"topic": null, "partition": null, "offset": 7, "timestamp": null, "value": {"a": 3}}"""),
+            // An empty topic is a topic: ".*" matches it and Filter drops the record.
+            JsonNode.Parse("""{"topic": "", "partition": null, "timestamp": null, "value": {"a": 4}}"""),
+            JsonNode.Parse("""{"topic": "", "offset": 8, "value": {"a": 5}}"""),
+        };
+
+        var (status, body) = await PreviewAsync(config, records);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var outputs = Outputs(body);
+        Assert.Equal(5, outputs.Count);
+        AssertJson("""{"topic": null, "partition": null, "timestamp": null, "key": null, "value": {"a": 1, "t": null}, "headers": []}""", outputs[0]);
+        AssertJson("""{"topic": null, "partition": null, "timestamp": null, "key": null, "value": {"a": 2, "t": null}, "headers": []}""", outputs[1]);
+        // A sink record's partition is an int in Connect: a missing one reads as 0.
+        AssertJson("""{"topic": null, "partition": 0, "offset": 7, "timestamp": null, "key": null, "value": {"a": 3, "t": null}, "headers": []}""", outputs[2]);
+        AssertJson("""{"dropped": true}""", outputs[3]);
+        AssertJson("""{"dropped": true}""", outputs[4]);
+    }
+
+    // Timestamp.java keeps java.util.Date's long exact; CastTest.castLogicalToPrimitive casts new Date(Long.MAX_VALUE)
+    // to 9.223372036854776E18; Values.parseString (InsertHeader) gives [1, "a"] an ARRAY schema without element schema.
+    [Fact]
+    public async Task A_timestamp_of_Long_MAX_VALUE_and_a_mixed_list_header_go_through_the_chain()
+    {
+        var config = new JsonObject
+        {
+            ["value.converter"] = "org.apache.kafka.connect.json.JsonConverter",
+            ["value.converter.schemas.enable"] = "true",
+            ["header.converter"] = "org.apache.kafka.connect.storage.SimpleHeaderConverter",
+            ["transforms"] = "cast,header",
+            ["transforms.cast.type"] = "org.apache.kafka.connect.transforms.Cast$Value",
+            ["transforms.cast.spec"] = "asDouble:float64",
+            ["transforms.header.type"] = "org.apache.kafka.connect.transforms.InsertHeader",
+            ["transforms.header.header"] = "mixed",
+            ["transforms.header.value.literal"] = "[1, \"a\"]",
+        };
+        const string envelope = """
+            {"schema": {"type": "struct", "optional": false, "fields": [
+                {"field": "ts", "type": "int64", "name": "org.apache.kafka.connect.data.Timestamp", "version": 1, "optional": false},
+                {"field": "asDouble", "type": "int64", "name": "org.apache.kafka.connect.data.Timestamp", "version": 1, "optional": false},
+                {"field": "min", "type": "int64", "name": "org.apache.kafka.connect.data.Timestamp", "version": 1, "optional": false}]},
+             "payload": {"ts": 9223372036854775807, "asDouble": 9223372036854775807, "min": -9223372036854775808}}
+            """;
+        var records = new JsonArray { new JsonObject { ["topic"] = "t", ["value"] = JsonNode.Parse(envelope) } };
+
+        var (status, body) = await PreviewAsync(config, records);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var output = Outputs(body)[0]!;
+        var payload = output["value"]!["payload"]!;
+        Assert.Equal(long.MaxValue, (long)payload["ts"]!);
+        Assert.Equal(9.223372036854776E18, (double)payload["asDouble"]!);
+        Assert.Equal(long.MinValue, (long)payload["min"]!);
+        Assert.Equal("double", (string?)output["value"]!["schema"]!["fields"]![1]!["type"]);
+        AssertJson("""[{"key": "mixed", "value": [1, "a"]}]""", output["headers"]);
+    }
+
     [Fact]
     public async Task A_predicate_that_is_not_declared_or_a_request_without_records_is_a_400()
     {

@@ -108,4 +108,52 @@ public class SimpleHeaderConverterTests
 
     [Fact]
     public void HasNoConfig() => Assert.Empty(_converter.Config.Keys);
+
+    // ---- Round trips of schemaless lists and maps, from Kafka's SimpleHeaderConverterTest.java
+    // (connect/api/src/test/java/org/apache/kafka/connect/storage/SimpleHeaderConverterTest.java).
+
+    private SchemaAndValue RoundTrip(Schema? schema, object? value) =>
+        _converter.ToConnectHeader("t", "h", _converter.FromConnectHeader("t", "h", schema, value));
+
+    [Fact]
+    public void SimpleHeaderConverterTest_shouldConvertMapWithStringKeysAndMixedValuesToMap()
+    {
+        var map = new Dictionary<object, object?> { ["foo"] = "bar", ["baz"] = (short)3456 };
+        var result = RoundTrip(null, map);
+        Assert.Equal(SchemaType.Map, result.Schema!.Type);
+        Assert.Equal(SchemaType.String, result.Schema.KeySchema.Type);
+        Assert.Null(result.Schema.ValueSchemaOrNull);
+        Assert.True(Values.DeepEquals(map, result.Value));
+    }
+
+    [Fact]
+    public void SimpleHeaderConverterTest_shouldConvertListWithMixedValuesToListWithoutSchema()
+    {
+        var list = new List<object?> { "foo", (short)13344 };
+        var result = RoundTrip(null, list);
+        Assert.Equal(SchemaType.Array, result.Schema!.Type);
+        Assert.Null(result.Schema.ValueSchemaOrNull);
+        Assert.Equal(list, result.Value);
+        // Written back with that schema, it reads the same again.
+        Assert.Equal("[\"foo\",13344]", Write(result.Schema, result.Value));
+    }
+
+    [Fact]
+    public void SimpleHeaderConverterTest_shouldConvertEmptyMapToMap()
+    {
+        var result = RoundTrip(null, new Dictionary<object, object?>());
+        Assert.Equal(SchemaType.Map, result.Schema!.Type);
+        Assert.Null(result.Schema.KeySchemaOrNull);
+        Assert.Null(result.Schema.ValueSchemaOrNull);
+        Assert.Empty((IDictionary)result.Value!);
+    }
+
+    [Fact]
+    public void SimpleHeaderConverterTest_shouldConvertEmptyListToList()
+    {
+        var result = RoundTrip(null, new List<object?>());
+        Assert.Equal(SchemaType.Array, result.Schema!.Type);
+        Assert.Null(result.Schema.ValueSchemaOrNull);
+        Assert.Empty((IList)result.Value!);
+    }
 }

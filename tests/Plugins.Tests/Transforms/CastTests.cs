@@ -144,8 +144,54 @@ public class CastTests
     {
         Assert.Equal(19737L, ValueCast("int64").Apply(Value(Date.Schema(), Utc(2024, 1, 15)))!.Value);
         Assert.Equal(45_000, ValueCast("int32").Apply(Value(Time.Schema(), Utc(1970, 1, 1, 0, 0, 45)))!.Value);
-        Assert.Equal(TestRecords.TimestampMillis, ValueCast("int64").Apply(Value(Timestamp.Schema(), LogicalTime.FromEpochMillis(TestRecords.TimestampMillis)))!.Value);
+        Assert.Equal(TestRecords.TimestampMillis, ValueCast("int64").Apply(Value(Timestamp.Schema(), new LogicalTime(TestRecords.TimestampMillis)))!.Value);
         Assert.Equal((sbyte)12, ValueCast("int8").Apply(Value(ConnectDecimal.Schema(2), 12.99m))!.Value);
+    }
+
+    // CastTest.castLogicalToPrimitive: logical values are encoded first; new Date(Long.MAX_VALUE) casts to
+    // 9.223372036854776E18 as float64 (and, by Timestamp.fromLogical, to Long.MAX_VALUE as int64).
+    [Fact]
+    public void CastTest_castLogicalToPrimitive()
+    {
+        var schema = SchemaBuilder.Struct()
+            .Field("date_to_int32", Date.Schema())
+            .Field("timestamp_to_int64", Timestamp.Schema())
+            .Field("time_to_int64", Time.Schema())
+            .Field("timestamp_to_float64", Timestamp.Schema())
+            .Field("max_timestamp_to_int64", Timestamp.Schema())
+            .Field("min_timestamp_to_int64", Timestamp.Schema())
+            .Field("null_timestamp_to_int32", Timestamp.Builder().Optional().Build())
+            .Build();
+        var value = new Struct(schema)
+            .Put("date_to_int32", new LogicalTime(86_400_000L))
+            .Put("timestamp_to_int64", new LogicalTime(0))
+            .Put("time_to_int64", new LogicalTime(1))
+            .Put("timestamp_to_float64", new LogicalTime(long.MaxValue))
+            .Put("max_timestamp_to_int64", new LogicalTime(long.MaxValue))
+            .Put("min_timestamp_to_int64", new LogicalTime(long.MinValue))
+            .Put("null_timestamp_to_int32", null);
+
+        var cast = ValueCast("date_to_int32:int32,timestamp_to_int64:int64,time_to_int64:int64,timestamp_to_float64:float64,"
+            + "max_timestamp_to_int64:int64,min_timestamp_to_int64:int64,null_timestamp_to_int32:int32");
+        var result = (Struct)cast.Apply(Value(schema, value))!.Value!;
+
+        Assert.Equal(1, result.Get("date_to_int32"));
+        Assert.Equal(0L, result.Get("timestamp_to_int64"));
+        Assert.Equal(1L, result.Get("time_to_int64"));
+        Assert.Equal(9.223372036854776E18, result.Get("timestamp_to_float64"));
+        Assert.Equal(long.MaxValue, result.Get("max_timestamp_to_int64"));
+        Assert.Equal(long.MinValue, result.Get("min_timestamp_to_int64"));
+        Assert.Null(result.Get("null_timestamp_to_int32"));
+        Assert.Equal(SchemaType.Float64, result.Schema.Field("timestamp_to_float64")!.Schema.Type);
+    }
+
+    // CastTest.castWholeDateRecordValueWithSchemaString: the text is Values.dateFormatFor(date).format(date); for
+    // Long.MAX_VALUE that is the timestamp pattern on the year 292278994 (java.util.Date(Long.MAX_VALUE)'s fields).
+    [Fact]
+    public void CastTest_castWholeDateRecordValueWithSchemaString_at_the_end_of_the_long_range()
+    {
+        Assert.Equal("1970-01-02T00:00:00.001Z", ValueCast("string").Apply(Value(Timestamp.Schema(), new LogicalTime(86_400_001L)))!.Value);
+        Assert.Equal("292278994-08-17T07:12:55.807Z", ValueCast("string").Apply(Value(Timestamp.Schema(), new LogicalTime(long.MaxValue)))!.Value);
     }
 
     [Fact]
@@ -155,7 +201,7 @@ public class CastTests
         Assert.Equal("00:00:00.000Z", ValueCast("string").Apply(Value(Date.Schema(), Utc(1970, 1, 1)))!.Value);
         Assert.Equal("12:30:00.000Z", ValueCast("string").Apply(Value(Time.Schema(), Utc(1970, 1, 1, 12, 30)))!.Value);
         Assert.Equal("2017-01-03T06:30:01.864Z",
-            ValueCast("string").Apply(Value(Timestamp.Schema(), LogicalTime.FromEpochMillis(TestRecords.TimestampMillis)))!.Value);
+            ValueCast("string").Apply(Value(Timestamp.Schema(), new LogicalTime(TestRecords.TimestampMillis)))!.Value);
     }
 
     [Fact]

@@ -184,9 +184,21 @@ public class InsertFieldTests
         Assert.Equal(Timestamp.LogicalName, updated.Field("ts")!.Schema.Name);
         Assert.True(updated.Field("ts")!.Schema.IsOptional);
         var value = (Struct)result.Value!;
-        Assert.Equal(LogicalTime.FromEpochMillis(TestRecords.TimestampMillis), value.Get("ts"));
+        Assert.Equal(new LogicalTime(TestRecords.TimestampMillis), value.Get("ts"));
         Assert.Equal(42L, value.Get("offset_field"));
         Assert.Equal(3, value.Get("partition_field"));
+    }
+
+    // InsertField.applyWithSchema puts new Date(record.timestamp()); applySchemaless the long itself. Any long is kept.
+    [Fact]
+    public void TimestampFieldKeepsAnyLong_InsertField_java()
+    {
+        var t = Configure(new InsertField<SourceRecord>.Value(), ("timestamp.field", "ts"));
+        var schema = SchemaBuilder.Struct().Field("a", Schema.Int32Schema).Build();
+        var withSchema = (Struct)t.Apply(Value(schema, new Struct(schema).Put("a", 1), timestamp: long.MaxValue))!.Value!;
+        Assert.Equal(new LogicalTime(long.MaxValue), withSchema.Get("ts"));
+        var schemaless = (IDictionary)t.Apply(Value(null, Map(("a", 1)), timestamp: long.MinValue))!.Value!;
+        Assert.Equal(long.MinValue, schemaless["ts"]);
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public class MaskFieldTests
         Assert.Equal(0d, masked["d"]);
         Assert.Equal("", masked["s"]);
         Assert.Equal(0m, masked["dec"]);
-        Assert.Equal(DateTime.UnixEpoch, masked["date"]);
+        Assert.Equal(LogicalTime.Epoch, masked["date"]);
         Assert.Empty((IList)masked["list"]!);
         Assert.Empty((IDictionary)masked["map"]!);
         Assert.Null(masked["nil"]);

@@ -1,6 +1,7 @@
 using OrleansConnect.Connect.Config;
 using OrleansConnect.Connect.Data;
 using OrleansConnect.Connect.Header;
+using OrleansConnect.Connect.Sink;
 using OrleansConnect.Connect.Source;
 using OrleansConnect.Plugins.Transforms.Predicates;
 using Xunit;
@@ -42,6 +43,20 @@ public class PredicateTests
         var exact = new TopicNameMatches<SourceRecord>();
         exact.Configure(Props(("pattern", "orders")));
         Assert.False(exact.Test(Value(null, "v", topic: "orders2")));
+    }
+
+    // Kafka: TopicNameMatchesTest.testTopicNameMatches ends with a SourceRecord whose topic is null: no match.
+    [Fact]
+    public void TopicNameMatchesDoesNotMatchANullTopic_TopicNameMatchesTest()
+    {
+        var any = new TopicNameMatches<SourceRecord>();
+        any.Configure(Props(("pattern", ".*")));
+        Assert.False(any.Test(new SourceRecord(null, null, null, null, null)));
+        var sink = new TopicNameMatches<SinkRecord>();
+        sink.Configure(Props(("pattern", ".*")));
+        Assert.False(sink.Test(SinkValue(null, "v", topic: null)));
+        // An empty topic is a topic: ".*" matches it (java.util.regex Matcher.matches on "").
+        Assert.True(any.Test(Value(null, "v", topic: "")));
     }
 
     [Theory]

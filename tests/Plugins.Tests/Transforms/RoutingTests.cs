@@ -33,6 +33,16 @@ public class RegexRouterTests
         Assert.Equal(expected, Route(regex, replacement, topic));
     }
 
+    // Kafka's RegexRouter.apply hands record.topic() to Pattern.matcher, which throws on null: the record fails.
+    [Fact]
+    public void ANullTopicFailsTheRecord_RegexRouter()
+    {
+        var router = new RegexRouter<SourceRecord>();
+        router.Configure(Props(("regex", ".*"), ("replacement", "x")));
+        Assert.Throws<DataException>(() => router.Apply(Value(Schema.StringSchema, "v", topic: null)));
+        Assert.Equal("x", router.Apply(Value(Schema.StringSchema, "v", topic: ""))!.Topic);
+    }
+
     [Fact]
     public void ReplacementIsTrimmedAndRecordContentKept()
     {
@@ -83,6 +93,16 @@ public class TimestampRouterTests
         var router = new TimestampRouter<SourceRecord>();
         router.Configure(Props());
         Assert.Equal("test-20170103", router.Apply(Value(null, "v"))!.Topic);
+    }
+
+    // Kafka's TimestampRouter.apply passes record.topic() to Matcher.quoteReplacement, which throws on null.
+    [Fact]
+    public void ANullTopicFailsTheRecord_TimestampRouter()
+    {
+        var router = new TimestampRouter<SourceRecord>();
+        router.Configure(Props());
+        Assert.Throws<DataException>(() => router.Apply(Value(null, "v", topic: null)));
+        Assert.Equal("-20170103", router.Apply(Value(null, "v", topic: ""))!.Topic);
     }
 
     [Fact]

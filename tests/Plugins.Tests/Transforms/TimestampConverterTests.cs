@@ -12,7 +12,7 @@ namespace OrleansConnect.Tests.Transforms;
 public class TimestampConverterTests
 {
     // 2017-01-03T06:30:01.864Z
-    private static readonly DateTime Instant = LogicalTime.FromEpochMillis(TestRecords.TimestampMillis);
+    private static readonly LogicalTime Instant = new LogicalTime(TestRecords.TimestampMillis);
 
     private static TimestampConverter<SourceRecord>.Value Convert(params (string, string?)[] props)
     {
@@ -31,6 +31,32 @@ public class TimestampConverterTests
         var result = Convert([.. props]).Apply(Value(null, Instant))!;
         Assert.Null(result.ValueSchema);
         Assert.Equal(expected, result.Value);
+    }
+
+    // TimestampConverter.java: Timestamp values are java.util.Date, read with getTime() and built with new Date(millis),
+    // so the whole long range converts exactly to and from unix, and formats on the Gregorian calendar.
+    [Theory]
+    [InlineData(long.MaxValue)]
+    [InlineData(long.MinValue)]
+    public void TheWholeLongRangeConvertsExactly_TimestampConverter_java(long millis)
+    {
+        Assert.Equal(millis, Convert(("target.type", "unix")).Apply(Value(null, new LogicalTime(millis)))!.Value);
+        Assert.Equal(new LogicalTime(millis), Convert(("target.type", "Timestamp")).Apply(Value(null, millis))!.Value);
+        var schema = Timestamp.Schema();
+        var withSchema = Convert(("target.type", "unix")).Apply(Value(schema, new LogicalTime(millis)))!;
+        Assert.Equal(Schema.Int64Schema, withSchema.ValueSchema);
+        Assert.Equal(millis, withSchema.Value);
+    }
+
+    [Fact]
+    public void TheEndOfTheLongRangeFormatsAsJava_TimestampConverter_java()
+    {
+        // new java.util.Date(Long.MAX_VALUE) is Sun Aug 17 07:12:55.807 UTC 292278994.
+        Assert.Equal("292278994-08-17 07:12:55.807",
+            Convert(("target.type", "string"), ("format", "yyyy-MM-dd HH:mm:ss.SSS")).Apply(Value(null, new LogicalTime(long.MaxValue)))!.Value);
+        // Date from the same instant: the start of its UTC day.
+        Assert.Equal(new LogicalTime(long.MaxValue - 25_975_807L),
+            Convert(("target.type", "Date")).Apply(Value(null, new LogicalTime(long.MaxValue)))!.Value);
     }
 
     [Fact]
@@ -62,7 +88,7 @@ public class TimestampConverterTests
     [Fact]
     public void UnixPrecisionAppliesWhenReadingAndTruncatesSubMillis()
     {
-        Assert.Equal(LogicalTime.FromEpochMillis(1483425001000L),
+        Assert.Equal(new LogicalTime(1483425001000L),
             Convert(("target.type", "Timestamp"), ("unix.precision", "seconds")).Apply(Value(null, 1483425001L))!.Value);
         Assert.Equal(1483425001864000000L,
             Convert(("target.type", "unix"), ("unix.precision", "nanoseconds")).Apply(Value(null, 1483425001864123456L))!.Value);

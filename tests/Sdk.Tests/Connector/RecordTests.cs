@@ -54,6 +54,23 @@ public class RecordTests
         Assert.Equal(42, routed.OriginalKafkaOffset);
     }
 
+    // ConnectRecord.java checks none of topic, partition and timestamp; its toString concatenates them, so a null
+    // topic prints topic='null'.
+    [Fact]
+    public void A_record_may_have_a_null_or_empty_topic_ConnectRecord_java()
+    {
+        var source = new SourceRecord(null, null, null, null, null, null, null, null, null);
+        Assert.Null(source.Topic);
+        Assert.Null(source.KafkaPartition);
+        Assert.Null(source.Timestamp);
+        Assert.Equal("ConnectRecord{topic='null', kafkaPartition=null, key=null, keySchema=null, value=null, valueSchema=null, timestamp=null, headers=ConnectHeaders(headers=)}",
+            source.ToString()[(source.ToString().IndexOf("ConnectRecord", StringComparison.Ordinal))..]);
+        Assert.Equal(new SourceRecord(null, null, null, null, null), source.NewRecord(null, null, null, null, null, null, null));
+        var sink = new SinkRecord("", 0, null, null, null, null, 0);
+        Assert.Equal("", sink.NewRecord(null, 0, null, null, null, null, null).OriginalTopic);
+        Assert.Null(sink.NewRecord(null, 0, null, null, null, null, null).Topic);
+    }
+
     [Fact]
     public void Topic_partition_prints_like_kafka()
     {

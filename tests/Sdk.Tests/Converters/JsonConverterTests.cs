@@ -49,7 +49,7 @@ public class JsonConverterTests
             Write(converter, ConnectDecimal.Schema(2), 1.56m));
         Assert.Equal(
             "{\"schema\":{\"type\":\"int64\",\"optional\":false,\"name\":\"org.apache.kafka.connect.data.Timestamp\",\"version\":1},\"payload\":1000}",
-            Write(converter, Timestamp.Schema(), DateTime.UnixEpoch.AddSeconds(1)));
+            Write(converter, Timestamp.Schema(), new LogicalTime(1000)));
         Assert.Equal(
             "{\"schema\":{\"type\":\"map\",\"keys\":{\"type\":\"int32\",\"optional\":false},\"values\":{\"type\":\"string\",\"optional\":false},\"optional\":false},\"payload\":[[1,\"one\"]]}",
             Write(converter, SchemaBuilder.Map(Schema.Int32Schema, Schema.StringSchema).Build(), new Dictionary<object, object?> { [1] = "one" }));
@@ -85,9 +85,9 @@ public class JsonConverterTests
             .Put("i8", (sbyte)-8).Put("i16", (short)1600).Put("i32", 32).Put("i64", long.MaxValue)
             .Put("f32", 1.25f).Put("f64", -9.223372036854776E18).Put("bool", true).Put("str", "héllo \"quoted\" <tag>")
             .Put("bytes", new byte[] { 0, 255, 10 }).Put("dec", -12.3456m)
-            .Put("date", new DateTime(2020, 1, 2, 0, 0, 0, DateTimeKind.Utc))
-            .Put("time", DateTime.UnixEpoch.AddMilliseconds(3_600_001))
-            .Put("ts", new DateTime(2021, 3, 4, 5, 6, 7, 8, DateTimeKind.Utc))
+            .Put("date", LogicalTime.FromDateTime(new DateTime(2020, 1, 2, 0, 0, 0, DateTimeKind.Utc)))
+            .Put("time", new LogicalTime(3_600_001))
+            .Put("ts", LogicalTime.FromDateTime(new DateTime(2021, 3, 4, 5, 6, 7, 8, DateTimeKind.Utc)))
             .Put("arr", new List<object?> { "a", "b" })
             .Put("smap", new Dictionary<object, object?> { ["k"] = 1 })
             .Put("imap", new Dictionary<object, object?> { [5L] = new Struct(inner).Put("n", 9L), [6L] = null })
@@ -107,9 +107,9 @@ public class JsonConverterTests
             { Schema.BytesSchema, new byte[] { 1, 2, 3 } },
             { ConnectDecimal.Schema(0), 79228162514264337593543950335m },
             { ConnectDecimal.Schema(2), -0.01m },
-            { Date.Schema(), new DateTime(1969, 7, 20, 0, 0, 0, DateTimeKind.Utc) },
-            { Time.Schema(), DateTime.UnixEpoch.AddMilliseconds(86_399_999) },
-            { Timestamp.Schema(), new DateTime(1900, 1, 1, 0, 0, 0, 1, DateTimeKind.Utc) },
+            { Date.Schema(), LogicalTime.FromDateTime(new DateTime(1969, 7, 20, 0, 0, 0, DateTimeKind.Utc)) },
+            { Time.Schema(), new LogicalTime(86_399_999) },
+            { Timestamp.Schema(), LogicalTime.FromDateTime(new DateTime(1900, 1, 1, 0, 0, 0, 1, DateTimeKind.Utc)) },
             { SchemaBuilder.Array(Schema.OptionalInt32Schema).Build(), new List<object?> { 1, null, 3 } },
             { structSchema, value },
         };
@@ -137,6 +137,59 @@ public class JsonConverterTests
         var back = converter.ToConnectData(Topic, null, converter.FromConnectData(Topic, null, schema, value));
 
         Assert.True(Values.DeepEquals(value, back.Value));
+    }
+
+    // JsonConverter.java writes Timestamp.fromLogical (Date.getTime(), a long) and reads Timestamp.toLogical(schema,
+    // value.longValue()): any long round-trips, as JsonConverterTest.timestampToConnect shows for 4000000000.
+    [Theory]
+    [InlineData(long.MaxValue)]
+    [InlineData(long.MinValue)]
+    [InlineData(4_000_000_000L)]
+    public void Timestamp_of_any_long_round_trips_JsonConverter_java(long millis)
+    {
+        var converter = Converter();
+        var json = Write(converter, Timestamp.Schema(), new LogicalTime(millis));
+        Assert.Equal(
+            "{\"schema\":{\"type\":\"int64\",\"optional\":false,\"name\":\"org.apache.kafka.connect.data.Timestamp\",\"version\":1},\"payload\":"
+            + millis.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}", json);
+        Assert.Equal(new SchemaAndValue(Timestamp.Schema(), new LogicalTime(millis)), Read(converter, json));
+    }
+
+    // JsonConverterTest.timestampToConnectWithDefaultValue: "default": 42 is new java.util.Date(42).
+    [Fact]
+    public void Timestamp_default_is_a_logical_value_JsonConverterTest()
+    {
+        var read = Read(Converter(),
+            "{ \"schema\": { \"type\": \"int64\", \"name\": \"org.apache.kafka.connect.data.Timestamp\", \"version\": 1, \"default\": 42 }, \"payload\": null }");
+        Assert.Equal(Timestamp.Builder().DefaultValue(new LogicalTime(42)).Build(), read.Schema);
+        Assert.Equal(new LogicalTime(42), read.Value);
+    }
+
+    // Date.toLogical(int) is days * MILLIS_PER_DAY in long arithmetic: the extreme int days round-trip too.
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(int.MinValue)]
+    public void Date_of_any_int_day_round_trips_JsonConverter_java(int days)
+    {
+        var converter = Converter();
+        var value = Date.ToLogical(Date.Schema(), days);
+        var json = Write(converter, Date.Schema(), value);
+        Assert.EndsWith("\"payload\":" + days.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}", json);
+        Assert.Equal(new SchemaAndValue(Date.Schema(), value), Read(converter, json));
+    }
+
+    // JsonConverter.java: asJsonSchema(null) is null, so a missing element schema is "items": null, and
+    // convertToJson writes the elements with a null schema (schemaless).
+    [Fact]
+    public void An_array_without_element_schema_writes_items_null_and_schemaless_elements_JsonConverter_java()
+    {
+        var converter = Converter();
+        Assert.Equal("{\"schema\":{\"type\":\"array\",\"items\":null,\"optional\":false},\"payload\":[1,\"a\"]}",
+            Write(converter, SchemaBuilder.ArrayOfNull().Build(), new List<object?> { (sbyte)1, "a" }));
+        Assert.Equal("{\"schema\":{\"type\":\"map\",\"keys\":{\"type\":\"string\",\"optional\":false},\"values\":null,\"optional\":false},\"payload\":{\"a\":1,\"b\":\"x\"}}",
+            Write(converter, SchemaBuilder.MapWithNullValues(Schema.StringSchema).Build(), new Dictionary<object, object?> { ["a"] = (sbyte)1, ["b"] = "x" }));
+        // Reading such a schema back fails as in Kafka ("Array schema did not specify the element type").
+        Assert.Throws<DataException>(() => Read(converter, "{\"schema\":{\"type\":\"array\",\"items\":null,\"optional\":false},\"payload\":[1]}"));
     }
 
     [Fact]

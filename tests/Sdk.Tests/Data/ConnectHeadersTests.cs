@@ -25,7 +25,7 @@ public class ConnectHeadersTests
     {
         var headers = new ConnectHeaders()
             .AddString("s", null).AddBoolean("b", true).AddInt64("l", 5L).AddBytes("y", [1])
-            .AddDecimal("d", 1.25m).AddTimestamp("t", DateTime.UnixEpoch);
+            .AddDecimal("d", 1.25m).AddTimestamp("t", LogicalTime.Epoch);
 
         Assert.Equal(Schema.OptionalStringSchema, headers.LastWithName("s")!.Schema);
         Assert.Equal(Schema.BooleanSchema, headers.LastWithName("b")!.Schema);

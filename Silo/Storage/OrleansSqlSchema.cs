@@ -122,7 +122,10 @@ public static class OrleansSqlSchema
         }
         catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException or IOException or DbException)
         {
-            throw new StorageSetupException($"Storage setup failed for {target}: cannot connect ({Innermost(e).Message}).", e);
+            var cause = Innermost(e) is TimeoutException
+                ? $"no answer within the {builder.Timeout} s connect timeout"
+                : Innermost(e).Message;
+            throw new StorageSetupException($"Storage setup failed for {target}: cannot connect ({cause}).", e);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using Xunit.Abstractions;
 using OrleansConnect.Silo.Storage;
 using OrleansConnect.Silo.Tests.Infrastructure;
 using OrleansConnect.Tests.Infrastructure;

@@ -6,6 +6,10 @@ public sealed class ConnectStorageOptions
     /// <summary>The grain storage name besides Orleans' "Default": both names reach the same provider instance.</summary>
     public const string ConnectStorageName = "connect";
 
+    /// <summary>The name of the underlying Orleans ADO.NET provider (its options and log lines carry it). Grains
+    /// should use "Default" or "connect", which add the grain type to the row key (see GrainTypeScopedStorage).</summary>
+    public const string AdoNetProviderName = "connect-adonet";
+
     public StorageVendor Vendor { get; set; } = StorageVendor.Sqlite;
 
     /// <summary>Npgsql connection string ("Host=...;Port=...;Database=...;Username=...;Password=...") or

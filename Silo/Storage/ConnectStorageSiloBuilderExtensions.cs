@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans;
@@ -32,7 +33,7 @@ public static class ConnectStorageSiloBuilderExtensions
 
         if (options.Parts.HasFlag(StorageParts.Persistence))
         {
-            builder.AddAdoNetGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, ob => ob.Configure<IServiceProvider>((o, sp) =>
+            builder.AddAdoNetGrainStorage(ConnectStorageOptions.AdoNetProviderName, ob => ob.Configure<IServiceProvider>((o, sp) =>
             {
                 o.Invariant = invariant;
                 o.ConnectionString = connectionString;
@@ -41,9 +42,13 @@ public static class ConnectStorageSiloBuilderExtensions
                     o.GrainStorageSerializer = new SystemTextJsonGrainStorageSerializer(
                         sp.GetRequiredService<IOptions<SystemTextJsonGrainStorageSerializerOptions>>());
             }));
-            // An alias, not a second provider: both names share one instance, its init and its rows.
+            // Grains reach the ADO.NET provider through one grain-type-scoping wrapper, under Orleans' "Default" name
+            // and under "connect": both names share one instance, its init and its rows.
+            builder.Services.AddKeyedSingleton<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (sp, _) =>
+                new GrainTypeScopedStorage(sp.GetRequiredKeyedService<IGrainStorage>(ConnectStorageOptions.AdoNetProviderName)));
             builder.Services.AddKeyedSingleton<IGrainStorage>(ConnectStorageOptions.ConnectStorageName,
                 (sp, _) => sp.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME));
+            builder.Services.TryAddSingleton<IGrainStorage>(sp => sp.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME));
         }
 
         if (options.Parts.HasFlag(StorageParts.Reminders))

@@ -39,12 +39,24 @@ public abstract class StorageBehaviourTests
         }
 
         var rows = await Databases.QueryAsync(IsPostgres, storage.ConnectionString,
-            "SELECT Payload, Version FROM OrleansStorage WHERE GrainTypeString = 'note'");
+            "SELECT Payload, Version FROM OrleansStorage WHERE GrainTypeString = 'note/note'");
         var payload = Assert.IsType<string>(Assert.Single(rows)[0]);
         using var json = JsonDocument.Parse(payload);
         Assert.Equal("hello \"json\"", json.RootElement.GetProperty("Text").GetString());
         Assert.Equal(1, json.RootElement.GetProperty("Revision").GetInt32());
         Assert.DoesNotContain("$type", payload, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Two_grain_types_with_the_same_key_and_state_name_keep_separate_rows()
+    {
+        // Orleans' ADO.NET provider alone would give both the same row (its key has no grain type).
+        var storage = await NewStorageAsync();
+        await using var silo = await TestSilo.StartAsync(storage);
+        await silo.Grains.GetGrain<INoteGrain>("same").Set("written by NoteGrain");
+        Assert.Equal("", (await silo.Grains.GetGrain<IOtherNoteGrain>("same").Get()).Text);
+        var rows = await Databases.QueryAsync(IsPostgres, storage.ConnectionString, "SELECT GrainTypeString FROM OrleansStorage");
+        Assert.Equal("note/note", Assert.Single(rows)[0]);
     }
 
     [Fact]
@@ -91,7 +103,7 @@ public abstract class StorageBehaviourTests
             Assert.False(await grain.Exists());
             Assert.Equal("", (await grain.Get()).Text);
             var cleared = await Databases.QueryAsync(IsPostgres, storage.ConnectionString,
-                "SELECT Payload FROM OrleansStorage WHERE GrainTypeString = 'note'");
+                "SELECT Payload FROM OrleansStorage WHERE GrainTypeString = 'note/note'");
             Assert.Null(Assert.Single(cleared)[0]);
 
             await grain.Set("two");
@@ -150,7 +162,7 @@ public abstract class StorageBehaviourTests
             await Task.WhenAll(keys.Select(k => silo.Grains.GetGrain<INoteGrain>(k).Set(text)));
         }
         var rows = await Databases.QueryAsync(IsPostgres, storage.ConnectionString,
-            "SELECT count(*) FROM OrleansStorage WHERE GrainTypeString = 'note' AND Version = 3");
+            "SELECT count(*) FROM OrleansStorage WHERE GrainTypeString = 'note/note' AND Version = 3");
         Assert.Equal(40L, Convert.ToInt64(rows[0][0]));
     }
 }

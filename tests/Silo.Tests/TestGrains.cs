@@ -38,6 +38,17 @@ public sealed class NoteGrain([PersistentState("note", "Default")] IPersistentSt
     public Task Clear() => state.ClearStateAsync();
 }
 
+public interface IOtherNoteGrain : IGrainWithStringKey
+{
+    Task<NoteState> Get();
+}
+
+/// <summary>Another grain type with the same state name as <see cref="NoteGrain"/>.</summary>
+public sealed class OtherNoteGrain([PersistentState("note", "Default")] IPersistentState<NoteState> state) : Grain, IOtherNoteGrain
+{
+    public Task<NoteState> Get() => Task.FromResult(state.State);
+}
+
 public interface IConnectNoteGrain : IGrainWithStringKey
 {
     Task<NoteState> Get();

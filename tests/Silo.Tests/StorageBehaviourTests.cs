@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans;
+using Orleans.Configuration;
 using Orleans.Runtime;
 using Orleans.Storage;
 using OrleansConnect.Silo.Storage;
@@ -116,6 +117,26 @@ public abstract class StorageBehaviourTests
             Assert.Equal("two", note.Text);
             Assert.Equal(1, note.Revision);
         }
+    }
+
+    [Fact]
+    public async Task With_DeleteStateOnClear_a_clear_removes_the_row_and_a_later_write_starts_over()
+    {
+        var storage = await NewStorageAsync();
+        await using (var silo = await TestSilo.StartAsync(storage, configure: s => s.Services.Configure<AdoNetGrainStorageOptions>(
+                         ConnectStorageOptions.AdoNetProviderName, o => o.DeleteStateOnClear = true)))
+        {
+            var grain = silo.Grains.GetGrain<INoteGrain>("deleted");
+            await grain.Set("one");
+            await grain.Clear();
+            var left = await Databases.QueryAsync(IsPostgres, storage.ConnectionString, "SELECT count(*) FROM OrleansStorage");
+            Assert.Equal(0L, Convert.ToInt64(left[0][0]));
+            await grain.Set("two");
+        }
+        var rows = await Databases.QueryAsync(IsPostgres, storage.ConnectionString, "SELECT Payload, Version FROM OrleansStorage");
+        var row = Assert.Single(rows);
+        Assert.Contains("\"two\"", (string)row[0]!, StringComparison.Ordinal);
+        Assert.Equal(1L, Convert.ToInt64(row[1]));
     }
 
     [Fact]

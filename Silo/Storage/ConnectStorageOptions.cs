@@ -29,6 +29,8 @@ public sealed class ConnectStorageOptions
 
     /// <summary>How grain state is written into the Payload column (JSON text either way).</summary>
     public GrainStateJson StateJson { get; set; } = GrainStateJson.SystemTextJson;
+
+    public ConnectStorageOptions Clone() => (ConnectStorageOptions)MemberwiseClone();
 }
 
 /// <summary>The JSON serializer for grain state. Both ship with Orleans 10.</summary>

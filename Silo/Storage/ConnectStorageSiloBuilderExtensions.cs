@@ -20,6 +20,8 @@ public static class ConnectStorageSiloBuilderExtensions
     public static ISiloBuilder UseConnectStorage(this ISiloBuilder builder, ConnectStorageOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        // A copy: the providers and the installer must see the same settings even if the caller reuses the object.
+        options = options.Clone();
         if (options.Vendor == StorageVendor.Sqlite && options.Parts.HasFlag(StorageParts.Clustering))
             throw new StorageSetupException("SQLite storage: clustering needs PostgreSQL; a single SQLite silo uses localhost clustering.");
         var invariant = OrleansSqlSchema.InvariantFor(options.Vendor);

@@ -125,7 +125,7 @@ builder.Services.AddSingleton<ConnectorConfigValidator>();
 builder.Services.AddSingleton(workerInfo);
 builder.Services.AddSingleton<IWorkerInfo>(workerInfo);
 builder.Services.AddSingleton<IReadOnlyList<ConnectorConfigFile>>(connectorFiles);
-builder.UseOrleans(silo => silo.UseConnectWorker(workerConfig, siloEndpoint));
+builder.UseOrleans(silo => silo.UseConnectWorker(workerConfig, siloEndpoint, dataDir));
 // Before the bootstrapper, which marks the silo ready: the API's hosted services start first (see ConnectApi).
 builder.Services.AddConnectApi();
 builder.Services.AddHostedService<ConnectorBootstrapper>();
@@ -142,9 +142,20 @@ if (workerConfig.GetBoolean(WorkerConfig.DashboardEnable)) app.MapOrleansDashboa
 app.Lifetime.ApplicationStarted.Register(() =>
     app.Logger.LogInformation("OrleansConnect silo {WorkerId} started; REST API on {Urls}; data in {DataDir}", workerId, string.Join(", ", urls), dataDir));
 
+var exitCode = 0;
 try
 {
-    await app.RunAsync();
+    try
+    {
+        await app.StartAsync();
+    }
+    catch (Exception e)
+    {
+        // Storage, membership or a listener that cannot start: one line that says what, and exit 2 (never a crash).
+        Console.Error.WriteLine($"The silo could not start: {StartupFailure.Describe(e)}");
+        exitCode = 2;
+    }
+    if (exitCode == 0) await app.WaitForShutdownAsync();
 }
 finally
 {
@@ -164,7 +175,7 @@ finally
         embedded.Dispose();
     }
 }
-return 0;
+return exitCode;
 
 static bool LooksLikeConnector(string path)
 {

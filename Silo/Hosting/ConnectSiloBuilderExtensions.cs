@@ -7,6 +7,7 @@ using Orleans.Dashboard;
 using Orleans.Serialization;
 using OrleansConnect.Grains.Cluster;
 using OrleansConnect.Grains.Worker;
+using OrleansConnect.Silo.Storage;
 
 namespace OrleansConnect.Silo.Hosting;
 
@@ -14,7 +15,7 @@ namespace OrleansConnect.Silo.Hosting;
 /// serialization of the few non-Orleans types that cross grain calls, and the product's own task services.</summary>
 public static class ConnectSiloBuilderExtensions
 {
-    public static ISiloBuilder UseConnectWorker(this ISiloBuilder silo, WorkerConfig config, SiloEndpoint endpoint)
+    public static ISiloBuilder UseConnectWorker(this ISiloBuilder silo, WorkerConfig config, SiloEndpoint endpoint, string dataDir)
     {
         var groupId = config.GetString(WorkerConfig.GroupId)!;
         silo.Configure<ClusterOptions>(o =>
@@ -40,8 +41,17 @@ public static class ConnectSiloBuilderExtensions
         silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
         // Preview records carry JSON values as they are.
         silo.Services.AddSerializer(s => s.AddJsonSerializer(isSupported: t => t == typeof(JsonElement)));
-        silo.AddMemoryGrainStorageAsDefault();
-        silo.UseInMemoryReminderService();
+        // Grain state and reminders: SQLite under data.dir for one silo, PostgreSQL for a cluster.
+        var postgres = string.Equals(config.GetString(WorkerConfig.StorageProvider), "postgresql", StringComparison.OrdinalIgnoreCase);
+        silo.UseConnectStorage(new ConnectStorageOptions
+        {
+            Vendor = postgres ? StorageVendor.PostgreSql : StorageVendor.Sqlite,
+            ConnectionString = config.GetPassword(WorkerConfig.StorageConnectionString)?.Value
+                ?? (postgres
+                    ? throw new Connect.Config.ConfigException($"{WorkerConfig.StorageConnectionString} is required with {WorkerConfig.StorageProvider}=postgresql")
+                    : $"Data Source={Path.Combine(dataDir, "orleansconnect.db")}"),
+            Parts = StorageParts.Persistence | StorageParts.Reminders,
+        });
         silo.AddConnectTaskServices(config.IsClustered);
         if (config.GetBoolean(WorkerConfig.DashboardEnable)) silo.AddDashboard();
         return silo;
@@ -71,10 +81,11 @@ public static class ConnectSiloBuilderExtensions
         }
         else
         {
-            silo.UseAdoNetClustering(o =>
+            silo.UseConnectStorage(new ConnectStorageOptions
             {
-                o.Invariant = "Npgsql";
-                o.ConnectionString = connectionString;
+                Vendor = StorageVendor.PostgreSql,
+                ConnectionString = connectionString,
+                Parts = StorageParts.Clustering,
             });
         }
         if (config.GetString(WorkerConfig.SiloTlsCertificatePath) is { Length: > 0 } certificatePath)

@@ -1,0 +1,46 @@
+namespace OrleansConnect.Silo.Storage;
+
+/// <summary>Where the silo keeps Orleans' grain state, reminders and (PostgreSQL only) cluster membership.</summary>
+public sealed class ConnectStorageOptions
+{
+    /// <summary>The grain storage name besides Orleans' "Default": both names reach the same provider instance.</summary>
+    public const string ConnectStorageName = "connect";
+
+    /// <summary>The name of the underlying Orleans ADO.NET provider (its options and log lines carry it). Grains
+    /// should use "Default" or "connect", which add the grain type to the row key (see GrainTypeScopedStorage).</summary>
+    public const string AdoNetProviderName = "connect-adonet";
+
+    public StorageVendor Vendor { get; set; } = StorageVendor.Sqlite;
+
+    /// <summary>Npgsql connection string ("Host=...;Port=...;Database=...;Username=...;Password=...") or
+    /// Microsoft.Data.Sqlite connection string ("Data Source=path/to/file.db").</summary>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>The providers to register and install. Clustering needs <see cref="StorageVendor.PostgreSql"/>; a
+    /// single SQLite silo uses localhost clustering set up by the caller.</summary>
+    public StorageParts Parts { get; set; } = StorageParts.Persistence | StorageParts.Reminders;
+
+    /// <summary>Run <see cref="OrleansSqlSchema.InstallAsync"/> as the silo starts (idempotent). Turn off when the
+    /// schema is installed by hand or the caller already awaited the installer before building the host.</summary>
+    public bool InstallSchema { get; set; } = true;
+
+    /// <summary>Upper bound on the installer at silo start (it waits for concurrent installers' locks).</summary>
+    public TimeSpan InstallTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How grain state is written into the Payload column (JSON text either way).</summary>
+    public GrainStateJson StateJson { get; set; } = GrainStateJson.SystemTextJson;
+
+    public ConnectStorageOptions Clone() => (ConnectStorageOptions)MemberwiseClone();
+}
+
+/// <summary>The JSON serializer for grain state. Both ship with Orleans 10.</summary>
+public enum GrainStateJson
+{
+    /// <summary>Orleans' SystemTextJsonGrainStorageSerializer: plain JSON of the state object, with public fields
+    /// included and nulls left out. Matches the System.Text.Json the home-made runtime stored state with.</summary>
+    SystemTextJson,
+
+    /// <summary>Orleans' own default (JsonGrainStorageSerializer, Newtonsoft.Json with TypeNameHandling.All): every
+    /// object carries a "$type" with its .NET type name, so renaming a state type breaks stored rows.</summary>
+    NewtonsoftJson,
+}

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace OrleansConnect.Tests.Infrastructure;
+
+/// <summary>A throwaway redis-server on a free loopback port, without persistence, for the test class that uses it.
+/// Ready once it answers PING; killed on dispose.</summary>
+public sealed class RedisServer : IAsyncLifetime
+{
+    private const string Binary = "redis-server";
+    private Process? _process;
+    private readonly StringBuilder _log = new();
+
+    public int Port { get; } = FreePort();
+
+    /// <summary>A StackExchange.Redis configuration string for this server.</summary>
+    public string ConnectionString => $"127.0.0.1:{Port}";
+
+    public string ServerLog
+    {
+        get
+        {
+            lock (_log) return _log.ToString();
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        var info = new ProcessStartInfo(Binary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" })
+            info.ArgumentList.Add(a);
+        try
+        {
+            _process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {Binary}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"{Binary} is not installed ({e.Message}); install the redis-server package.", e);
+        }
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        await Eventually.Until(async () =>
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"{Binary} exited with {_process.ExitCode}:\n{ServerLog}");
+            return await PingAsync();
+        }, TimeSpan.FromSeconds(30), $"redis-server on port {Port} answers PING\n{ServerLog}");
+    }
+
+    /// <summary>Sends PING over a fresh connection and reports whether PONG came back.</summary>
+    public async Task<bool> PingAsync()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await client.ConnectAsync(IPAddress.Loopback, Port, timeout.Token);
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), timeout.Token);
+            var buffer = new byte[64];
+            var read = await stream.ReadAsync(buffer, timeout.Token);
+            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_process is null) return;
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+        catch (InvalidOperationException) { }
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_log) _log.AppendLine(line);
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Failover time: kill -9 of a silo in a 3-silo cluster (PostgreSQL membership) until its tasks run elsewhere.
-# Usage: bench/run-failover.sh [--runs N] [--connectors N] [--tasks N] [--settings 2000:8000,500:3000] [--keep]
+# Failover time: kill -9 of a silo in a 3-silo Orleans cluster (PostgreSQL membership and state) until its tasks run
+# elsewhere. The first setting is the worker default (probe 1000 ms, death 3000 ms).
+# Usage: bench/run-failover.sh [--runs N] [--connectors N] [--tasks N] [--settings 1000:3000,2000:6000] [--keep]
 # (see bench/README.md). Needs dotnet and PostgreSQL 15 (/usr/lib/postgresql/15/bin); as root it runs the
 # throwaway server as the postgres user.
 set -euo pipefail

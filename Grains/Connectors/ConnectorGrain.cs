@@ -202,10 +202,11 @@ public sealed class ConnectorGrain(
     public Task OnTaskFailed(int taskId, string trace)
     {
         if (!Exists || taskId >= S.TaskConfigs.Count) return Task.CompletedTask;
+        // One restart per failure: a status read may have seen the failure before the task's own report arrived.
+        if (_restartTimers.ContainsKey(taskId)) return Task.CompletedTask;
         var backoff = BackoffOf(taskId);
         var delay = backoff.OnFailure(trace, DateTimeOffset.UtcNow);
         logger.LogWarning("Task {Connector}-{Task} failed; automatic restart attempt {Attempt} in {Delay}", Name, taskId, backoff.Attempts, delay);
-        if (_restartTimers.Remove(taskId, out var previous)) previous.Dispose();
         _restartTimers[taskId] = this.RegisterGrainTimer(async _ =>
         {
             if (_restartTimers.Remove(taskId, out var self)) self.Dispose();
@@ -500,6 +501,7 @@ public sealed class ConnectorGrain(
 
     private async Task RestartTaskNowAsync(int taskId)
     {
+        if (_restartTimers.Remove(taskId, out var pending)) pending.Dispose();
         await CollectActiveTopicsAsync();
         BackoffOf(taskId).OnRestart(DateTimeOffset.UtcNow);
         var grain = GrainFactory.GetGrain<ITaskGrain>(TaskKey(taskId));
@@ -510,9 +512,11 @@ public sealed class ConnectorGrain(
     private async Task<TaskState> TaskStatusAsync(int taskId)
     {
         var status = await GrainFactory.GetGrain<ITaskGrain>(TaskKey(taskId)).GetStatus();
-        if (status.State == States.Failed && _backoff.TryGetValue(taskId, out var backoff))
-            return status with { Trace = backoff.Describe() + "\n" + status.Trace };
-        return status;
+        if (status.State != States.Failed) return status;
+        // Seen FAILED before the task's report arrived (it is sent outside the task's turn): schedule the restart now,
+        // so the trace always says when the next attempt comes.
+        if (!_restartTimers.ContainsKey(taskId)) await OnTaskFailed(taskId, status.Trace ?? "");
+        return _backoff.TryGetValue(taskId, out var backoff) ? status with { Trace = backoff.Describe() + "\n" + status.Trace } : status;
     }
 
     private RestartBackoff BackoffOf(int taskId)

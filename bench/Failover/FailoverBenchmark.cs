@@ -53,7 +53,7 @@ public sealed class FailoverBenchmark(FailoverOptions options, string workDir, T
         {
             ["bootstrap.servers"] = broker.BootstrapServers,
             ["group.id"] = $"failover-{prefix}-{Guid.NewGuid():N}"[..20],
-            ["cluster.secret"] = Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N"),
+            ["cluster.membership.provider"] = "postgresql",
             ["storage.provider"] = "postgresql",
             ["storage.connection.string"] = connectionString,
             ["membership.probe.period.ms"] = setting.ProbeMs.ToString(CultureInfo.InvariantCulture),

@@ -60,7 +60,7 @@ public sealed record FailoverOptions(string Repo, int Runs, int Connectors, int 
     {
         string? repo = null;
         int runs = 5, connectors = 6, tasks = 3;
-        var settings = new List<MembershipSetting> { new(2000, 8000), new(500, 3000) };
+        var settings = new List<MembershipSetting> { new(1000, 3000), new(2000, 6000) };
         var keep = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -89,7 +89,7 @@ public sealed record FailoverOptions(string Repo, int Runs, int Connectors, int 
                         return new MembershipSetting(probe, death);
                     }).ToList();
                     break;
-                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --repo DIR [--runs N] [--connectors N] [--tasks N] [--settings 2000:8000,500:3000] [--keep]");
+                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --repo DIR [--runs N] [--connectors N] [--tasks N] [--settings 1000:3000,2000:6000] [--keep]");
             }
         }
         if (repo is null) throw new ArgumentException("--repo DIR is required (bench/run-failover.sh passes it).");

@@ -4,10 +4,11 @@ using Xunit.Abstractions;
 
 namespace OrleansConnect.Tests.Cluster;
 
-/// <summary>kill -9 of one of three silo processes while sequence-numbered lines stream file → Kafka → file.</summary>
+/// <summary>kill -9 (or SIGSTOP past the death timeout) of one of three silo processes on Redis membership while
+/// sequence-numbered lines stream file → Kafka → file.</summary>
 [Collection(BrokerCollection.Name)]
-public sealed class ClusterFailoverTests(TestBroker broker, PostgresServer postgres, ITestOutputHelper output)
-    : IClassFixture<PostgresServer>, IAsyncLifetime
+public sealed class ClusterFailoverTests(TestBroker broker, PostgresServer postgres, RedisServer redis, ITestOutputHelper output)
+    : IClassFixture<PostgresServer>, IClassFixture<RedisServer>, IAsyncLifetime
 {
     private const int Pipelines = 3;
     private const int LinesPerPipeline = 20_000;
@@ -18,7 +19,7 @@ public sealed class ClusterFailoverTests(TestBroker broker, PostgresServer postg
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_dir);
-        _cluster = new SiloCluster(_dir, broker.BootstrapServers, postgres.ConnectionString);
+        _cluster = new SiloCluster(_dir, broker.BootstrapServers, postgres.ConnectionString, redis: redis.ConnectionString);
         await _cluster.StartAsync(3);
     }
 

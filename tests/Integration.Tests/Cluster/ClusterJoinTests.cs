@@ -7,8 +7,8 @@ namespace OrleansConnect.Tests.Cluster;
 /// <summary>A fourth silo process joins three that run 6 connectors × 3 sink tasks: it receives a fair share, moved one
 /// task at a time with a clean stop, and the tasks that stay where they were are never restarted.</summary>
 [Collection(BrokerCollection.Name)]
-public sealed class ClusterJoinTests(TestBroker broker, PostgresServer postgres, ITestOutputHelper output)
-    : IClassFixture<PostgresServer>, IAsyncLifetime
+public sealed class ClusterJoinTests(TestBroker broker, PostgresServer postgres, RedisServer redis, ITestOutputHelper output)
+    : IClassFixture<PostgresServer>, IClassFixture<RedisServer>, IAsyncLifetime
 {
     private const int Connectors = 6;
     private const int TasksPerConnector = 3;
@@ -19,7 +19,7 @@ public sealed class ClusterJoinTests(TestBroker broker, PostgresServer postgres,
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_dir);
-        _cluster = new SiloCluster(_dir, broker.BootstrapServers, postgres.ConnectionString);
+        _cluster = new SiloCluster(_dir, broker.BootstrapServers, postgres.ConnectionString, redis: redis.ConnectionString);
         await _cluster.StartAsync(3);
     }
 

@@ -395,7 +395,7 @@ public static class ConnectValues
                 sb.Append(FormatDate(LogicalTime.ToEpochMillis(dt)));
                 break;
             default:
-                throw new DataException($"Failed to serialize unexpected value type {value.GetType().FullName}: {value}");
+                throw new DataException($"Failed to serialize unexpected value type {value.GetType().FullName}: {JavaValueText.Format(value)}");
         }
     }
 

@@ -38,6 +38,7 @@ public static class ConnectApi
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ConnectGrains>();
 
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<LoggerFilterOptions>, QuietFrameworkLogs>());
         services.TryAddSingleton<LoggerLevelStore>();
         services.TryAddSingleton<ILoggerLevels, LoggerLevels>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, KnownLoggersProvider>());
@@ -81,10 +82,11 @@ public static class ConnectApi
             kestrel.ConfigureEndpointDefaults(listen => listen.Use(KestrelRejectionBodies.Middleware));
         });
 
-    /// <summary>Adds the error-mapping middleware and maps every endpoint, plus the OpenAPI document at /openapi.json.
+    /// <summary>Adds the access log, the error-mapping middleware and the request limits, and maps every endpoint, plus the OpenAPI document at /openapi.json.
     /// Call it before other middleware so that every error leaves as Connect's {"error_code","message"}.</summary>
     public static WebApplication MapConnectApi(this WebApplication app)
     {
+        app.UseMiddleware<RequestLogMiddleware>();
         app.UseMiddleware<ConnectErrorMiddleware>();
         app.UseMiddleware<RequestLimitsMiddleware>();
 

@@ -6,7 +6,9 @@ using OrleansConnect.Connect.Sink;
 
 namespace OrleansConnect.Plugins.File;
 
-/// <summary>Writes record values as lines, each as Kafka's FileStreamSinkTask prints it (<see cref="JavaValueText"/>). The file is opened (created, appended) at start: a missing
+/// <summary>Writes record values as lines, each as Kafka's FileStreamSinkTask prints it (<see cref="JavaValueText"/>):
+/// a map as {i=1, tag=good}, a boolean as true; bytes (ByteArrayConverter) as Java prints a byte[], as in Kafka, so
+/// text is written with StringConverter. The file is opened (created, appended) at start: a missing
 /// directory fails the task, as in Kafka.</summary>
 public sealed class FileStreamSinkTask : SinkTask
 {

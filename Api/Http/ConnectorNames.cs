@@ -9,7 +9,7 @@ namespace OrleansConnect.Api.Http;
 /// <list type="bullet">
 /// <item><c>.</c> and <c>..</c>: clients and servers remove dot segments before routing (RFC 3986 §5.2.4);</item>
 /// <item><c>/</c> and <c>\</c>: %2F and %5C are decoded, rejected or turned into separators by proxies and HTTP
-/// stacks (Jetty, which Kafka Connect runs on, answers 400 to an encoded separator);</item>
+/// stacks, so the name would not reach the server intact everywhere;</item>
 /// <item>unpaired surrogates: no UTF-8 percent-encoding exists for them;</item>
 /// <item>more than <see cref="MaxLength"/> characters (a Kafka topic name's limit; it keeps URLs and the
 /// derived consumer group names within limits).</item>

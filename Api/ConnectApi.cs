@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -33,9 +34,11 @@ public static class ConnectApi
     public static IServiceCollection AddConnectApi(this IServiceCollection services)
     {
         services.AddOptions<ConnectApiOptions>();
+        ConfigureKestrel(services);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ConnectGrains>();
 
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<LoggerFilterOptions>, QuietFrameworkLogs>());
         services.TryAddSingleton<LoggerLevelStore>();
         services.TryAddSingleton<ILoggerLevels, LoggerLevels>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, KnownLoggersProvider>());
@@ -64,11 +67,28 @@ public static class ConnectApi
         return services;
     }
 
-    /// <summary>Adds the error-mapping middleware and maps every endpoint, plus the OpenAPI document at /openapi.json.
+    /// <summary>Kestrel's limits go well above the product's (<see cref="ConnectApiOptions"/>), which
+    /// RequestLimitsMiddleware enforces with Connect's error body: Kestrel itself rejects before any middleware runs
+    /// and writes no body. What Kestrel still rejects (a NUL in the path, requests far beyond the limits, malformed
+    /// requests) gets a body from a connection middleware on every endpoint.</summary>
+    private static void ConfigureKestrel(IServiceCollection services) =>
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ConnectApiOptions>>((kestrel, api) =>
+        {
+            var limits = api.Value;
+            kestrel.Limits.MaxRequestLineSize = Math.Max(64 * 1024, 4 * limits.MaxRequestTargetBytes);
+            kestrel.Limits.MaxRequestHeadersTotalSize = Math.Max(256 * 1024, 4 * limits.MaxRequestHeadersBytes);
+            kestrel.Limits.MaxRequestHeaderCount = Math.Max(1000, 4 * limits.MaxRequestHeaderCount);
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(KestrelRejectionBodies.Middleware));
+        });
+
+    /// <summary>Adds the access log, the error-mapping middleware and the request limits, and maps every endpoint, plus the OpenAPI document at /openapi.json.
     /// Call it before other middleware so that every error leaves as Connect's {"error_code","message"}.</summary>
     public static WebApplication MapConnectApi(this WebApplication app)
     {
+        app.UseMiddleware<RequestLogMiddleware>();
         app.UseMiddleware<ConnectErrorMiddleware>();
+        app.UseMiddleware<RequestLimitsMiddleware>();
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ApiLog.Category);
         app.MapRootEndpoints(log);

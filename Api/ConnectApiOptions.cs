@@ -20,4 +20,17 @@ public sealed class ConnectApiOptions
 
     /// <summary>Key of the <c>IPluginsGrain</c> that lists plugins and validates configs.</summary>
     public string PluginsGrainKey { get; set; } = "local";
+
+    /// <summary>Longest request target (path and query, as sent) answered; longer ones get 414. Kafka Connect's Jetty
+    /// allows 8 KiB for the request line and headers together.</summary>
+    public int MaxRequestTargetBytes { get; set; } = 8 * 1024;
+
+    /// <summary>Most bytes of request header lines answered; more get 431 (Kestrel's default limit).</summary>
+    public int MaxRequestHeadersBytes { get; set; } = 32 * 1024;
+
+    /// <summary>Most request headers answered; more get 431 (Kestrel's default limit).</summary>
+    public int MaxRequestHeaderCount { get; set; } = 100;
+
+    /// <summary>Largest request body read; a larger one gets 413 (Kestrel's default limit).</summary>
+    public long MaxRequestBodyBytes { get; set; } = 30_000_000;
 }

@@ -44,6 +44,19 @@ internal static class ConnectorsEndpoints
             .Returns<ConnectorInfo>(Status201Created)
             .Fails(Status409Conflict, Status500InternalServerError);
 
+        // Extension: the exact name in the query, for connectors stored before names were checked (or given on the
+        // command line) whose name no path segment can carry, e.g. "..". Without name it stays 405, as in Connect.
+        connectors.MapDelete("/", async (HttpContext context, [FromServices] ConnectGrains grains, [FromQuery(Name = NameKey)] string? name) =>
+            {
+                if (name is null) return Results.StatusCode(Status405MethodNotAllowed);
+                ApiLog.DeletingConnector(log, name);
+                await grains.Call(grains.Connector(name).Delete(), context.RequestAborted);
+                return Results.NoContent();
+            })
+            .WithName("destroyConnectorByName")
+            .WithSummary("Extension: delete the connector named exactly by the name query parameter (any stored name)")
+            .ReturnsNoBody(Status204NoContent).Fails(Status404NotFound);
+
         connectors.MapGet("/{connector}", async (HttpContext context, string connector, [FromServices] ConnectGrains grains) =>
                 TypedResults.Json(await grains.Call(Grain(context, grains, connector).GetInfo(), context.RequestAborted),
                     ConnectJsonContext.Wire.ConnectorInfo))
@@ -250,6 +263,7 @@ internal static class ConnectorsEndpoints
         var name = JavaTrim(request.Name ?? "");
         var initialState = ParseInitialState(request.InitialState);
         var config = CheckAndPutName(name, request.Config);
+        ConnectorNames.CheckAddressable(name);
 
         ApiLog.CreatingConnector(log, name, request.InitialState?.ToUpperInvariant() ?? "RUNNING");
         await grains.RefuseBlankName(name, config, context.RequestAborted);
@@ -267,6 +281,7 @@ internal static class ConnectorsEndpoints
                    ?? throw new BadRequestException($"Request body is missing. Expected {ConfigShape}.");
         // The URL's name is used as it is (not trimmed), as in Connect.
         var config = CheckAndPutName(name, body);
+        ConnectorNames.CheckAddressable(name);
 
         ApiLog.PuttingConfig(log, name);
         await grains.RefuseBlankName(name, config, context.RequestAborted);

@@ -11,7 +11,8 @@ namespace OrleansConnect.Grains.Cluster;
 public sealed class ClusterTaskCounts(IGrainFactory grains, IClusterMembershipService membership, ILogger<ClusterTaskCounts> logger)
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
-    private static readonly string TaskGrainType = typeof(TaskGrain).FullName!;
+    // The grain type as Orleans' activation counters name it (the class with its assembly).
+    private static readonly string TaskGrainType = Orleans.Serialization.TypeSystem.RuntimeTypeNameFormatter.Format(typeof(TaskGrain));
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly Lock _gate = new();
     private Dictionary<SiloAddress, int> _counts = [];

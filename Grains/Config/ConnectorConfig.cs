@@ -1,4 +1,5 @@
 using OrleansConnect.Connect.Config;
+using OrleansConnect.Connect.Data;
 
 namespace OrleansConnect.Grains.Config;
 
@@ -45,6 +46,17 @@ public static class ConnectorConfig
     public const string TransactionBoundaryInterval = "transaction.boundary.interval.ms";
     public const string OffsetsStorageTopic = "offsets.storage.topic";
 
+    /// <summary>Connect's alias check on transforms/predicates: a repeated alias is refused at validate and create
+    /// ("Duplicate alias provided."), before a task could fail on it.</summary>
+    private static IValidator UniqueAliases(string kind) => LambdaValidator.With(
+        (name, value) =>
+        {
+            if (value is System.Collections.IList aliases
+                && aliases.Count > aliases.Cast<object?>().Select(a => a as string ?? JavaValueText.Format(a)).Distinct(StringComparer.Ordinal).Count())
+                throw new ConfigException(name, value, "Duplicate alias provided.");
+        },
+        () => "unique " + kind + " aliases");
+
     /// <summary>Keys shared by sources and sinks.</summary>
     public static ConfigDef Common() => new ConfigDef()
         .Define(Name, ConfigType.String, ConfigDef.NoDefaultValue, new NonEmptyStringWithoutControlChars(), Importance.High,
@@ -67,9 +79,9 @@ public static class ConnectorConfig
         .Define(ConfigActionReload, ConfigType.String, "restart", CaseInsensitiveValidString.In("none", "restart"), Importance.Low,
             "The action to take when external configuration providers change a connector's configuration: none or restart.",
             CommonGroup, 8, Width.Medium, "Reload Action")
-        .Define(Transforms, ConfigType.List, "", null, Importance.Low,
+        .Define(Transforms, ConfigType.List, "", UniqueAliases("transformation"), Importance.Low,
             "Aliases for the transformations to be applied to records.", TransformsGroup, 1, Width.Long, "Transforms")
-        .Define(Predicates, ConfigType.List, "", null, Importance.Low,
+        .Define(Predicates, ConfigType.List, "", UniqueAliases("predicate"), Importance.Low,
             "Aliases for the predicates used by transformations.", PredicatesGroup, 1, Width.Long, "Predicates")
         .Define(ErrorsRetryTimeout, ConfigType.Long, 0L, null, Importance.Medium,
             "The maximum duration in milliseconds that a failed operation will be reattempted. 0 disables retries, -1 retries forever.",

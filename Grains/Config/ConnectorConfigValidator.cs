@@ -1,5 +1,6 @@
 using OrleansConnect.Connect.Config;
 using OrleansConnect.Connect.Connector;
+using OrleansConnect.Connect.Data;
 using OrleansConnect.Connect.Source;
 using OrleansConnect.Grains.Interfaces.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
@@ -319,9 +320,9 @@ public sealed class ConnectorConfigValidator(PluginRegistry plugins, WorkerConfi
     /// known type is shown as given.</summary>
     public static ConfigValueInfo ToValueInfo(ConfigValue value, ConfigType? type) => new(
         value.Name,
-        type is null ? value.Value?.ToString()
+        type is null ? (value.Value is null ? null : JavaValueText.Format(value.Value))
             : value.Value is string s && type != ConfigType.Password ? s : ConfigDef.ConvertToString(value.Value, type.Value),
-        value.RecommendedValues.Select(v => (type is null ? v.ToString() : ConfigDef.ConvertToString(v, type == ConfigType.List ? ConfigType.String : type.Value)) ?? "").ToList(),
+        value.RecommendedValues.Select(v => (type is null ? JavaValueText.Format(v) : ConfigDef.ConvertToString(v, type == ConfigType.List ? ConfigType.String : type.Value)) ?? "").ToList(),
         value.ErrorMessages.ToList(),
         value.Visible);
 

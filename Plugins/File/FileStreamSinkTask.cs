@@ -1,11 +1,14 @@
 using System.Text;
+using OrleansConnect.Connect.Data;
 using OrleansConnect.Connect.Errors;
 using OrleansConnect.Connect.Plugins;
 using OrleansConnect.Connect.Sink;
 
 namespace OrleansConnect.Plugins.File;
 
-/// <summary>Writes record values as lines. The file is opened (created, appended) at start: a missing
+/// <summary>Writes record values as lines, each as Kafka's FileStreamSinkTask prints it (<see cref="JavaValueText"/>):
+/// a map as {i=1, tag=good}, a boolean as true; bytes (ByteArrayConverter) as Java prints a byte[], as in Kafka, so
+/// text is written with StringConverter. The file is opened (created, appended) at start: a missing
 /// directory fails the task, as in Kafka.</summary>
 public sealed class FileStreamSinkTask : SinkTask
 {
@@ -38,14 +41,8 @@ public sealed class FileStreamSinkTask : SinkTask
         var buffer = new MemoryStream();
         foreach (var record in records)
         {
-            var text = record.Value switch
-            {
-                null => "null",
-                string s => s,
-                byte[] bytes => Encoding.UTF8.GetString(bytes),
-                var other => other.ToString() ?? "",
-            };
-            buffer.Write(Encoding.UTF8.GetBytes(text));
+            // Kafka's task prints record.value(): the value's Java toString, the same text for the same record.
+            buffer.Write(Encoding.UTF8.GetBytes(JavaValueText.Format(record.Value)));
             buffer.Write(NewLine);
         }
         await output.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), ct);

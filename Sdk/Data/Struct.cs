@@ -139,7 +139,7 @@ public sealed class Struct : IEquatable<Struct>
             if (value is null) continue;
             if (!first) sb.Append(',');
             sb.Append(field.Name).Append('=');
-            Values.AppendJavaString(sb, value);
+            JavaValueText.Append(sb, value);
             first = false;
         }
         return sb.Append('}').ToString();

@@ -1,15 +1,11 @@
 using System.Collections;
-using System.Globalization;
-using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace OrleansConnect.Connect.Data;
 
 /// <summary>
 /// Helpers over Connect values: deep equality (byte arrays, lists, maps by content), the schema type a
-/// schemaless value maps to, and Java's toString forms that Kafka output (StringConverter, Struct.toString,
-/// error messages, JSON numbers) depends on.
+/// schemaless value maps to, and shortcuts to Java's toString forms (<see cref="JavaValueText"/>).
 /// </summary>
 public static class Values
 {
@@ -88,83 +84,10 @@ public static class Values
         _ => null,
     };
 
-    /// <summary>The text Java's toString gives for the Connect value (what Kafka's StringConverter writes).</summary>
-    public static string ToJavaString(object? value)
-    {
-        switch (value)
-        {
-            case null: return "null";
-            case string s: return s;
-            case bool b: return b ? "true" : "false";
-            case int i: return i.ToString(CultureInfo.InvariantCulture);
-            case long l: return l.ToString(CultureInfo.InvariantCulture);
-        }
-        var sb = new StringBuilder();
-        AppendJavaString(sb, value);
-        return sb.ToString();
-    }
+    /// <summary>Java's toString of the value; see <see cref="JavaValueText"/>, the one formatter behind it.</summary>
+    public static string ToJavaString(object? value) => JavaValueText.Format(value);
 
-    public static void AppendJavaString(StringBuilder sb, object? value)
-    {
-        switch (value)
-        {
-            case null:
-                sb.Append("null");
-                break;
-            case string s:
-                sb.Append(s);
-                break;
-            case bool b:
-                sb.Append(b ? "true" : "false");
-                break;
-            case float f:
-                sb.Append(FormatFloat(f));
-                break;
-            case double d:
-                sb.Append(FormatDouble(d));
-                break;
-            case decimal m:
-                sb.Append(FormatDecimal(m));
-                break;
-            case LogicalTime t:
-                // java.util.Date.toString in a UTC JVM where DateTime reaches; ISO 8601 beyond it.
-                if (t.TryToDateTime(out var dt)) sb.Append(dt.ToString("ddd MMM dd HH:mm:ss 'UTC' yyyy", CultureInfo.InvariantCulture));
-                else sb.Append(t.ToString());
-                break;
-            case byte[] bytes:
-                // Java prints an identity string for arrays; keep that shape.
-                sb.Append("[B@").Append(RuntimeHelpers.GetHashCode(bytes).ToString("x", CultureInfo.InvariantCulture));
-                break;
-            case IDictionary map:
-                sb.Append('{');
-                var firstEntry = true;
-                foreach (DictionaryEntry entry in map)
-                {
-                    if (!firstEntry) sb.Append(", ");
-                    AppendJavaString(sb, entry.Key);
-                    sb.Append('=');
-                    AppendJavaString(sb, entry.Value);
-                    firstEntry = false;
-                }
-                sb.Append('}');
-                break;
-            case IList list:
-                sb.Append('[');
-                for (var i = 0; i < list.Count; i++)
-                {
-                    if (i > 0) sb.Append(", ");
-                    AppendJavaString(sb, list[i]);
-                }
-                sb.Append(']');
-                break;
-            case IFormattable formattable:
-                sb.Append(formattable.ToString(null, CultureInfo.InvariantCulture));
-                break;
-            default:
-                sb.Append(value);
-                break;
-        }
-    }
+    public static void AppendJavaString(StringBuilder sb, object? value) => JavaValueText.Append(sb, value);
 
     internal static DateTime ToUtc(DateTime value) => value.Kind switch
     {
@@ -173,98 +96,12 @@ public static class Values
         _ => value,
     };
 
-    /// <summary>Java's Double.toString: shortest round-trip digits, "1.0", "1.0E7", "1.0E-4".</summary>
-    public static string FormatDouble(double value)
-    {
-        if (double.IsNaN(value)) return "NaN";
-        if (double.IsPositiveInfinity(value)) return "Infinity";
-        if (double.IsNegativeInfinity(value)) return "-Infinity";
-        if (value == 0) return double.IsNegative(value) ? "-0.0" : "0.0";
-        return FormatJava(value.ToString("R", CultureInfo.InvariantCulture));
-    }
+    /// <summary>Java's Double.toString (see <see cref="JavaValueText.FormatDouble"/>).</summary>
+    public static string FormatDouble(double value) => JavaValueText.FormatDouble(value);
 
-    /// <summary>Java's Float.toString (12.34f gives "12.34").</summary>
-    public static string FormatFloat(float value)
-    {
-        if (float.IsNaN(value)) return "NaN";
-        if (float.IsPositiveInfinity(value)) return "Infinity";
-        if (float.IsNegativeInfinity(value)) return "-Infinity";
-        if (value == 0) return float.IsNegative(value) ? "-0.0" : "0.0";
-        return FormatJava(value.ToString("R", CultureInfo.InvariantCulture));
-    }
+    /// <summary>Java's Float.toString (see <see cref="JavaValueText.FormatFloat"/>).</summary>
+    public static string FormatFloat(float value) => JavaValueText.FormatFloat(value);
 
-    private static string FormatJava(string roundTrip)
-    {
-        // Split .NET's shortest round-trip text into digits and a power of ten, then lay it out as Java does:
-        // plain notation for 1e-3 <= |x| < 1e7, computerized scientific notation otherwise.
-        var negative = roundTrip[0] == '-';
-        var s = negative ? roundTrip.AsSpan(1) : roundTrip.AsSpan();
-        var exponent = 0;
-        var e = s.IndexOfAny('E', 'e');
-        if (e >= 0)
-        {
-            exponent = int.Parse(s[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-            s = s[..e];
-        }
-        var dot = s.IndexOf('.');
-        var digits = new StringBuilder(s.Length);
-        if (dot >= 0)
-        {
-            digits.Append(s[..dot]).Append(s[(dot + 1)..]);
-            exponent -= s.Length - dot - 1;
-        }
-        else
-        {
-            digits.Append(s);
-        }
-        var d = digits.ToString().TrimStart('0');
-        var trimmed = d.TrimEnd('0');
-        exponent += d.Length - trimmed.Length;
-        d = trimmed;
-        // value = d * 10^exponent; sci = exponent of the first digit.
-        var sci = exponent + d.Length - 1;
-        var sb = new StringBuilder(d.Length + 8);
-        if (negative) sb.Append('-');
-        if (sci >= -3 && sci < 7)
-        {
-            if (sci >= 0)
-            {
-                if (d.Length <= sci + 1)
-                {
-                    sb.Append(d).Append('0', sci + 1 - d.Length).Append(".0");
-                }
-                else
-                {
-                    sb.Append(d, 0, sci + 1).Append('.').Append(d, sci + 1, d.Length - sci - 1);
-                }
-            }
-            else
-            {
-                sb.Append("0.").Append('0', -sci - 1).Append(d);
-            }
-        }
-        else
-        {
-            sb.Append(d[0]).Append('.');
-            if (d.Length > 1) sb.Append(d, 1, d.Length - 1); else sb.Append('0');
-            sb.Append('E').Append(sci.ToString(CultureInfo.InvariantCulture));
-        }
-        return sb.ToString();
-    }
-
-    /// <summary>Java's BigDecimal.toString for the decimal's unscaled value and scale ("1.5600", "1E-8").</summary>
-    public static string FormatDecimal(decimal value)
-    {
-        var scale = value.Scale;
-        var unscaled = ConnectDecimal.Unscaled(value);
-        var magnitude = BigInteger.Abs(unscaled).ToString(CultureInfo.InvariantCulture);
-        var adjusted = -scale + (magnitude.Length - 1);
-        if (adjusted >= -6) return value.ToString(CultureInfo.InvariantCulture);
-        var sb = new StringBuilder();
-        if (unscaled.Sign < 0) sb.Append('-');
-        sb.Append(magnitude[0]);
-        if (magnitude.Length > 1) sb.Append('.').Append(magnitude, 1, magnitude.Length - 1);
-        sb.Append('E').Append(adjusted.ToString(CultureInfo.InvariantCulture));
-        return sb.ToString();
-    }
+    /// <summary>Java's BigDecimal.toString (see <see cref="JavaValueText.FormatDecimal"/>).</summary>
+    public static string FormatDecimal(decimal value) => JavaValueText.FormatDecimal(value);
 }

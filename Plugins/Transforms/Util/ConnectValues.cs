@@ -477,7 +477,7 @@ public static class ConnectValues
                 sb.Append(FormatDate(t.EpochMillis));
                 break;
             default:
-                throw new DataException($"Failed to serialize unexpected value type {value.GetType().FullName}: {value}");
+                throw new DataException($"Failed to serialize unexpected value type {value.GetType().FullName}: {JavaValueText.Format(value)}");
         }
     }
 

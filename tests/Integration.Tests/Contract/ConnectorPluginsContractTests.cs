@@ -176,6 +176,46 @@ public sealed class ConnectorPluginsContractTests(TestBroker broker, ConnectorPl
     }
 
     [Fact]
+    public async Task Duplicate_transform_or_predicate_aliases_are_refused_by_validate_and_create()
+    {
+        // Kafka's ConnectorConfig.aliasValidator: ConfigException(name, value, "Duplicate alias provided.")
+        // (connect/runtime/src/main/java/org/apache/kafka/connect/runtime/ConnectorConfig.java).
+        const string transformsMessage = "Invalid value [t, t] for configuration transforms: Duplicate alias provided.";
+        const string predicatesMessage = "Invalid value [p, q, p] for configuration predicates: Duplicate alias provided.";
+        Dictionary<string, string> Config(string name) => new()
+        {
+            ["name"] = name, ["connector.class"] = "FileStreamSink", ["topics"] = "t",
+            ["transforms"] = "t,t", ["transforms.t.type"] = "org.apache.kafka.connect.transforms.Filter",
+            ["predicates"] = "p, q,p",
+            ["predicates.p.type"] = "org.apache.kafka.connect.transforms.predicates.HasHeaderKey", ["predicates.p.name"] = "h",
+            ["predicates.q.type"] = "org.apache.kafka.connect.transforms.predicates.HasHeaderKey", ["predicates.q.name"] = "h",
+        };
+
+        var validate = await ValidateAsync("FileStreamSink", Config("dup"));
+        AssertStatus(validate, 200);
+        Assert.Equal(2, (int?)validate.Json!["error_count"]);
+        Assert.Equal([transformsMessage], Errors(validate, "transforms"));
+        Assert.Equal([predicatesMessage], Errors(validate, "predicates"));
+
+        var name = Unique("dup");
+        var create = await Client.Post("connectors", JsonSerializer.Serialize(new { name, config = Config(name) }));
+        AssertError(create, 400, $"Connector configuration is invalid and contains the following 2 error(s):\n{transformsMessage}\n{predicatesMessage}\n" +
+            "You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`");
+        AssertError(await Client.Get(ConnectorPath(name)), 404);
+
+        var put = await Client.Put(ConnectorPath(name, "config"), JsonSerializer.Serialize(Config(name)));
+        AssertError(put, 400);
+        Assert.Contains(transformsMessage, (string?)put.Json!["message"]);
+        AssertError(await Client.Get(ConnectorPath(name)), 404);
+
+        // One alias once each is fine.
+        var single = Config("single");
+        single["transforms"] = "t";
+        single["predicates"] = "p,q";
+        Assert.Equal(0, (int?)(await ValidateAsync("FileStreamSink", single)).Json!["error_count"]);
+    }
+
+    [Fact]
     public async Task Validate_refuses_a_mismatched_plugin_and_a_config_without_a_known_class_with_400()
     {
         AssertError(await ValidateAsync("FileStreamSource", new Dictionary<string, string> { ["connector.class"] = "FileStreamSink" }),

@@ -112,7 +112,7 @@ public sealed class TransportContractTests(TestBroker broker, TransportContractT
         var paths = reply.Json!["paths"]!.AsObject();
         var expected = new (string Path, string Method)[]
         {
-            ("/", "get"), ("/health", "get"), ("/connectors", "get"), ("/connectors", "post"),
+            ("/", "get"), ("/health", "get"), ("/connectors", "get"), ("/connectors", "post"), ("/connectors", "delete"),
             ("/connectors/{connector}", "get"), ("/connectors/{connector}", "delete"),
             ("/connectors/{connector}/config", "get"), ("/connectors/{connector}/config", "put"), ("/connectors/{connector}/config", "patch"),
             ("/connectors/{connector}/status", "get"), ("/connectors/{connector}/tasks", "get"), ("/connectors/{connector}/tasks-config", "get"),

@@ -16,7 +16,9 @@ public sealed class ClusterTaskCounts(IGrainFactory grains, IClusterMembershipSe
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly Lock _gate = new();
     private Dictionary<SiloAddress, int> _counts = [];
-    private Dictionary<SiloAddress, int> _placedSince = [];
+    // Placements not yet seen in the counts: an activation shows in Orleans' counters a little after it was placed.
+    private static readonly TimeSpan ActivationLag = TimeSpan.FromMilliseconds(500);
+    private List<(SiloAddress Silo, DateTime At)> _placedSince = [];
     private DateTime _readAt = DateTime.MinValue;
 
     /// <summary>Task counts of the active silos, fresh within a second (refreshed from every silo when older).</summary>
@@ -27,16 +29,30 @@ public sealed class ClusterTaskCounts(IGrainFactory grains, IClusterMembershipSe
         {
             var result = new Dictionary<SiloAddress, int>();
             foreach (var silo in ActiveSilos())
-                result[silo] = _counts.GetValueOrDefault(silo) + _placedSince.GetValueOrDefault(silo);
+                result[silo] = _counts.GetValueOrDefault(silo) + PlacedOn(silo);
             return result;
         }
     }
 
-    /// <summary>Counts a placement onto <paramref name="silo"/> until the next refresh shows it.</summary>
-    public void Placed(SiloAddress silo)
+    /// <summary>Chooses the silo with the fewest tasks among <paramref name="candidates"/> (ties: <paramref name="local"/>,
+    /// then a stable order) and counts the placement at once, in one step, so that tasks placed together (a connector
+    /// assigns all its tasks at the same time) spread instead of all seeing the same emptiest silo.</summary>
+    public async Task<SiloAddress> PlaceAsync(IReadOnlyList<SiloAddress> candidates, SiloAddress local)
     {
-        lock (_gate) _placedSince[silo] = _placedSince.GetValueOrDefault(silo) + 1;
+        if (DateTime.UtcNow - _readAt > MaxAge) await RefreshAsync(force: false);
+        lock (_gate)
+        {
+            var chosen = candidates
+                .OrderBy(s => _counts.GetValueOrDefault(s) + PlacedOn(s))
+                .ThenBy(s => s.Equals(local) ? 0 : 1)
+                .ThenBy(s => s.ToParsableString(), StringComparer.Ordinal)
+                .First();
+            _placedSince.Add((chosen, DateTime.UtcNow));
+            return chosen;
+        }
     }
+
+    private int PlacedOn(SiloAddress silo) => _placedSince.Count(p => p.Silo.Equals(silo));
 
     private IEnumerable<SiloAddress> ActiveSilos() =>
         membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress);
@@ -47,6 +63,7 @@ public sealed class ClusterTaskCounts(IGrainFactory grains, IClusterMembershipSe
         try
         {
             if (!force && DateTime.UtcNow - _readAt <= MaxAge) return;
+            var asked = DateTime.UtcNow;
             var silos = ActiveSilos().ToArray();
             var stats = await grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics(silos);
             var counts = silos.ToDictionary(s => s, _ => 0);
@@ -55,7 +72,8 @@ public sealed class ClusterTaskCounts(IGrainFactory grains, IClusterMembershipSe
             lock (_gate)
             {
                 _counts = counts;
-                _placedSince = [];
+                // Placements well before the question are in the answer; later ones may not be yet.
+                _placedSince = _placedSince.Where(p => p.At >= asked - ActivationLag).ToList();
                 _readAt = DateTime.UtcNow;
             }
         }

@@ -22,14 +22,6 @@ public sealed class TaskPlacementDirector(ClusterTaskCounts counts) : IPlacement
         // The join rebalancer names the silo a task moves to.
         if (IPlacementDirector.GetPlacementHint(target.RequestContextData, compatible) is { } hint) return hint;
         if (compatible.Length == 1) return compatible[0];
-        var known = await counts.GetAsync();
-        // Fewest tasks first; ties go to the local silo (no hop), then to a stable order.
-        var chosen = compatible
-            .OrderBy(s => known.GetValueOrDefault(s))
-            .ThenBy(s => s.Equals(context.LocalSilo) ? 0 : 1)
-            .ThenBy(s => s.ToString(), StringComparer.Ordinal)
-            .First();
-        counts.Placed(chosen);
-        return chosen;
+        return await counts.PlaceAsync(compatible, context.LocalSilo);
     }
 }

@@ -48,7 +48,17 @@ var startupLogger = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.Single
     .CreateLogger("OrleansConnect.Silo");
 
 var dataDir = Path.GetFullPath(workerConfig.GetString(WorkerConfig.DataDir)!);
-Directory.CreateDirectory(dataDir);
+DataDirectoryLock dataDirLock;
+try
+{
+    dataDirLock = DataDirectoryLock.Acquire(dataDir);
+}
+catch (DataDirectoryException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
+using var releaseDataDir = dataDirLock;
 
 // Kafka: the configured cluster, or the embedded Kafka-protocol broker for a bare machine.
 KafkaNative.EnsureLoaded();
@@ -89,14 +99,30 @@ var advertisedPort = workerConfig.Get(WorkerConfig.RestAdvertisedPort) is int p 
 var workerId = $"{advertisedHost}:{advertisedPort}";
 builder.WebHost.UseUrls(urls);
 
+// A port taken by another process is found before anything else starts (Kestrel would only find it last).
+if (RestPortProbe.InUse(urls) is { } taken)
+{
+    Console.Error.WriteLine($"The REST port is in use: {taken}");
+    return 2;
+}
+
 // Offsets topic, offset store, plugins.
-var loggerFactoryForSetup = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
 var topicAdmin = new TopicAdmin(bootstrap, embedded, workerConfig.ClientConfigs("admin"), startupLogger);
 var offsetTopic = workerConfig.GetString(WorkerConfig.OffsetStorageTopic)!;
-await topicAdmin.EnsureTopicAsync(offsetTopic, workerConfig.GetInt(WorkerConfig.OffsetStoragePartitions),
-    workerConfig.GetShort(WorkerConfig.OffsetStorageReplicationFactor), new Dictionary<string, string> { ["cleanup.policy"] = "compact" }, CancellationToken.None);
-var offsetStore = new KafkaOffsetBackingStore(bootstrap, offsetTopic, workerConfig.ClientConfigs("producer"), workerConfig.ClientConfigs("consumer"), startupLogger);
-await offsetStore.ReadToEndAsync(CancellationToken.None);
+KafkaOffsetBackingStore offsetStore;
+try
+{
+    await topicAdmin.EnsureTopicAsync(offsetTopic, workerConfig.GetInt(WorkerConfig.OffsetStoragePartitions),
+        workerConfig.GetShort(WorkerConfig.OffsetStorageReplicationFactor), new Dictionary<string, string> { ["cleanup.policy"] = "compact" }, CancellationToken.None);
+    offsetStore = new KafkaOffsetBackingStore(bootstrap, offsetTopic, workerConfig.ClientConfigs("producer"), workerConfig.ClientConfigs("consumer"), startupLogger);
+    await offsetStore.ReadToEndAsync(CancellationToken.None);
+}
+catch (Exception e) when (e is Confluent.Kafka.KafkaException or TimeoutException)
+{
+    Console.Error.WriteLine($"Cannot reach Kafka at {bootstrap}: {e.Message}");
+    embedded?.Dispose();
+    return 2;
+}
 var plugins = new PluginRegistry(
     new[] { typeof(OrleansConnect.Plugins.File.FileStreamSourceConnector).Assembly }
         .Concat(PluginRegistry.LoadPluginPath(workerConfig.GetList(WorkerConfig.PluginPath), startupLogger)));

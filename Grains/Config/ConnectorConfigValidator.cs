@@ -34,6 +34,7 @@ public sealed class ConnectorConfigValidator(PluginRegistry plugins, WorkerConfi
 
         var frameworkDef = EnrichedFrameworkDef(isSink, config);
         var frameworkValues = frameworkDef.ValidateAll(config);
+        ValidateTasksMaxLimit(frameworkValues);
         if (isSink)
         {
             ValidateSinkTopics(config, frameworkValues);
@@ -107,6 +108,18 @@ public sealed class ConnectorConfigValidator(PluginRegistry plugins, WorkerConfi
             errorCount += errors;
         }
         return new Result(new ConfigInfos(className, errorCount, groups, configs), desc, isSink);
+    }
+
+    /// <summary>The worker's cap on a connector's tasks.max (connector.tasks.max.limit): one connector must not be able
+    /// to ask a silo for more tasks than it can hold.</summary>
+    private void ValidateTasksMaxLimit(Dictionary<string, ConfigValue> values)
+    {
+        var limit = workerConfig.GetInt(WorkerConfig.ConnectorTasksMaxLimit);
+        if (values.TryGetValue(ConnectorConfig.TasksMax, out var value) && value.ErrorMessages.Count == 0
+            && value.Value is int tasksMax && tasksMax > limit)
+        {
+            value.AddErrorMessage($"tasks.max {tasksMax} is above this worker's {WorkerConfig.ConnectorTasksMaxLimit} {limit}");
+        }
     }
 
     /// <summary>Validates for storing: any error becomes Connect's 400 "Connector configuration is invalid…", listing

@@ -38,7 +38,9 @@ public sealed class ConnectorGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (Exists) await ReconcileAsync(cancellationToken);
+        if (!Exists) return;
+        await worker.ApiStarted.WaitAsync(cancellationToken);
+        await ReconcileAsync(cancellationToken);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

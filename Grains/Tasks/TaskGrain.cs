@@ -33,6 +33,8 @@ public sealed class TaskGrain(
     private string? _startFailure;
     private IDisposable? _fenceTimer;
     private TaskLease? _lease;
+    private string? _waitingForSlot;
+    private bool _holdsSlot;
 
     private ConnectorTaskId Id => ConnectorTaskId.Parse(this.GetPrimaryKeyString());
 
@@ -40,6 +42,7 @@ public sealed class TaskGrain(
     {
         localTasks.Add(this.GetPrimaryKeyString(), GrainContext.GrainReference.AsReference<ITaskGrain>());
         if (state.State.Assignment is not { } assignment) return;
+        await worker.ApiStarted.WaitAsync(cancellationToken);
         await TakeLeaseAsync(cancellationToken);
         StartRunner(assignment);
     }
@@ -131,6 +134,7 @@ public sealed class TaskGrain(
     {
         var id = Id.Task;
         if (_startFailure is not null) return Task.FromResult(new TaskState(id, States.Failed, worker.WorkerId, _startFailure));
+        if (_waitingForSlot is not null) return Task.FromResult(new TaskState(id, States.Unassigned, worker.WorkerId, _waitingForSlot));
         if (_runner is null) return Task.FromResult(new TaskState(id, States.Unassigned, worker.WorkerId));
         var runnerState = _runner.State;
         return Task.FromResult(new TaskState(id, runnerState, worker.WorkerId, runnerState == States.Failed ? _runner.Trace : null));
@@ -157,6 +161,17 @@ public sealed class TaskGrain(
     {
         var id = Id;
         _startFailure = null;
+        _waitingForSlot = null;
+        if (!worker.TaskSlots.TryTake())
+        {
+            // Over this silo's budget: stay UNASSIGNED and say why; the connector's reconcile tries again.
+            _waitingForSlot = $"Not started: this silo already runs {worker.TaskSlots.Used} tasks, its {WorkerConfig.TasksMaxPerSilo} " +
+                $"({worker.TaskSlots.Capacity}). The task starts when a slot frees up here, or on a silo with free slots.";
+            _logger.LogWarning("Task {Connector}-{Task} not started: {TasksMaxPerSilo} ({Capacity}) reached on this silo",
+                id.Connector, id.Task, WorkerConfig.TasksMaxPerSilo, worker.TaskSlots.Capacity);
+            return;
+        }
+        _holdsSlot = true;
         try
         {
             var className = assignment.ConnectorConfig[ConnectorConfig.ConnectorClass];
@@ -192,6 +207,7 @@ public sealed class TaskGrain(
         catch (Exception e)
         {
             _runner = null;
+            ReleaseSlot();
             _startFailure = e.ToString();
             _logger.LogError(e, "Task {Connector}-{Task} could not be created", id.Connector, id.Task);
             // Not awaited: the connector grain may be the caller waiting on this turn.
@@ -220,8 +236,17 @@ public sealed class TaskGrain(
         var runner = _runner;
         _runner = null;
         _startFailure = null;
+        _waitingForSlot = null;
         if (runner is null) return;
         runner.OnFailed = null;
-        await runner.DisposeAsync();
+        try { await runner.DisposeAsync(); }
+        finally { ReleaseSlot(); }
+    }
+
+    private void ReleaseSlot()
+    {
+        if (!_holdsSlot) return;
+        _holdsSlot = false;
+        worker.TaskSlots.Release();
     }
 }

@@ -28,6 +28,17 @@ public sealed class ConnectWorker(
     /// <summary>The producers source tasks and dead letter queues send with, one per distinct config.</summary>
     public SharedProducers Producers { get; } = new(loggerFactory.CreateLogger<SharedProducers>());
 
+    private readonly TaskCompletionSource _apiStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the REST API listens. Connectors and tasks start only after it, so an operator can always
+    /// reach a silo to pause or delete what keeps it from working, however many tasks it would start.</summary>
+    public Task ApiStarted => _apiStarted.Task;
+
+    public void MarkApiStarted() => _apiStarted.TrySetResult();
+
+    /// <summary>The task loops this silo may run (tasks.max.per.silo).</summary>
+    public TaskSlots TaskSlots { get; } = new(config.Get(WorkerConfig.TasksMaxPerSilo) is int perSilo ? perSilo : TaskSlots.DefaultCapacity());
+
     /// <summary>This silo's advertised REST host:port, shown as worker_id.</summary>
     public string WorkerId { get; } = workerId;
 

@@ -46,6 +46,8 @@ public sealed class WorkerConfig : AbstractConfig
     public const string SiloTlsCertificatePath = "silo.tls.certificate.path";
     public const string SiloTlsCertificatePassword = "silo.tls.certificate.password";
     public const string DashboardEnable = "dashboard.enable";
+    public const string TasksMaxPerSilo = "tasks.max.per.silo";
+    public const string ConnectorTasksMaxLimit = "connector.tasks.max.limit";
     public const string MembershipProbePeriod = "membership.probe.period.ms";
     public const string SiloDeathTimeout = "silo.death.timeout.ms";
 
@@ -125,7 +127,13 @@ public sealed class WorkerConfig : AbstractConfig
         .Define(SiloDeathTimeout, ConfigType.Long, 3000L, Range.AtLeast(200L), Importance.Low,
             "How long a silo may miss probes before it is declared dead (probes missed = this / membership.probe.period.ms).")
         .Define(DashboardEnable, ConfigType.Boolean, true, null, Importance.Low,
-            "Serve the Orleans Dashboard under /dashboard on the REST listener.");
+            "Serve the Orleans Dashboard under /dashboard on the REST listener.")
+        .Define(TasksMaxPerSilo, ConfigType.Int, null,
+            LambdaValidator.With((name, value) => { if (value is int n && n < 1) throw new ConfigException(name, value, "Value must be at least 1"); }, () => "[1,...] or unset"),
+            Importance.Medium,
+            "How many tasks one silo runs at most; more stay UNASSIGNED. Default: sized from the process's file limit and the machine's memory (TaskBudget).")
+        .Define(ConnectorTasksMaxLimit, ConfigType.Int, 1000, Range.AtLeast(1), Importance.Medium,
+            "The largest tasks.max a connector may ask for; a higher one is refused at create and update.");
 
     public WorkerConfig(IReadOnlyDictionary<string, string?> props) : base(ConfigDefinition, props) { }
 

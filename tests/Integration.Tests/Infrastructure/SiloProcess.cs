@@ -52,6 +52,33 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     public async Task StartAsync(TimeSpan? timeout = null)
     {
+        var process = Launch();
+        await Eventually.Until(async () =>
+        {
+            if (process.HasExited) throw new InvalidOperationException($"The silo exited with code {process.ExitCode}:\n{Log}");
+            using var response = await Client.GetAsync("health");
+            return response.StatusCode == HttpStatusCode.OK;
+        }, timeout ?? TimeSpan.FromSeconds(60), "silo healthy\n" + Log);
+    }
+
+    /// <summary>Starts the silo expecting it to stop by itself (a refused start): its exit code.</summary>
+    public async Task<int> RunToExitAsync(TimeSpan timeout)
+    {
+        var process = Launch();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The silo did not exit within {timeout.TotalSeconds:0} s:\n{Log}");
+        }
+        return process.ExitCode;
+    }
+
+    private Process Launch()
+    {
         var info = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = WorkDir,
@@ -69,12 +96,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _process = process;
-        await Eventually.Until(async () =>
-        {
-            if (process.HasExited) throw new InvalidOperationException($"The silo exited with code {process.ExitCode}:\n{Log}");
-            using var response = await Client.GetAsync("health");
-            return response.StatusCode == HttpStatusCode.OK;
-        }, timeout ?? TimeSpan.FromSeconds(60), "silo healthy\n" + Log);
+        return process;
     }
 
     /// <summary>kill -9: no chance to flush or commit anything.</summary>

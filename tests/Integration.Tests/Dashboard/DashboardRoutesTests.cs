@@ -39,9 +39,15 @@ public sealed class DashboardRoutesTests(TestBroker broker, DashboardRoutesTests
         // The page's script and its first data call resolve under the same prefix.
         using var script = await client.GetAsync("dashboard/index.min.js");
         Assert.Equal(200, (int)script.StatusCode);
-        var counters = await client.Get("dashboard/DashboardCounters");
-        AssertStatus(counters, 200);
-        Assert.Equal(enabled.Process.WorkerId, (string?)counters.Object["hosts"]!.AsArray().Single()!["siloName"]);
+        // The dashboard gathers its silo list in the background: right after a start it may still be empty.
+        var hosts = await Eventually.Until(async () =>
+            {
+                var counters = await client.Get("dashboard/DashboardCounters");
+                AssertStatus(counters, 200);
+                return counters.Object["hosts"]!.AsArray();
+            },
+            h => h.Count > 0, TimeSpan.FromSeconds(30), h => $"the dashboard lists this silo; last: {h?.ToJsonString()}");
+        Assert.Equal(enabled.Process.WorkerId, (string?)hosts.Single()!["siloName"]);
     }
 
     [Theory]

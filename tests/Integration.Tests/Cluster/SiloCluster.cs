@@ -8,7 +8,8 @@ namespace OrleansConnect.Tests.Cluster;
 /// <summary>Silo processes on loopback forming one Orleans cluster: the same group.id, membership (PostgreSQL, or Redis
 /// when <paramref name="redis"/> is given) and PostgreSQL grain storage, distinct REST and silo ports, and the worker's
 /// default membership timing (what users get).</summary>
-public sealed class SiloCluster(string workDir, string bootstrapServers, string connectionString, string? redis = null) : IAsyncDisposable
+public sealed class SiloCluster(string workDir, string bootstrapServers, string connectionString, string? redis = null,
+    IReadOnlyDictionary<string, string>? settings = null) : IAsyncDisposable
 {
     private readonly string _groupId = "cluster-" + Guid.NewGuid().ToString("N")[..8];
 
@@ -44,7 +45,7 @@ public sealed class SiloCluster(string workDir, string bootstrapServers, string 
 
     private SiloProcess NewSilo(int index, int? restPort = null)
     {
-        var silo = new SiloProcess(Path.Combine(workDir, "silo" + index), bootstrapServers, new Dictionary<string, string>
+        var silo = new SiloProcess(Path.Combine(workDir, "silo" + index), bootstrapServers, new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
         {
             ["group.id"] = _groupId,
             ["cluster.membership.provider"] = redis is null ? "postgresql" : "redis",

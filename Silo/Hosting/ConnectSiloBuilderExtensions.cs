@@ -39,8 +39,7 @@ public static class ConnectSiloBuilderExtensions
         });
         // The reconcile reminder ticks every reconcile.interval.ms (10 s); Orleans refuses periods under its minimum.
         silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
-        // Preview records carry JSON values as they are.
-        silo.Services.AddSerializer(s => s.AddJsonSerializer(isSupported: t => t == typeof(JsonElement)));
+        silo.AddConnectSerialization();
         // Grain state and reminders: SQLite under data.dir for one silo, PostgreSQL for a cluster.
         var postgres = string.Equals(config.GetString(WorkerConfig.StorageProvider), "postgresql", StringComparison.OrdinalIgnoreCase);
         silo.UseConnectStorage(new ConnectStorageOptions
@@ -54,6 +53,13 @@ public static class ConnectSiloBuilderExtensions
         });
         silo.AddConnectTaskServices(config.IsClustered);
         if (config.GetBoolean(WorkerConfig.DashboardEnable)) silo.AddDashboard();
+        return silo;
+    }
+
+    /// <summary>What Orleans' generated serializers do not cover: preview records carry JSON values as they are.</summary>
+    public static ISiloBuilder AddConnectSerialization(this ISiloBuilder silo)
+    {
+        silo.Services.AddSerializer(s => s.AddJsonSerializer(isSupported: t => t == typeof(JsonElement)));
         return silo;
     }
 

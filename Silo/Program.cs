@@ -103,6 +103,7 @@ builder.WebHost.UseUrls(urls);
 if (RestPortProbe.InUse(urls) is { } taken)
 {
     Console.Error.WriteLine($"The REST port is in use: {taken}");
+    ReleaseUnserved(embedded, dataDir);
     return 2;
 }
 
@@ -120,7 +121,7 @@ try
 catch (Exception e) when (e is Confluent.Kafka.KafkaException or TimeoutException)
 {
     Console.Error.WriteLine($"Cannot reach Kafka at {bootstrap}: {e.Message}");
-    embedded?.Dispose();
+    ReleaseUnserved(embedded, dataDir);
     return 2;
 }
 var plugins = new PluginRegistry(
@@ -138,6 +139,7 @@ try
 catch (Exception e) when (e is ConfigException or System.Net.Sockets.SocketException)
 {
     Console.Error.WriteLine($"Invalid configuration: {e.Message}");
+    ReleaseUnserved(embedded, dataDir);
     return 2;
 }
 
@@ -165,8 +167,14 @@ var app = builder.Build();
 var connectWorker = app.Services.GetRequiredService<ConnectWorker>();
 app.MapConnectApi();
 if (workerConfig.GetBoolean(WorkerConfig.DashboardEnable)) app.MapOrleansDashboard(routePrefix: "/dashboard");
+var served = false;
 app.Lifetime.ApplicationStarted.Register(() =>
-    app.Logger.LogInformation("OrleansConnect silo {WorkerId} started; REST API on {Urls}; data in {DataDir}", workerId, string.Join(", ", urls), dataDir));
+{
+    served = true;
+    app.Logger.LogInformation("OrleansConnect silo {WorkerId} started; REST API on {Urls}; data in {DataDir}", workerId, string.Join(", ", urls), dataDir);
+});
+var stopping = new System.Diagnostics.Stopwatch();
+app.Lifetime.ApplicationStopping.Register(stopping.Start);
 
 var exitCode = 0;
 try
@@ -181,13 +189,22 @@ try
         Console.Error.WriteLine($"The silo could not start: {StartupFailure.Describe(e)}");
         exitCode = 2;
     }
-    if (exitCode == 0) await app.WaitForShutdownAsync();
+    if (exitCode == 0)
+    {
+        await app.WaitForShutdownAsync();
+        startupLogger.LogInformation("Grain runtime stopped in {Elapsed} ms", stopping.ElapsedMilliseconds);
+    }
 }
 finally
 {
     // The grain runtime has stopped every task (flushed and committed) before the host returns.
     await offsetStore.DisposeAsync();
-    if (embedded is not null)
+    if (embedded is not null && !served)
+    {
+        // Nothing ran on the broker since its restore: the snapshot it came from is still its state.
+        ReleaseUnserved(embedded, dataDir);
+    }
+    else if (embedded is not null)
     {
         try
         {
@@ -202,6 +219,15 @@ finally
     }
 }
 return exitCode;
+
+// A start that ends before the silo served anything: no task ran, so the broker holds what its snapshot held; put the
+// snapshot back rather than spend the time saving the same data again.
+static void ReleaseUnserved(EmbeddedKafkaBroker? embedded, string dataDir)
+{
+    if (embedded is null) return;
+    EmbeddedBrokerSnapshot.Reinstate(dataDir);
+    embedded.Dispose();
+}
 
 static bool LooksLikeConnector(string path)
 {

@@ -57,6 +57,18 @@ public static class EmbeddedBrokerSnapshot
         return KafkaBlocking.Run(() => Restore(broker, directory, logger, ct), ct);
     }
 
+    /// <summary>Puts back the snapshot the last start restored (if no newer one was saved since), for a start that
+    /// failed before anything used the broker: its contents are still exactly the snapshot's. Returns whether it did.</summary>
+    public static bool Reinstate(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var restored = Path.Combine(directory, RestoredFileName);
+        var path = Path.Combine(directory, FileName);
+        if (File.Exists(path) || !File.Exists(restored)) return false;
+        File.Move(restored, path);
+        return true;
+    }
+
     private static void Save(string bootstrap, string directory, IReadOnlyList<string> groups, ILogger logger, CancellationToken ct)
     {
         var started = Stopwatch.StartNew();

@@ -160,7 +160,11 @@ builder.Services.AddHostedService<ConnectorBootstrapper>();
 // Connect's admin.listeners: empty means no admin endpoints (/admin/loggers); otherwise they stay on the REST listener.
 builder.Services.Configure<ConnectApiOptions>(o => o.AdminEndpoints =
     !(workerConfig.Originals.TryGetValue("admin.listeners", out var adminListeners) && string.IsNullOrWhiteSpace(adminListeners)));
-builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+// Docker sends SIGKILL 10 s after SIGTERM. Tasks share task.shutdown.graceful.timeout.ms (5 s) to flush and commit (see
+// ConnectWorker.BeginShutdown); the rest of the grain runtime gets 2 s more, and the embedded broker's snapshot what is
+// left of StopBudget.
+var stopBudget = TimeSpan.FromSeconds(9.5);
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(workerConfig.GetLong(WorkerConfig.TaskShutdownGracefulTimeout)) + TimeSpan.FromSeconds(2));
 
 var app = builder.Build();
 // Resolved now: the snapshot at shutdown needs it after the host has disposed its services.
@@ -174,7 +178,11 @@ app.Lifetime.ApplicationStarted.Register(() =>
     app.Logger.LogInformation("OrleansConnect silo {WorkerId} started; REST API on {Urls}; data in {DataDir}", workerId, string.Join(", ", urls), dataDir);
 });
 var stopping = new System.Diagnostics.Stopwatch();
-app.Lifetime.ApplicationStopping.Register(stopping.Start);
+app.Lifetime.ApplicationStopping.Register(() =>
+{
+    stopping.Start();
+    connectWorker.BeginShutdown();
+});
 
 var exitCode = 0;
 try
@@ -208,12 +216,19 @@ finally
     {
         try
         {
-            await EmbeddedBrokerSnapshot.SaveAsync(embedded, dataDir, connectWorker.ConsumerGroups, startupLogger, CancellationToken.None);
+            // Bounded so that the process still exits inside the grace period; a save cut short keeps the last snapshot.
+            var left = stopBudget - stopping.Elapsed;
+            using var saveTimeout = new CancellationTokenSource(left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
+            await EmbeddedBrokerSnapshot.SaveAsync(embedded, dataDir, connectWorker.ConsumerGroups, startupLogger, saveTimeout.Token);
             startupLogger.LogInformation("Embedded Kafka broker saved to {DataDir}", dataDir);
         }
         catch (Exception e)
         {
-            startupLogger.LogError(e, "Could not save the embedded Kafka broker; the next start begins with an empty one");
+            // The snapshot this start restored is older but consistent (offsets and records alike): better than nothing.
+            if (EmbeddedBrokerSnapshot.Reinstate(dataDir))
+                startupLogger.LogError(e, "Could not save the embedded Kafka broker; the next start restores the snapshot this one started from (what was produced and committed since is not in it)");
+            else
+                startupLogger.LogError(e, "Could not save the embedded Kafka broker; the next start begins with an empty one");
         }
         embedded.Dispose();
     }

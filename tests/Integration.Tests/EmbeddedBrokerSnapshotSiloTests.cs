@@ -9,7 +9,7 @@ namespace OrleansConnect.Tests;
 
 /// <summary>Issue 12 item 6: a silo on its embedded broker stops cleanly on SIGTERM well inside Docker's 10 s grace
 /// period, and its restart finds every record and every source offset (the issue's case: 18 topics, ~100 records).</summary>
-public sealed class EmbeddedBrokerSnapshotSiloTests : IAsyncDisposable
+public sealed class EmbeddedBrokerSnapshotSiloTests : IAsyncLifetime
 {
     private const int Sources = 17; // + the offsets topic = 18 topics
     private const int Lines = 6;
@@ -17,7 +17,9 @@ public sealed class EmbeddedBrokerSnapshotSiloTests : IAsyncDisposable
     private readonly Dictionary<string, string> _settings = new() { ["group.id"] = "cleanstop-" + Guid.NewGuid().ToString("N")[..8] };
     private readonly List<SiloProcess> _silos = [];
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         foreach (var silo in _silos) await silo.DisposeAsync();
         try { Directory.Delete(_workDir, recursive: true); } catch (IOException) { }

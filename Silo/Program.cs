@@ -103,6 +103,7 @@ builder.WebHost.UseUrls(urls);
 if (RestPortProbe.InUse(urls) is { } taken)
 {
     Console.Error.WriteLine($"The REST port is in use: {taken}");
+    ReleaseUnserved(embedded, dataDir);
     return 2;
 }
 
@@ -120,7 +121,7 @@ try
 catch (Exception e) when (e is Confluent.Kafka.KafkaException or TimeoutException)
 {
     Console.Error.WriteLine($"Cannot reach Kafka at {bootstrap}: {e.Message}");
-    embedded?.Dispose();
+    ReleaseUnserved(embedded, dataDir);
     return 2;
 }
 var plugins = new PluginRegistry(
@@ -138,6 +139,7 @@ try
 catch (Exception e) when (e is ConfigException or System.Net.Sockets.SocketException)
 {
     Console.Error.WriteLine($"Invalid configuration: {e.Message}");
+    ReleaseUnserved(embedded, dataDir);
     return 2;
 }
 
@@ -158,15 +160,29 @@ builder.Services.AddHostedService<ConnectorBootstrapper>();
 // Connect's admin.listeners: empty means no admin endpoints (/admin/loggers); otherwise they stay on the REST listener.
 builder.Services.Configure<ConnectApiOptions>(o => o.AdminEndpoints =
     !(workerConfig.Originals.TryGetValue("admin.listeners", out var adminListeners) && string.IsNullOrWhiteSpace(adminListeners)));
-builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+// Docker sends SIGKILL 10 s after SIGTERM. Tasks share task.shutdown.graceful.timeout.ms (5 s) to flush and commit (see
+// ConnectWorker.BeginShutdown); the rest of the grain runtime gets 2 s more, and the embedded broker's snapshot what is
+// left of StopBudget.
+var stopBudget = TimeSpan.FromSeconds(9.5);
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(workerConfig.GetLong(WorkerConfig.TaskShutdownGracefulTimeout)) + TimeSpan.FromSeconds(2));
 
 var app = builder.Build();
 // Resolved now: the snapshot at shutdown needs it after the host has disposed its services.
 var connectWorker = app.Services.GetRequiredService<ConnectWorker>();
 app.MapConnectApi();
 if (workerConfig.GetBoolean(WorkerConfig.DashboardEnable)) app.MapOrleansDashboard(routePrefix: "/dashboard");
+var served = false;
 app.Lifetime.ApplicationStarted.Register(() =>
-    app.Logger.LogInformation("OrleansConnect silo {WorkerId} started; REST API on {Urls}; data in {DataDir}", workerId, string.Join(", ", urls), dataDir));
+{
+    served = true;
+    app.Logger.LogInformation("OrleansConnect silo {WorkerId} started; REST API on {Urls}; data in {DataDir}", workerId, string.Join(", ", urls), dataDir);
+});
+var stopping = new System.Diagnostics.Stopwatch();
+app.Lifetime.ApplicationStopping.Register(() =>
+{
+    stopping.Start();
+    connectWorker.BeginShutdown();
+});
 
 var exitCode = 0;
 try
@@ -181,27 +197,52 @@ try
         Console.Error.WriteLine($"The silo could not start: {StartupFailure.Describe(e)}");
         exitCode = 2;
     }
-    if (exitCode == 0) await app.WaitForShutdownAsync();
+    if (exitCode == 0)
+    {
+        await app.WaitForShutdownAsync();
+        startupLogger.LogInformation("Grain runtime stopped in {Elapsed} ms", stopping.ElapsedMilliseconds);
+    }
 }
 finally
 {
     // The grain runtime has stopped every task (flushed and committed) before the host returns.
     await offsetStore.DisposeAsync();
-    if (embedded is not null)
+    if (embedded is not null && !served)
+    {
+        // Nothing ran on the broker since its restore: the snapshot it came from is still its state.
+        ReleaseUnserved(embedded, dataDir);
+    }
+    else if (embedded is not null)
     {
         try
         {
-            await EmbeddedBrokerSnapshot.SaveAsync(embedded, dataDir, connectWorker.ConsumerGroups, startupLogger, CancellationToken.None);
+            // Bounded so that the process still exits inside the grace period; a save cut short keeps the last snapshot.
+            var left = stopBudget - stopping.Elapsed;
+            using var saveTimeout = new CancellationTokenSource(left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
+            await EmbeddedBrokerSnapshot.SaveAsync(embedded, dataDir, connectWorker.ConsumerGroups, startupLogger, saveTimeout.Token);
             startupLogger.LogInformation("Embedded Kafka broker saved to {DataDir}", dataDir);
         }
         catch (Exception e)
         {
-            startupLogger.LogError(e, "Could not save the embedded Kafka broker; the next start begins with an empty one");
+            // The snapshot this start restored is older but consistent (offsets and records alike): better than nothing.
+            if (EmbeddedBrokerSnapshot.Reinstate(dataDir))
+                startupLogger.LogError(e, "Could not save the embedded Kafka broker; the next start restores the snapshot this one started from (what was produced and committed since is not in it)");
+            else
+                startupLogger.LogError(e, "Could not save the embedded Kafka broker; the next start begins with an empty one");
         }
         embedded.Dispose();
     }
 }
 return exitCode;
+
+// A start that ends before the silo served anything: no task ran, so the broker holds what its snapshot held; put the
+// snapshot back rather than spend the time saving the same data again.
+static void ReleaseUnserved(EmbeddedKafkaBroker? embedded, string dataDir)
+{
+    if (embedded is null) return;
+    EmbeddedBrokerSnapshot.Reinstate(dataDir);
+    embedded.Dispose();
+}
 
 static bool LooksLikeConnector(string path)
 {

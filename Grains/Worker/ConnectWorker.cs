@@ -53,6 +53,28 @@ public sealed class ConnectWorker(
     public TimeSpan OffsetFlushTimeout => TimeSpan.FromMilliseconds(Config.GetLong(WorkerConfig.OffsetFlushTimeout));
     public TimeSpan GracefulShutdownTimeout => TimeSpan.FromMilliseconds(Config.GetLong(WorkerConfig.TaskShutdownGracefulTimeout));
 
+    private long _shutdownDeadline; // Environment.TickCount64 in ms; 0 while the silo is not stopping
+
+    /// <summary>The silo is stopping: from now on every task's stop shares one deadline, task.shutdown.graceful.timeout.ms
+    /// from this call (Kafka's meaning: the total for all tasks, not each), so a task that does not stop cannot hold
+    /// the silo past a container's grace period.</summary>
+    public void BeginShutdown() =>
+        Interlocked.CompareExchange(ref _shutdownDeadline, Environment.TickCount64 + (long)GracefulShutdownTimeout.TotalMilliseconds, 0);
+
+    /// <summary>How long a stopping task may take to flush, commit and stop: the graceful timeout plus the offset flush
+    /// timeout, or what is left of the silo's shutdown deadline once it stops.</summary>
+    public TimeSpan TaskStopTimeout
+    {
+        get
+        {
+            var own = GracefulShutdownTimeout + OffsetFlushTimeout;
+            var deadline = Interlocked.Read(ref _shutdownDeadline);
+            if (deadline == 0) return own;
+            var left = TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64));
+            return left < own ? left : own;
+        }
+    }
+
     /// <summary>Closes the producers of tasks that did not stop in time (the others were returned already).</summary>
     public ValueTask DisposeAsync() => Producers.DisposeAsync();
 }

@@ -134,7 +134,7 @@ public abstract class WorkerTask : IAsyncDisposable
         _stop.Cancel();
         lock (_gate) _resumed.TrySetResult();
         if (_loop is null) return;
-        var timeout = Worker.GracefulShutdownTimeout + Worker.OffsetFlushTimeout;
+        var timeout = Worker.TaskStopTimeout;
         try
         {
             await _loop.WaitAsync(timeout);

@@ -184,6 +184,38 @@ public sealed class EmbeddedBrokerSnapshotTests : IDisposable
         Assert.Contains("magic number", error.Message);
     }
 
+    [Fact]
+    public async Task A_start_that_never_served_puts_its_snapshot_back_and_a_cancelled_save_leaves_it_untouched()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = timeout.Token;
+        var path = Path.Combine(_dir, EmbeddedBrokerSnapshot.FileName);
+        using (var old = EmbeddedKafkaBroker.Start(1))
+        {
+            old.CreateTopic("kept", 1);
+            using var producer = KafkaClients.BuildProducer(new Dictionary<string, string> { ["bootstrap.servers"] = old.BootstrapServers, ["log_level"] = "3" });
+            await producer.ProduceAsync(new TopicPartition("kept", 0), new Message<byte[]?, byte[]?> { Value = Bytes("r0") }, ct);
+            await EmbeddedBrokerSnapshot.SaveAsync(old, _dir, [], NullLogger.Instance, ct);
+        }
+        var saved = await File.ReadAllBytesAsync(path, ct);
+
+        using var restarted = EmbeddedKafkaBroker.Start(1);
+        Assert.True(await EmbeddedBrokerSnapshot.RestoreAsync(restarted, _dir, NullLogger.Instance, ct));
+        Assert.False(File.Exists(path));
+        // The start failed before serving: the broker still holds exactly the snapshot, which goes back in place.
+        Assert.True(EmbeddedBrokerSnapshot.Reinstate(_dir));
+        Assert.Equal(saved, await File.ReadAllBytesAsync(path, ct));
+        Assert.False(File.Exists(Path.Combine(_dir, EmbeddedBrokerSnapshot.RestoredFileName)));
+        Assert.False(EmbeddedBrokerSnapshot.Reinstate(_dir));
+
+        // A save cut short (the stop's budget ran out) neither replaces the snapshot nor leaves a partial file.
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => EmbeddedBrokerSnapshot.SaveAsync(restarted, _dir, [], NullLogger.Instance, cancelled.Token));
+        Assert.Equal(saved, await File.ReadAllBytesAsync(path, ct));
+        Assert.False(File.Exists(Path.Combine(_dir, EmbeddedBrokerSnapshot.TemporaryFileName)));
+    }
+
     private sealed record StoredRecord(long Offset, byte[]? Key, byte[]? Value, (TimestampType, long) Timestamp, List<(string, string?)> Headers);
     private sealed record PartitionContents(long LogStart, List<StoredRecord> Records);
 

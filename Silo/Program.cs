@@ -102,7 +102,7 @@ builder.WebHost.UseUrls(urls);
 // A port taken by another process is found before anything else starts (Kestrel would only find it last).
 if (RestPortProbe.InUse(urls) is { } taken)
 {
-    Console.Error.WriteLine($"The REST port is in use: {taken}");
+    Console.Error.WriteLine($"The REST port is in use: {taken}; stop what listens there, or set rest.port (or listeners)");
     ReleaseUnserved(embedded, dataDir);
     return 2;
 }
@@ -120,7 +120,7 @@ try
 }
 catch (Exception e) when (e is Confluent.Kafka.KafkaException or TimeoutException)
 {
-    Console.Error.WriteLine($"Cannot reach Kafka at {bootstrap}: {e.Message}");
+    Console.Error.WriteLine($"Cannot reach Kafka at {bootstrap}: {e.Message}; check bootstrap.servers (empty starts the embedded broker)");
     ReleaseUnserved(embedded, dataDir);
     return 2;
 }

@@ -13,11 +13,12 @@ public sealed class ClusterTaskCounts(IGrainFactory grains, IClusterMembershipSe
     private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
     // The grain type as Orleans' activation counters name it (the class with its assembly).
     private static readonly string TaskGrainType = Orleans.Serialization.TypeSystem.RuntimeTypeNameFormatter.Format(typeof(TaskGrain));
+    // An activation shows in Orleans' counters a little after it was placed.
+    private static readonly TimeSpan ActivationLag = TimeSpan.FromMilliseconds(500);
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly Lock _gate = new();
     private Dictionary<SiloAddress, int> _counts = [];
-    // Placements not yet seen in the counts: an activation shows in Orleans' counters a little after it was placed.
-    private static readonly TimeSpan ActivationLag = TimeSpan.FromMilliseconds(500);
+    // Placements not yet seen in the counts.
     private List<(SiloAddress Silo, DateTime At)> _placedSince = [];
     private DateTime _readAt = DateTime.MinValue;
 
@@ -27,10 +28,7 @@ public sealed class ClusterTaskCounts(IGrainFactory grains, IClusterMembershipSe
         if (forceRefresh || DateTime.UtcNow - _readAt > MaxAge) await RefreshAsync(forceRefresh);
         lock (_gate)
         {
-            var result = new Dictionary<SiloAddress, int>();
-            foreach (var silo in ActiveSilos())
-                result[silo] = _counts.GetValueOrDefault(silo) + PlacedOn(silo);
-            return result;
+            return ActiveSilos().ToDictionary(silo => silo, CountOf);
         }
     }
 
@@ -43,7 +41,7 @@ public sealed class ClusterTaskCounts(IGrainFactory grains, IClusterMembershipSe
         lock (_gate)
         {
             var chosen = candidates
-                .OrderBy(s => _counts.GetValueOrDefault(s) + PlacedOn(s))
+                .OrderBy(CountOf)
                 .ThenBy(s => s.Equals(local) ? 0 : 1)
                 .ThenBy(s => s.ToParsableString(), StringComparer.Ordinal)
                 .First();
@@ -52,7 +50,8 @@ public sealed class ClusterTaskCounts(IGrainFactory grains, IClusterMembershipSe
         }
     }
 
-    private int PlacedOn(SiloAddress silo) => _placedSince.Count(p => p.Silo.Equals(silo));
+    // Called holding the gate.
+    private int CountOf(SiloAddress silo) => _counts.GetValueOrDefault(silo) + _placedSince.Count(p => p.Silo.Equals(silo));
 
     private IEnumerable<SiloAddress> ActiveSilos() =>
         membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress);

@@ -118,7 +118,7 @@ public sealed class ConnectorConfigValidator(PluginRegistry plugins, WorkerConfi
         if (values.TryGetValue(ConnectorConfig.TasksMax, out var value) && value.ErrorMessages.Count == 0
             && value.Value is int tasksMax && tasksMax > limit)
         {
-            value.AddErrorMessage($"tasks.max {tasksMax} is above this worker's {WorkerConfig.ConnectorTasksMaxLimit} {limit}");
+            value.AddErrorMessage($"tasks.max {tasksMax} is above this worker's {WorkerConfig.ConnectorTasksMaxLimit} {limit}; lower tasks.max or raise the limit");
         }
     }
 

@@ -18,7 +18,8 @@ namespace OrleansConnect.Grains.Tasks;
 /// activated; activation with a stored assignment starts it, so re-activating elsewhere resumes the task. Placed on the
 /// silo with the fewest tasks (<see cref="Cluster.TaskPlacement"/>), moved to a joining silo one at a time by the
 /// <see cref="Cluster.TaskRebalancer"/> (a clean stop and commit here, a resume there), and kept alive while its loop
-/// runs outside turns. Every loop holds a <see cref="TaskLease"/>, so a replaced one never commits again.</summary>
+/// runs outside turns. In a cluster every loop holds a <see cref="TaskLease"/>, so a replaced one never commits again;
+/// one silo alone has nobody to be replaced by, and its commits read no lease.</summary>
 [Cluster.TaskPlacement]
 public sealed class TaskGrain(
     [PersistentState(TaskGrain.StateName)] IPersistentState<TaskGrainState> state,
@@ -43,20 +44,20 @@ public sealed class TaskGrain(
         localTasks.Add(this.GetPrimaryKeyString(), GrainContext.GrainReference.AsReference<ITaskGrain>());
         if (state.State.Assignment is not { } assignment) return;
         await worker.ApiStarted.WaitAsync(cancellationToken);
-        await TakeLeaseAsync(cancellationToken);
+        if (worker.Config.IsClustered) await TakeLeaseAsync(cancellationToken);
         StartRunner(assignment);
     }
 
-    /// <summary>Writes a fresh lease (with whatever else changed in the state) and holds it from now on.</summary>
+    /// <summary>Writes a fresh lease (with whatever else changed in the state) and holds it from now on. A silo may be
+    /// replaced while it still runs (paused, cut off): the lease is checked before every commit and, by a timer, every
+    /// probe period, which stops a replaced loop at once.</summary>
     private async Task TakeLeaseAsync(CancellationToken cancellationToken)
     {
         state.State.Lease = TaskLease.NewValue();
         await state.WriteStateAsync(cancellationToken);
         var storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
         _lease = new TaskLease(storage, GrainContext.GrainId, state.State.Lease);
-        // In a cluster a silo may be replaced while it still runs (paused, cut off): check the lease every probe period
-        // and stop a replaced loop at once, besides the check before every commit.
-        if (worker.Config.IsClustered && _fenceTimer is null)
+        if (_fenceTimer is null)
         {
             var period = TimeSpan.FromMilliseconds(Math.Max(500, worker.Config.GetLong(WorkerConfig.MembershipProbePeriod)));
             _fenceTimer = this.RegisterGrainTimer(CheckFenceAsync, period, period);
@@ -99,7 +100,7 @@ public sealed class TaskGrain(
         }
         await StopRunnerAsync();
         state.State.Assignment = assignment;
-        if (_lease is null) await TakeLeaseAsync(CancellationToken.None);
+        if (worker.Config.IsClustered && _lease is null) await TakeLeaseAsync(CancellationToken.None);
         else await state.WriteStateAsync();
         StartRunner(assignment);
     }

@@ -25,7 +25,7 @@ public sealed class DataDirectoryLock : IDisposable
         }
         catch (IOException e) when (e.HResult is SharingViolation or WouldBlock)
         {
-            throw new DataDirectoryException($"data.dir {dataDir} is in use by process {HolderPid(dataDir)}");
+            throw new DataDirectoryException($"data.dir {dataDir} is in use by process {HolderPid(dataDir)}; stop that silo, or give this one its own data.dir");
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {

@@ -2,16 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json.Nodes;
+using static OrleansConnect.Bench.SiloBench;
 
 namespace OrleansConnect.Memory;
 
 /// <summary>One silo with its defaults (standalone, embedded broker): its RSS and threads idle, then with N idle
 /// FileStreamSource connectors (one task each) on small files that never grow.</summary>
-public sealed partial class MemoryBenchmark(MemoryOptions options, string workDir, TextWriter output)
+public sealed class MemoryBenchmark(MemoryOptions options, string workDir, TextWriter output)
 {
     private const string Topic = "memory-idle";
 
@@ -43,7 +41,7 @@ public sealed partial class MemoryBenchmark(MemoryOptions options, string workDi
                     return response.StatusCode == HttpStatusCode.OK;
                 }
                 catch (HttpRequestException) { return false; }
-            }, TimeSpan.FromSeconds(90), "GET /health 200", cancellationToken);
+            }, TimeSpan.FromSeconds(90), () => "GET /health 200", cancellationToken, TimeSpan.FromMilliseconds(50));
             output.WriteLine($"Silo pid {process.Id} (embedded broker, defaults) healthy after {clock.Elapsed.TotalSeconds:0.0} s; settling {options.Settle.TotalSeconds:0} s");
             await Task.Delay(options.Settle, cancellationToken);
             var idle = await SampleAsync(process.Id, "idle", cancellationToken);
@@ -79,7 +77,7 @@ public sealed partial class MemoryBenchmark(MemoryOptions options, string workDi
             {
                 running = await CountRunningTasksAsync(client, cancellationToken);
                 return running == names.Count;
-            }, TimeSpan.FromSeconds(180), $"{names.Count} tasks RUNNING (last: {running})", cancellationToken, TimeSpan.FromSeconds(1));
+            }, TimeSpan.FromSeconds(180), () => $"{names.Count} tasks RUNNING (last: {running})", cancellationToken, TimeSpan.FromSeconds(1));
             output.WriteLine($"{names.Count} connectors and tasks RUNNING after {clock.Elapsed.TotalSeconds:0.0} s; settling {options.Settle.TotalSeconds:0} s");
             await Task.Delay(options.Settle, cancellationToken);
             var loaded = await SampleAsync(process.Id, $"{names.Count} idle connectors", cancellationToken);
@@ -93,7 +91,7 @@ public sealed partial class MemoryBenchmark(MemoryOptions options, string workDi
         }
         finally
         {
-            if (!process.HasExited) _ = kill(process.Id, 15); // clean stop: it snapshots its embedded broker into the temp dir
+            if (!process.HasExited) Terminate(process.Id); // clean stop: it snapshots its embedded broker into the temp dir
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             try { await process.WaitForExitAsync(timeout.Token); }
             catch (OperationCanceledException) { process.Kill(entireProcessTree: true); }
@@ -117,13 +115,6 @@ public sealed partial class MemoryBenchmark(MemoryOptions options, string workDi
         return timings.ToArray();
     }
 
-    private static double Percentile(IReadOnlyCollection<double> values, double percent)
-    {
-        var sorted = values.Order().ToArray();
-        var rank = (int)Math.Ceiling(percent / 100 * sorted.Length) - 1;
-        return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
-    }
-
     private static string FormatLatency(int n, double[] all, double[] one)
     {
         string Row(string label, double[] t) => $"{label,-48} {t.Length,8} {Percentile(t, 50),8:0.0} {Percentile(t, 99),8:0.0} {t.Max(),8:0.0}";
@@ -131,23 +122,6 @@ public sealed partial class MemoryBenchmark(MemoryOptions options, string workDi
         return new StringBuilder().AppendLine(header).AppendLine(new string('-', header.Length))
             .AppendLine(Row("GET /connectors?expand=status", all))
             .AppendLine(Row("GET /connectors/{c}/status", one)).ToString();
-    }
-
-    /// <summary>GET /connectors?expand=status: every task's state in one call. Throws on a FAILED one.</summary>
-    private static async Task<int> CountRunningTasksAsync(HttpClient client, CancellationToken cancellationToken)
-    {
-        var map = JsonNode.Parse(await client.GetStringAsync("connectors?expand=status", cancellationToken))!.AsObject();
-        var running = 0;
-        foreach (var (name, entry) in map)
-        {
-            foreach (var task in entry?["status"]?["tasks"]?.AsArray() ?? [])
-            {
-                var state = (string?)task?["state"];
-                if (state == "FAILED") throw new InvalidOperationException($"{name} task FAILED: {(string?)task?["trace"]}");
-                if (state == "RUNNING") running++;
-            }
-        }
-        return running;
     }
 
     /// <summary>One sample a second over the sample period; the median resists a GC or a timer burst in one sample.</summary>
@@ -188,32 +162,4 @@ public sealed partial class MemoryBenchmark(MemoryOptions options, string workDi
             $"{Per(loaded.LibrdkafkaThreads - idle.LibrdkafkaThreads),20} {Per(loaded.Threads - loaded.LibrdkafkaThreads - (idle.Threads - idle.LibrdkafkaThreads)),19}");
         return text.ToString();
     }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, CancellationToken cancellationToken, TimeSpan? interval = null)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for {what}.");
-            await Task.Delay(interval ?? TimeSpan.FromMilliseconds(50), cancellationToken);
-        }
-    }
-
-    private static string Tail(string path, int lines = 40)
-    {
-        if (!File.Exists(path)) return "(no output)";
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var all = new StreamReader(stream).ReadToEnd().Split('\n');
-        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int signal);
 }

@@ -1,21 +1,20 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
+using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using OrleansConnect.Grains.Kafka;
+using static OrleansConnect.Bench.SiloBench;
 
 namespace OrleansConnect.Shutdown;
 
 /// <summary>Per run: a fresh silo (standalone, embedded broker) with N FileStreamSource and M FileStreamSink connectors
 /// whose records have flowed, then SIGTERM and the time until the process exits; the silo's own log says how long the
 /// grain runtime's stop and the embedded broker's snapshot took. Then starts that fail on the last run's data dir.</summary>
-public sealed partial class ShutdownBenchmark(ShutdownOptions options, string workDir, TextWriter output)
+public sealed class ShutdownBenchmark(ShutdownOptions options, string workDir, TextWriter output)
 {
     private sealed record StopRun(double ExitSeconds, double? RuntimeStopMs, double? SnapshotMs, string SnapshotLine);
     private sealed record FailedStart(string Case, double ExitSeconds, int ExitCode, double? SnapshotMs, string Note);
@@ -110,7 +109,7 @@ public sealed partial class ShutdownBenchmark(ShutdownOptions options, string wo
             output.WriteLine($"run {run}: {produced} records produced, {sinks.Count} sink files complete after {clock.Elapsed.TotalSeconds:0.0} s; SIGTERM");
 
             var stop = Stopwatch.StartNew();
-            _ = kill(silo.Id, 15);
+            Terminate(silo.Id);
             using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120)))
                 await silo.WaitForExitAsync(CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken).Token);
             var exitSeconds = stop.Elapsed.TotalSeconds;
@@ -223,23 +222,6 @@ public sealed partial class ShutdownBenchmark(ShutdownOptions options, string wo
         }
     }
 
-    /// <summary>GET /connectors?expand=status: every task's state in one call. Throws on a FAILED one.</summary>
-    private static async Task<int> CountRunningTasksAsync(HttpClient client, CancellationToken cancellationToken)
-    {
-        var map = JsonNode.Parse(await client.GetStringAsync("connectors?expand=status", cancellationToken))!.AsObject();
-        var running = 0;
-        foreach (var (name, entry) in map)
-        {
-            foreach (var task in entry?["status"]?["tasks"]?.AsArray() ?? [])
-            {
-                var state = (string?)task?["state"];
-                if (state == "FAILED") throw new InvalidOperationException($"{name} task FAILED: {(string?)task?["trace"]}");
-                if (state == "RUNNING") running++;
-            }
-        }
-        return running;
-    }
-
     private static int LineCount(string path)
     {
         if (!File.Exists(path)) return 0;
@@ -248,13 +230,6 @@ public sealed partial class ShutdownBenchmark(ShutdownOptions options, string wo
         int b;
         while ((b = stream.ReadByte()) >= 0) if (b == '\n') count++;
         return count;
-    }
-
-    private static double Percentile(IReadOnlyCollection<double> values, double percent)
-    {
-        var sorted = values.Order().ToArray();
-        var rank = (int)Math.Ceiling(percent / 100 * sorted.Length) - 1;
-        return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
     }
 
     private string Format(List<StopRun> runs, List<FailedStart> failed)
@@ -277,37 +252,4 @@ public sealed partial class ShutdownBenchmark(ShutdownOptions options, string wo
                 $"{(f.SnapshotMs is { } ms ? $"snapshot saved in {ms / 1000:0.000} s" : "no snapshot saved")}; {f.Note}");
         return text.ToString();
     }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> what, CancellationToken cancellationToken, TimeSpan? interval = null)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for {what()}.");
-            await Task.Delay(interval ?? TimeSpan.FromMilliseconds(100), cancellationToken);
-        }
-    }
-
-    private static string ReadLog(string path)
-    {
-        if (!File.Exists(path)) return "";
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        return new StreamReader(stream).ReadToEnd();
-    }
-
-    private static string Tail(string path, int lines = 40)
-    {
-        var all = ReadLog(path).Split('\n');
-        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int signal);
 }

@@ -40,7 +40,6 @@ public static class EmbeddedBrokerSnapshot
         ArgumentNullException.ThrowIfNull(consumerGroups);
         ArgumentNullException.ThrowIfNull(logger);
         var groups = consumerGroups.Where(g => !string.IsNullOrEmpty(g)).Distinct(StringComparer.Ordinal).ToList();
-        KafkaNative.EnsureLoaded();
         return KafkaBlocking.Run(() => Save(broker.BootstrapServers, directory, groups, logger, ct), ct);
     }
 
@@ -53,7 +52,6 @@ public static class EmbeddedBrokerSnapshot
         ArgumentNullException.ThrowIfNull(broker);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         ArgumentNullException.ThrowIfNull(logger);
-        KafkaNative.EnsureLoaded();
         return KafkaBlocking.Run(() => Restore(broker, directory, logger, ct), ct);
     }
 

@@ -22,7 +22,6 @@ public static class KafkaClients
 
     public static IProducer<byte[]?, byte[]?> BuildProducer(IDictionary<string, string> config, Action<IProducer<byte[]?, byte[]?>, LogMessage>? log = null)
     {
-        KafkaNative.EnsureLoaded();
         var builder = new ProducerBuilder<byte[]?, byte[]?>(config);
         if (log is not null) builder.SetLogHandler(log);
         return builder.Build();
@@ -33,7 +32,6 @@ public static class KafkaClients
         Action<IConsumer<byte[]?, byte[]?>, List<Confluent.Kafka.TopicPartition>>? onAssigned = null,
         Action<IConsumer<byte[]?, byte[]?>, LogMessage>? log = null)
     {
-        KafkaNative.EnsureLoaded();
         var builder = new ConsumerBuilder<byte[]?, byte[]?>(config);
         if (onRevoked is not null) builder.SetPartitionsRevokedHandler(onRevoked);
         if (onAssigned is not null) builder.SetPartitionsAssignedHandler(onAssigned);

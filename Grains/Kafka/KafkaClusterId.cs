@@ -3,8 +3,8 @@ using System.Text;
 
 namespace OrleansConnect.Grains.Kafka;
 
-/// <summary>Reads the Kafka cluster id (GET / answers it as kafka_cluster_id). Confluent.Kafka 1.9.3 has no
-/// DescribeCluster, so this asks librdkafka directly with a short-lived client handle.</summary>
+/// <summary>Reads the Kafka cluster id (GET / answers it as kafka_cluster_id) from metadata, with a short-lived
+/// librdkafka handle: the embedded broker does not answer the admin DescribeCluster call.</summary>
 public static partial class KafkaClusterId
 {
     public static Task<string?> FetchAsync(string bootstrapServers, TimeSpan timeout, CancellationToken cancellationToken) =>

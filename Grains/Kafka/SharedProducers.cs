@@ -87,7 +87,6 @@ public sealed class SharedProducers : IAsyncDisposable
 
     private IProducer<byte[]?, byte[]?> Build(IReadOnlyDictionary<string, string> config, Pooled pooled)
     {
-        KafkaNative.EnsureLoaded();
         var effective = config.Where(kv => kv.Key != ClientIdKey).ToDictionary(kv => kv.Key, kv => kv.Value);
         effective[ClientIdKey] = pooled.ClientId;
         return new ProducerBuilder<byte[]?, byte[]?>(effective)

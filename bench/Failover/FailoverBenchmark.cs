@@ -28,7 +28,6 @@ public sealed class FailoverBenchmark(FailoverOptions options, string workDir, T
         await using var postgres = new PostgresServer();
         await postgres.StartAsync(cancellationToken);
         output.WriteLine($"PostgreSQL 15 on 127.0.0.1:{postgres.Port}");
-        KafkaNative.EnsureLoaded();
         using var broker = EmbeddedKafkaBroker.Start(3);
         // The embedded broker cannot create topics through the admin API: the offsets topic up front.
         broker.CreateTopic("connect-offsets", 25, 3);

@@ -40,7 +40,6 @@ public sealed class Benchmark(BenchOptions options, string workDir, TextWriter o
             $"({ResultTable.Bytes((long)lines * options.LineBytes)}); {Environment.ProcessorCount} cores; work dir {workDir}");
         await InputFile.WriteAsync(Input, lines, options.LineBytes, cancellationToken);
 
-        KafkaNative.EnsureLoaded();
         using var broker = EmbeddedKafkaBroker.Start(3);
         foreach (var topic in new[] { KcatTopic, SourceStringTopic, SourceJsonTopic }) broker.CreateTopic(topic, 1, 1);
         // The silo's offsets topic too: the embedded broker cannot create topics through the admin API.

@@ -13,7 +13,6 @@ public sealed class TopicProbe : IDisposable
 
     public TopicProbe(string bootstrapServers)
     {
-        KafkaNative.EnsureLoaded();
         _bootstrapServers = bootstrapServers;
         _consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
         {

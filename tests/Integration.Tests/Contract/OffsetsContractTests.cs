@@ -235,7 +235,6 @@ public sealed class OffsetsContractTests(TestBroker broker, OffsetsContractTests
 
     private async Task ProduceAsync(string topic, IEnumerable<string> values)
     {
-        KafkaNative.EnsureLoaded();
         using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = broker.BootstrapServers }).Build();
         foreach (var value in values)
             await producer.ProduceAsync(topic, new Message<byte[]?, byte[]?> { Value = Encoding.UTF8.GetBytes(value) });

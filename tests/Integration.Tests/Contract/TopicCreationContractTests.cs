@@ -41,7 +41,6 @@ public sealed class TopicCreationContractTests : IAsyncLifetime
 
     private int PartitionsOf(string topic)
     {
-        KafkaNative.EnsureLoaded();
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _bootstrap }).Build();
         var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
         return metadata.Topics.FirstOrDefault(t => t.Topic == topic)?.Partitions.Count ?? 0;

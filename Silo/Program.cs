@@ -61,12 +61,11 @@ catch (DataDirectoryException e)
 using var releaseDataDir = dataDirLock;
 
 // Kafka: the configured cluster, or the embedded Kafka-protocol broker for a bare machine.
-KafkaNative.EnsureLoaded();
 EmbeddedKafkaBroker? embedded = null;
 string bootstrap;
 if (workerConfig.UsesEmbeddedBroker)
 {
-    embedded = EmbeddedKafkaBroker.Start(workerConfig.GetInt(WorkerConfig.EmbeddedBrokerCount));
+    embedded = EmbeddedKafkaBroker.Start(workerConfig.GetInt(WorkerConfig.EmbeddedBrokerCount), workerConfig.GetInt(WorkerConfig.EmbeddedBrokerNumPartitions));
     bootstrap = embedded.BootstrapServers;
     startupLogger.LogInformation("Embedded Kafka broker listening on {BootstrapServers}", bootstrap);
     // The embedded broker lives in memory: a clean stop saved it, a start brings it back.

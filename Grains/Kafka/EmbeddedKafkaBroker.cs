@@ -6,7 +6,9 @@ namespace OrleansConnect.Grains.Kafka;
 /// <summary>librdkafka's mock cluster: a real Kafka-protocol broker living in this process, listening on
 /// random loopback ports. For development and tests only: it keeps everything in memory, at most
 /// 5 MiB (or 100 000 batches) per partition (older batches are dropped), does not compact, and cannot
-/// create topics through the admin API (use <see cref="CreateTopic"/>).</summary>
+/// create topics through the admin API (use <see cref="CreateTopic"/>). A topic it creates by itself (a producer's
+/// metadata request) gets 4 partitions, which nothing can change, so the runtime creates the topics connectors
+/// reach with <see cref="DefaultPartitions"/> first, as a Kafka broker's num.partitions would.</summary>
 public sealed partial class EmbeddedKafkaBroker : IDisposable
 {
     private const int ProducerType = 0;
@@ -17,16 +19,21 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
     public string BootstrapServers { get; }
     public int BrokerCount { get; }
 
-    private EmbeddedKafkaBroker(IntPtr handle, IntPtr cluster, string bootstrap, int brokerCount)
+    /// <summary>Partitions of a topic the runtime creates without topic.creation.* (embedded.broker.num.partitions).</summary>
+    public int DefaultPartitions { get; }
+
+    private EmbeddedKafkaBroker(IntPtr handle, IntPtr cluster, string bootstrap, int brokerCount, int defaultPartitions)
     {
         _handle = handle;
         _cluster = cluster;
         BootstrapServers = bootstrap;
         BrokerCount = brokerCount;
+        DefaultPartitions = defaultPartitions;
     }
 
-    public static EmbeddedKafkaBroker Start(int brokerCount = 3)
+    public static EmbeddedKafkaBroker Start(int brokerCount = 3, int defaultPartitions = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(defaultPartitions, 1);
         KafkaNative.EnsureLoaded();
         var conf = rd_kafka_conf_new();
         var errbuf = new byte[512];
@@ -42,14 +49,21 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
             rd_kafka_destroy(handle);
             throw new InvalidOperationException("Could not start the embedded Kafka broker (rd_kafka_mock_cluster_new failed).");
         }
+        // Kafka's group.initial.rebalance.delay.ms (3 s) holds a new group's first assignment back in case more members
+        // come. Here a sink's tasks join within milliseconds of each other, and a later one costs one quick rebalance:
+        // assigning at once starts sinks 3 s sooner.
+        rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, 0);
         var bootstrap = Marshal.PtrToStringUTF8(rd_kafka_mock_cluster_bootstraps(cluster))
             ?? throw new InvalidOperationException("The embedded Kafka broker reported no bootstrap servers.");
-        return new EmbeddedKafkaBroker(handle, cluster, bootstrap, brokerCount);
+        return new EmbeddedKafkaBroker(handle, cluster, bootstrap, brokerCount, defaultPartitions);
     }
 
-    /// <summary>Creates a topic (idempotent for an existing topic with any partition count).</summary>
+    /// <summary>Creates a topic (idempotent for an existing topic with any partition count). A partition count or
+    /// replication factor of -1 (Kafka's "broker default") means <see cref="DefaultPartitions"/> and 1.</summary>
     public void CreateTopic(string topic, int partitions, int replicationFactor = 1)
     {
+        if (partitions <= 0) partitions = DefaultPartitions;
+        if (replicationFactor <= 0) replicationFactor = 1;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
@@ -113,6 +127,7 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
     [LibraryImport(KafkaNative.LibraryName)] private static partial IntPtr rd_kafka_mock_cluster_bootstraps(IntPtr cluster);
     [LibraryImport(KafkaNative.LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int rd_kafka_mock_topic_create(IntPtr cluster, string topic, int partitions, int replicationFactor);
+    [LibraryImport(KafkaNative.LibraryName)] private static partial void rd_kafka_mock_group_initial_rebalance_delay_ms(IntPtr cluster, int delayMs);
     [LibraryImport(KafkaNative.LibraryName)] private static partial int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);
     [LibraryImport(KafkaNative.LibraryName)] private static partial int rd_kafka_mock_broker_set_up(IntPtr cluster, int brokerId);
     [LibraryImport(KafkaNative.LibraryName)] private static partial int rd_kafka_mock_broker_set_rtt(IntPtr cluster, int brokerId, int rttMs);

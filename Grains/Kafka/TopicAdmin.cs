@@ -13,7 +13,7 @@ public sealed class TopicAdmin(string bootstrapServers, EmbeddedKafkaBroker? emb
     {
         if (embedded is not null)
         {
-            embedded.CreateTopic(topic, partitions > 0 ? partitions : 1, replicationFactor > 0 ? replicationFactor : 1);
+            embedded.CreateTopic(topic, partitions, replicationFactor);
             return;
         }
         // A listing of all topics never auto-creates one (asking for a named topic may, on some brokers).

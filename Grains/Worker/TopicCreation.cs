@@ -11,7 +11,9 @@ namespace OrleansConnect.Grains.Worker;
 /// match and whose exclude regexes do not, else with the default group's. Creation is active when the worker
 /// allows it (topic.creation.enable) and the connector sets any topic.creation.* key; the default group's
 /// replication.factor and partitions are then required (validation refuses a config without them). The admin
-/// client gets the connector's admin.override.* settings. Also tracks the topics the task used (active topics).</summary>
+/// client gets the connector's admin.override.* settings. Without topic.creation.*, a Kafka broker creates a missing
+/// topic itself with its num.partitions (1 by default); the embedded broker would give it 4, so there the topic is
+/// created first with embedded.broker.num.partitions. Also tracks the topics the task used (active topics).</summary>
 public sealed class TopicCreation
 {
     private sealed record Group(string Name, Regex? Include, Regex? Exclude, int Partitions, short ReplicationFactor, Dictionary<string, string> TopicConfigs);
@@ -20,6 +22,7 @@ public sealed class TopicCreation
     private readonly List<Group> _groups = [];
     private readonly Group? _default;
     private readonly TopicAdmin? _admin;
+    private readonly EmbeddedKafkaBroker? _embedded;
     private readonly HashSet<string> _ensured = new(StringComparer.Ordinal);
     private readonly HashSet<string> _active = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -27,7 +30,11 @@ public sealed class TopicCreation
     public TopicCreation(ConnectWorker worker, IReadOnlyDictionary<string, string> config, ILogger logger)
     {
         _logger = logger;
-        if (!worker.Config.GetBoolean(WorkerConfig.TopicCreationEnable) || !UsesTopicCreation(config)) return;
+        if (!worker.Config.GetBoolean(WorkerConfig.TopicCreationEnable) || !UsesTopicCreation(config))
+        {
+            _embedded = worker.EmbeddedBroker;
+            return;
+        }
 
         _default = ReadGroup(TopicCreationGroups.DefaultGroup, config, null, null);
         foreach (var name in TopicCreationGroups.AliasesOf(config.GetValueOrDefault(ConnectorConfig.TopicCreationGroups)))
@@ -64,7 +71,14 @@ public sealed class TopicCreation
             _active.Add(topic);
             create = _ensured.Add(topic);
         }
-        if (!create || _default is null || _admin is null) return;
+        if (!create) return;
+        if (_embedded is not null)
+        {
+            // Before the producer's first metadata request for it, which would auto-create it with 4 partitions.
+            _embedded.CreateTopic(topic, _embedded.DefaultPartitions);
+            return;
+        }
+        if (_default is null || _admin is null) return;
         var group = _groups.FirstOrDefault(g => g.Include is not null && g.Include.IsMatch(topic) && !(g.Exclude?.IsMatch(topic) ?? false)) ?? _default;
         try
         {

@@ -39,6 +39,7 @@ public sealed class WorkerConfig : AbstractConfig
     public const string TaskRestartBackoffMax = "task.restart.backoff.max.ms";
     public const string ReconcileInterval = "reconcile.interval.ms";
     public const string EmbeddedBrokerCount = "embedded.broker.count";
+    public const string EmbeddedBrokerNumPartitions = "embedded.broker.num.partitions";
     public const string SiloPort = "silo.port";
     public const string SiloAdvertisedHostName = "silo.advertised.host.name";
     public const string ClusterMembershipProvider = "cluster.membership.provider";
@@ -110,6 +111,8 @@ public sealed class WorkerConfig : AbstractConfig
             "Period of the durable reminder that drives each connector to its target state.")
         .Define(EmbeddedBrokerCount, ConfigType.Int, 3, Range.Between(1, 16), Importance.Low,
             "Brokers in the embedded Kafka-protocol cluster (only without bootstrap.servers).")
+        .Define(EmbeddedBrokerNumPartitions, ConfigType.Int, 1, Range.AtLeast(1), Importance.Low,
+            "Partitions of a topic that a connector reaches without topic.creation.* on the embedded broker (a Kafka broker's num.partitions).")
         .Define(ClusterMembershipProvider, ConfigType.String, "localhost", CaseInsensitiveValidString.In("localhost", "redis", "postgresql"), Importance.High,
             "How silos find each other: localhost (one silo, the default), redis or postgresql (a cluster).")
         .Define(ClusterMembershipConnectionString, ConfigType.Password, null, null, Importance.High,

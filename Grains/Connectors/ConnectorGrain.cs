@@ -259,26 +259,15 @@ public sealed class ConnectorGrain(
     /// <summary>The sink's consumer group, with the client settings its tasks' consumers have.</summary>
     private SinkConnectorOffsets SinkOffsets(Dictionary<string, string> config)
     {
-        Dictionary<string, string?> overrides;
         try
         {
-            overrides = ClientOverrides.Of(worker, config, ClientOverrides.Consumer);
+            var consumerConfig = WorkerSinkTask.ConsumerConfigOf(worker, Name, config, $"connector-offsets-{Name}");
+            return new SinkConnectorOffsets(new ConsumerGroupOffsets(consumerConfig), Name, _logger);
         }
         catch (Connect.Errors.ConnectException e)
         {
             throw new ConnectRestException(500, e.Message);
         }
-        var consumerConfig = KafkaClients.Merge(
-            new Dictionary<string, string?> { ["auto.offset.reset"] = "earliest" },
-            worker.Config.ClientConfigs(ClientOverrides.Consumer),
-            overrides,
-            new Dictionary<string, string?>
-            {
-                ["bootstrap.servers"] = worker.BootstrapServers,
-                ["group.id"] = WorkerSinkTask.GroupIdOf(Name, config),
-                ["client.id"] = $"connector-offsets-{Name}",
-            });
-        return new SinkConnectorOffsets(new ConsumerGroupOffsets(consumerConfig), Name, _logger);
     }
 
     private bool IsSinkConfig(Dictionary<string, string> config) =>

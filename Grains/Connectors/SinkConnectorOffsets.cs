@@ -7,18 +7,20 @@ using OrleansConnect.Connect.Sink;
 using OrleansConnect.Grains.Config;
 using OrleansConnect.Grains.Interfaces.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
+using OrleansConnect.Grains.Kafka;
 using OrleansConnect.Grains.Storage;
 using SinkTopicPartition = OrleansConnect.Connect.Sink.TopicPartition;
 
 namespace OrleansConnect.Grains.Connectors;
 
 /// <summary>A sink connector's offsets: its consumer group's committed offsets, in Connect's format
-/// {"kafka_topic", "kafka_partition"} → {"kafka_offset"}.
-/// <para>Removing a partition's committed offset (a null offset, or a reset) cannot be done with the consumer calls of
-/// Confluent.Kafka 1.9.3, and the embedded broker supports neither OffsetDelete nor DeleteGroups. Instead the group
-/// commits the position its consumer would start from without a committed offset (auto.offset.reset: the log start by
-/// default, the log end for "latest"), and the connector remembers that commit as a removal: GET leaves the partition
-/// out until the connector's tasks commit another offset there.</para></summary>
+/// {"kafka_topic", "kafka_partition"} → {"kafka_offset"}, written as Kafka Connect writes them: alter with
+/// AlterConsumerGroupOffsets, a null offset with OffsetDelete, a reset with DeleteGroups.
+/// <para>A broker that lacks one of these APIs (by its ApiVersions answer; the embedded broker lacks all three) gets a
+/// fallback with the same result through the REST API. Alter commits as a member of the group. Removing an offset
+/// commits the position the group's consumer would start from without one (auto.offset.reset: the log start by default,
+/// the log end for "latest"), and the connector remembers that commit as a removal: GET leaves the partition out until
+/// the connector's tasks commit another offset there.</para></summary>
 internal sealed class SinkConnectorOffsets(ConsumerGroupOffsets group, string connector, ILogger logger)
 {
     public const string TopicKey = "kafka_topic";
@@ -62,16 +64,35 @@ internal sealed class SinkConnectorOffsets(ConsumerGroupOffsets group, string co
 
         var commits = toWrite.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!.Value);
         var removals = toWrite.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList();
-        Dictionary<SinkTopicPartition, long> removalCommits = [];
         try
         {
-            if (removals.Count > 0)
+            var apis = await group.BrokerApisAsync(cancellationToken);
+            bool Supports(short apiKey) => apis?.Supports(apiKey) ?? true;
+            Dictionary<SinkTopicPartition, long> removalCommits = [];
+            if (reset && Supports(BrokerApiVersions.Keys.DeleteGroups))
+            {
+                await group.DeleteGroupAsync(cancellationToken);
+                known.Clear();
+            }
+            else if (removals.Count > 0 && Supports(BrokerApiVersions.Keys.OffsetDelete))
+            {
+                await group.DeleteOffsetsAsync(removals, cancellationToken);
+                foreach (var partition in removals) Forget(known, partition);
+            }
+            else if (removals.Count > 0)
             {
                 // Only partitions that have a committed offset have one to remove.
                 var committed = await group.CommittedAsync(removals, cancellationToken);
-                removalCommits = await group.ResetPositionsAsync(committed.Keys.ToList(), cancellationToken);
+                removalCommits = await group.ResetPositionsAsync(committed.Keys.Where(removals.Contains).ToList(), cancellationToken);
             }
-            await group.CommitAsync(commits.Concat(removalCommits).ToDictionary(kv => kv.Key, kv => kv.Value), cancellationToken);
+
+            var toCommit = commits.Concat(removalCommits).ToDictionary(kv => kv.Key, kv => kv.Value);
+            // A broker without DescribeGroups cannot tell whether a group is empty, and (the embedded one) refuses a
+            // commit from outside the group: commit as a member there.
+            if (Supports(BrokerApiVersions.Keys.DescribeGroups)) await group.AlterAsync(toCommit, cancellationToken);
+            else await group.CommitAsMemberAsync(toCommit, cancellationToken);
+            foreach (var partition in commits.Keys) Remember(known, partition, removedAt: null);
+            foreach (var (partition, offset) in removalCommits) Remember(known, partition, removedAt: offset);
         }
         catch (KafkaException e)
         {
@@ -79,8 +100,6 @@ internal sealed class SinkConnectorOffsets(ConsumerGroupOffsets group, string co
             throw CommitFailed(e, reset);
         }
 
-        foreach (var (partition, offset) in commits) Remember(known, partition, removedAt: null);
-        foreach (var (partition, offset) in removalCommits) Remember(known, partition, removedAt: offset);
         logger.LogInformation("Offsets of sink connector {Connector} {Action} ({Count} partitions, group {Group})",
             connector, reset ? "reset" : "altered", toWrite.Count, group.GroupId);
         return OffsetsMessages.Modified(confirmed, reset);
@@ -105,17 +124,20 @@ internal sealed class SinkConnectorOffsets(ConsumerGroupOffsets group, string co
 
     private static void Remember(List<SinkOffsetPartition> known, SinkTopicPartition partition, long? removedAt)
     {
-        known.RemoveAll(k => k.Topic == partition.Topic && k.Partition == partition.Partition);
+        Forget(known, partition);
         known.Add(new SinkOffsetPartition(partition.Topic, partition.Partition, removedAt));
     }
+
+    private static void Forget(List<SinkOffsetPartition> known, SinkTopicPartition partition) =>
+        known.RemoveAll(k => k.Topic == partition.Topic && k.Partition == partition.Partition);
 
     private ConnectRestException CommitFailed(KafkaException e, bool reset)
     {
         var verb = reset ? "reset" : "alter";
-        var codes = e is TopicPartitionOffsetException partitions
-            ? partitions.Results.Select(r => r.Error.Code).Append(e.Error.Code)
-            : [e.Error.Code];
-        if (codes.Any(c => c is ErrorCode.UnknownMemberId or ErrorCode.IllegalGeneration or ErrorCode.RebalanceInProgress))
+        // Kafka refuses these writes while the group has members (UNKNOWN_MEMBER_ID for a commit from outside,
+        // NON_EMPTY_GROUP for a group deletion, GROUP_SUBSCRIBED_TO_TOPIC for an offset deletion).
+        if (ConsumerGroupOffsets.ErrorCodesOf(e).Any(c => c is ErrorCode.UnknownMemberId or ErrorCode.IllegalGeneration
+                or ErrorCode.RebalanceInProgress or ErrorCode.NonEmptyGroup or ErrorCode.GroupSubscribedToTopic))
         {
             return new ConnectRestException(500,
                 $"Failed to {verb} consumer group offsets for connector {connector} either because its tasks haven't stopped completely yet "

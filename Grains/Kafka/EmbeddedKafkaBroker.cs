@@ -53,6 +53,10 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
         // come. Here a sink's tasks join within milliseconds of each other, and a later one costs one quick rebalance:
         // assigning at once starts sinks 3 s sooner.
         rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, 0);
+        // KIP-848 groups (the sinks' default here) take these from the broker: a member that died is dropped after 10 s,
+        // as the classic sessions the runtime sets elsewhere, and assignments move at each 1 s heartbeat.
+        rd_kafka_mock_set_group_consumer_session_timeout_ms(cluster, 10_000);
+        rd_kafka_mock_set_group_consumer_heartbeat_interval_ms(cluster, 1_000);
         var bootstrap = Marshal.PtrToStringUTF8(rd_kafka_mock_cluster_bootstraps(cluster))
             ?? throw new InvalidOperationException("The embedded Kafka broker reported no bootstrap servers.");
         return new EmbeddedKafkaBroker(handle, cluster, bootstrap, brokerCount, defaultPartitions);
@@ -128,6 +132,8 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
     [LibraryImport(KafkaNative.LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int rd_kafka_mock_topic_create(IntPtr cluster, string topic, int partitions, int replicationFactor);
     [LibraryImport(KafkaNative.LibraryName)] private static partial void rd_kafka_mock_group_initial_rebalance_delay_ms(IntPtr cluster, int delayMs);
+    [LibraryImport(KafkaNative.LibraryName)] private static partial void rd_kafka_mock_set_group_consumer_session_timeout_ms(IntPtr cluster, int timeoutMs);
+    [LibraryImport(KafkaNative.LibraryName)] private static partial void rd_kafka_mock_set_group_consumer_heartbeat_interval_ms(IntPtr cluster, int intervalMs);
     [LibraryImport(KafkaNative.LibraryName)] private static partial int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);
     [LibraryImport(KafkaNative.LibraryName)] private static partial int rd_kafka_mock_broker_set_up(IntPtr cluster, int brokerId);
     [LibraryImport(KafkaNative.LibraryName)] private static partial int rd_kafka_mock_broker_set_rtt(IntPtr cluster, int brokerId, int rttMs);

@@ -1,15 +1,16 @@
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
+using Confluent.Kafka.Admin;
 using ErrorCode = Confluent.Kafka.ErrorCode;
 using OrleansConnect.Grains.Kafka;
 using SinkTopicPartition = OrleansConnect.Connect.Sink.TopicPartition;
 
 namespace OrleansConnect.Grains.Storage;
 
-/// <summary>A sink connector's offsets: the committed offsets of its consumer group, read and written with a
-/// consumer of that group (Confluent.Kafka 1.9.3 has no admin calls for group offsets). Writes are refused while the
-/// group has members, as Kafka's admin client is refused then, so that the caller reports Connect's "tasks haven't
-/// stopped completely yet"; Connect's "STOPPED first" rule makes that rare.</summary>
+/// <summary>A sink connector's offsets: the committed offsets of its consumer group, through Kafka's admin calls as
+/// Kafka Connect makes them (list, alter, delete offsets, delete the group). A broker that lacks an API (by its
+/// ApiVersions answer: the embedded broker has no DescribeGroups, OffsetDelete or DeleteGroups, and refuses commits
+/// from outside a group) gets the fallback the caller chooses, built on a commit as a member of the group.</summary>
 public sealed class ConsumerGroupOffsets(IReadOnlyDictionary<string, string> consumerConfig)
 {
     // Grain calls are bounded (30 s): every step here stays well within that.
@@ -17,6 +18,11 @@ public sealed class ConsumerGroupOffsets(IReadOnlyDictionary<string, string> con
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(20);
 
     public string GroupId => consumerConfig["group.id"];
+
+    /// <summary>Which APIs the group's broker supports; null when it could not be asked (then: all of them).</summary>
+    public Task<BrokerApiVersions?> BrokerApisAsync(CancellationToken cancellationToken) =>
+        BrokerApiVersions.FetchAsync(consumerConfig["bootstrap.servers"], consumerConfig.GetValueOrDefault("security.protocol"),
+            TimeSpan.FromSeconds(5), cancellationToken);
 
     /// <summary>The partitions of the topics a sink consumes: the topics list, or every topic of the cluster the
     /// topics.regex matches (as a whole name, like Java's Matcher.matches). Missing topics have no partitions.</summary>
@@ -34,110 +40,93 @@ public sealed class ConsumerGroupOffsets(IReadOnlyDictionary<string, string> con
                 .ToList();
         }, cancellationToken);
 
-    /// <summary>The group's committed offset of each partition that has one.</summary>
-    public Task<Dictionary<SinkTopicPartition, long>> CommittedAsync(IReadOnlyCollection<SinkTopicPartition> partitions,
+    /// <summary>The group's committed offsets: every partition the broker lists for the group, and each of
+    /// <paramref name="partitions"/> that has one (a broker that cannot list a whole group answers those).</summary>
+    public async Task<Dictionary<SinkTopicPartition, long>> CommittedAsync(IReadOnlyCollection<SinkTopicPartition> partitions,
         CancellationToken cancellationToken)
     {
-        if (partitions.Count == 0) return Task.FromResult(new Dictionary<SinkTopicPartition, long>());
-        return KafkaBlocking.Run(() =>
+        var requests = new List<ConsumerGroupTopicPartitions> { new(GroupId, null) };
+        if (partitions.Count > 0)
+            requests.Add(new ConsumerGroupTopicPartitions(GroupId, partitions.Select(p => new Confluent.Kafka.TopicPartition(p.Topic, p.Partition)).ToList()));
+        var committed = new Dictionary<SinkTopicPartition, long>();
+        await WithAdminAsync(async admin =>
         {
-            using var consumer = Build();
-            try
+            // One group per request: librdkafka lists one group's offsets at a time.
+            foreach (var request in requests)
             {
-                var committed = consumer.Committed(partitions.Select(p => new Confluent.Kafka.TopicPartition(p.Topic, p.Partition)), Timeout);
-                return committed
-                    .Where(c => c.Offset.Value >= 0)
-                    .ToDictionary(c => new SinkTopicPartition(c.Topic, c.Partition.Value), c => c.Offset.Value);
-            }
-            finally
-            {
-                consumer.Close();
+                var results = await admin.ListConsumerGroupOffsetsAsync([request], new ListConsumerGroupOffsetsOptions { RequestTimeout = Timeout })
+                    .WaitAsync(cancellationToken);
+                foreach (var offset in results.SelectMany(r => r.Partitions))
+                    if (offset.Error.Code == ErrorCode.NoError && offset.Offset.Value >= 0)
+                        committed[new SinkTopicPartition(offset.Topic, offset.Partition.Value)] = offset.Offset.Value;
             }
         }, cancellationToken);
+        return committed;
     }
 
-    /// <summary>Commits offsets for the group. Refused with <see cref="ErrorCode.UnknownMemberId"/> (as the broker
-    /// refuses a commit from outside a group with members) while the group has members.</summary>
-    public Task CommitAsync(IReadOnlyDictionary<SinkTopicPartition, long> offsets, CancellationToken cancellationToken)
+    /// <summary>Kafka's alterConsumerGroupOffsets: refused while the group has members.</summary>
+    public Task AlterAsync(IReadOnlyDictionary<SinkTopicPartition, long> offsets, CancellationToken cancellationToken)
+    {
+        if (offsets.Count == 0) return Task.CompletedTask;
+        var toCommit = offsets.Select(kv => new TopicPartitionOffset(kv.Key.Topic, kv.Key.Partition, kv.Value)).ToList();
+        return WithAdminAsync(admin => admin.AlterConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitionOffsets(GroupId, toCommit)],
+            new AlterConsumerGroupOffsetsOptions { RequestTimeout = Timeout }).WaitAsync(cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Kafka's deleteConsumerGroupOffsets (OffsetDelete): refused for a topic the group's members consume.</summary>
+    public Task DeleteOffsetsAsync(IReadOnlyCollection<SinkTopicPartition> partitions, CancellationToken cancellationToken)
+    {
+        if (partitions.Count == 0) return Task.CompletedTask;
+        return WithAdminAsync(admin => admin.DeleteConsumerGroupOffsetsAsync(GroupId,
+            partitions.Select(p => new Confluent.Kafka.TopicPartition(p.Topic, p.Partition)).ToList(),
+            new DeleteConsumerGroupOffsetsOptions { RequestTimeout = Timeout }).WaitAsync(cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Kafka's deleteConsumerGroups: removes the group with all its offsets; refused while it has members. A
+    /// group that does not exist has nothing to remove.</summary>
+    public Task DeleteGroupAsync(CancellationToken cancellationToken) =>
+        WithAdminAsync(async admin =>
+        {
+            try
+            {
+                await admin.DeleteGroupsAsync([GroupId], new DeleteGroupsOptions { RequestTimeout = Timeout }).WaitAsync(cancellationToken);
+            }
+            catch (DeleteGroupsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.GroupIdNotFound))
+            {
+                // Nothing committed yet: nothing to reset.
+            }
+        }, cancellationToken);
+
+    /// <summary>The fallback for brokers that refuse commits from outside a group: joins the group (subscribing to the
+    /// offsets' topics), commits once the group assigned this member, and leaves. Only for a stopped connector, whose
+    /// tasks left the group when they stopped.</summary>
+    public Task CommitAsMemberAsync(IReadOnlyDictionary<SinkTopicPartition, long> offsets, CancellationToken cancellationToken)
     {
         if (offsets.Count == 0) return Task.CompletedTask;
         var toCommit = offsets.Select(kv => new TopicPartitionOffset(kv.Key.Topic, kv.Key.Partition, kv.Value)).ToList();
         return KafkaBlocking.Run(() =>
         {
-            bool? empty;
-            using (var consumer = Build())
+            var joined = false;
+            var consumer = KafkaClients.BuildConsumer(WithoutAutoCommit(), onAssigned: (_, _) => joined = true);
+            try
             {
-                empty = IsGroupEmpty(consumer);
-                if (empty == false)
-                    throw new KafkaException(new Error(ErrorCode.UnknownMemberId, $"The consumer group {GroupId} has active members."));
-                try
+                consumer.Subscribe(toCommit.Select(o => o.Topic).Distinct());
+                var deadline = DateTime.UtcNow + JoinTimeout;
+                while (!joined)
                 {
-                    consumer.Commit(toCommit);
-                    return;
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (DateTime.UtcNow > deadline)
+                        throw new KafkaException(new Error(ErrorCode.RebalanceInProgress, $"Could not join the consumer group {GroupId} to commit its offsets."));
+                    consumer.Consume(TimeSpan.FromMilliseconds(100));
                 }
-                catch (KafkaException e) when (empty is null && IsMembershipError(e))
-                {
-                    // The broker could not say whether the group is empty and refuses commits from outside a group it
-                    // knows: the embedded broker does both, and keeps a member that left until its session times out.
-                    // Commit as a member; joining waits for such a member to expire.
-                }
-                finally
-                {
-                    consumer.Close();
-                }
+                consumer.Commit(toCommit);
             }
-            CommitAsMember(toCommit, cancellationToken);
+            finally
+            {
+                consumer.Close();
+                consumer.Dispose();
+            }
         }, cancellationToken);
-    }
-
-    /// <summary>True/false when the broker describes the group; null when it cannot.</summary>
-    private bool? IsGroupEmpty(IConsumer<byte[]?, byte[]?> consumer)
-    {
-        try
-        {
-            using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
-            var group = admin.ListGroup(GroupId, Timeout);
-            return group is null || group.Members.Count == 0;
-        }
-        catch (KafkaException)
-        {
-            return null;
-        }
-    }
-
-    private static bool IsMembershipError(KafkaException e) =>
-        (e is TopicPartitionOffsetException partitions ? partitions.Results.Select(r => r.Error.Code).Append(e.Error.Code) : [e.Error.Code])
-        .Any(c => c is ErrorCode.UnknownMemberId or ErrorCode.IllegalGeneration);
-
-    /// <summary>Joins the group (subscribing to the offsets' topics), commits once the group assigned this member,
-    /// and leaves. Used only while the connector's tasks are stopped, so nobody else is in the group.</summary>
-    private void CommitAsMember(List<TopicPartitionOffset> offsets, CancellationToken cancellationToken)
-    {
-        var joined = false;
-        var config = new Dictionary<string, string>(consumerConfig)
-        {
-            ["enable.auto.commit"] = "false",
-            ["enable.auto.offset.store"] = "false",
-        };
-        var consumer = KafkaClients.BuildConsumer(config, onAssigned: (_, _) => joined = true);
-        try
-        {
-            consumer.Subscribe(offsets.Select(o => o.Topic).Distinct());
-            var deadline = DateTime.UtcNow + JoinTimeout;
-            while (!joined)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (DateTime.UtcNow > deadline)
-                    throw new KafkaException(new Error(ErrorCode.RebalanceInProgress, $"Could not join the consumer group {GroupId} to commit its offsets."));
-                consumer.Consume(TimeSpan.FromMilliseconds(100));
-            }
-            consumer.Commit(offsets);
-        }
-        finally
-        {
-            consumer.Close();
-            consumer.Dispose();
-        }
     }
 
     /// <summary>Where a consumer of the group starts in a partition without a committed offset: the log start
@@ -165,9 +154,44 @@ public sealed class ConsumerGroupOffsets(IReadOnlyDictionary<string, string> con
         }, cancellationToken);
     }
 
-    private IConsumer<byte[]?, byte[]?> Build() => KafkaClients.BuildConsumer(new Dictionary<string, string>(consumerConfig)
+    /// <summary>Every error code a Kafka exception carries: its own and each partition's or group's.</summary>
+    public static IEnumerable<ErrorCode> ErrorCodesOf(KafkaException e)
+    {
+        IEnumerable<ErrorCode> codes = e switch
+        {
+            TopicPartitionOffsetException p => p.Results.Select(r => r.Error.Code),
+            AlterConsumerGroupOffsetsException a => a.Results.SelectMany(r => r.Partitions.Select(p => p.Error.Code).Append(r.Error.Code)),
+            DeleteConsumerGroupOffsetsException d => d.Result.Partitions.Select(p => p.Error.Code).Append(d.Result.Error.Code),
+            DeleteGroupsException g => g.Results.Select(r => r.Error.Code),
+            ListConsumerGroupOffsetsException l => l.Results.SelectMany(r => r.Partitions.Select(p => p.Error.Code).Append(r.Error.Code)),
+            _ => [],
+        };
+        return codes.Append(e.Error.Code).Distinct();
+    }
+
+    /// <summary>An admin client riding on a consumer handle of the group's settings (security included), so no
+    /// consumer-only setting reaches a handle that would warn about it.</summary>
+    private async Task WithAdminAsync(Func<IAdminClient, Task> call, CancellationToken cancellationToken)
+    {
+        var consumer = Build();
+        try
+        {
+            using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
+            await call(admin);
+        }
+        finally
+        {
+            // A consumer that never subscribed closes at once, but Close and Dispose still block.
+            await KafkaBlocking.Run(() => { consumer.Close(); consumer.Dispose(); }, CancellationToken.None);
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private Dictionary<string, string> WithoutAutoCommit() => new(consumerConfig)
     {
         ["enable.auto.commit"] = "false",
         ["enable.auto.offset.store"] = "false",
-    });
+    };
+
+    private IConsumer<byte[]?, byte[]?> Build() => KafkaClients.BuildConsumer(WithoutAutoCommit());
 }

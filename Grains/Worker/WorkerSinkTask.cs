@@ -302,26 +302,48 @@ public sealed class WorkerSinkTask : WorkerTask
         Logger.LogDebug("Committed offsets of {Count} partitions for {Connector}-{Task}", offsets.Count, Id.Connector, Id.Task);
     }
 
-    private Dictionary<string, string> ConsumerConfig() => KafkaClients.Merge(
-        new Dictionary<string, string?>
+    private Dictionary<string, string> ConsumerConfig() =>
+        ConsumerConfigOf(Worker, Id.Connector, _connectorConfig, $"connector-consumer-{Id.Connector}-{Id.Task}");
+
+    /// <summary>The settings of a sink's consumers (its tasks' and the offsets API's): defaults, then the worker's
+    /// consumer.* settings and the connector's consumer.override.*, then what the framework insists on.
+    /// <para>On the embedded broker the group speaks KIP-848's consumer protocol unless group.protocol is set: its mock
+    /// coordinator assigns a joining or leaving member's partitions within a heartbeat (1 s there), where the classic
+    /// protocol holds every rebalance for the session timeout less a second. The consumer protocol takes its session
+    /// timeout and heartbeat from the broker, and refuses the client settings for them.</para></summary>
+    internal static Dictionary<string, string> ConsumerConfigOf(ConnectWorker worker, string connector, IReadOnlyDictionary<string, string> connectorConfig,
+        string clientId)
+    {
+        var configured = KafkaClients.Merge(worker.Config.ClientConfigs("consumer"), ClientOverrides.Of(worker, connectorConfig, "consumer"));
+        var protocol = configured.GetValueOrDefault("group.protocol") ?? (worker.EmbeddedBroker is not null ? "consumer" : "classic");
+        var defaults = new Dictionary<string, string?>
         {
             ["auto.offset.reset"] = "earliest",
             // Regex subscriptions see new topics at metadata refreshes.
             ["topic.metadata.refresh.interval.ms"] = "5000",
+        };
+        if (protocol.Trim().Equals("consumer", StringComparison.OrdinalIgnoreCase))
+        {
+            defaults["group.protocol"] = "consumer";
+        }
+        else
+        {
             // A task that died (or moved) keeps its partitions until its session expires: 10 s rather than
             // Kafka's 45 s lets a replacement consume again within seconds. Overridable like any consumer setting.
-            ["session.timeout.ms"] = "10000",
-            ["heartbeat.interval.ms"] = "3000",
-        },
-        Worker.Config.ClientConfigs("consumer"),
-        ClientOverrides.Of(Worker, _connectorConfig, "consumer"),
-        new Dictionary<string, string?>
-        {
-            ["bootstrap.servers"] = Worker.BootstrapServers,
-            ["group.id"] = GroupIdOf(Id.Connector, _connectorConfig),
-            ["enable.auto.commit"] = "false",
-            ["client.id"] = $"connector-consumer-{Id.Connector}-{Id.Task}",
-        });
+            defaults["session.timeout.ms"] = "10000";
+            defaults["heartbeat.interval.ms"] = "3000";
+        }
+        return KafkaClients.Merge(
+            defaults,
+            configured.ToDictionary(kv => kv.Key, kv => (string?)kv.Value),
+            new Dictionary<string, string?>
+            {
+                ["bootstrap.servers"] = worker.BootstrapServers,
+                ["group.id"] = GroupIdOf(connector, connectorConfig),
+                ["enable.auto.commit"] = "false",
+                ["client.id"] = clientId,
+            });
+    }
 
     protected override async Task CleanupAfterFailureAsync()
     {

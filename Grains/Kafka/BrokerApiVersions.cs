@@ -23,22 +23,19 @@ public sealed class BrokerApiVersions
 
     private BrokerApiVersions(IReadOnlyDictionary<short, (short Min, short Max)> apis) => _apis = apis;
 
-    /// <summary>What a broker answered, or null for a broker this cannot ask in plain bytes (TLS listeners): the
-    /// runtime then assumes a Kafka that supports every API it uses.</summary>
-    public static BrokerApiVersions? Unknown => null;
-
     public bool Supports(short apiKey) => _apis.ContainsKey(apiKey);
 
     public IReadOnlyCollection<short> ApiKeys => _apis.Keys.ToList();
 
     /// <summary>Asks the first bootstrap server that answers. Returns null when the listener speaks TLS (per
-    /// security.protocol) or no server answers within <paramref name="timeout"/>.</summary>
+    /// security.protocol) or no server answers within <paramref name="timeout"/>: callers then assume a Kafka that
+    /// supports every API they use.</summary>
     public static async Task<BrokerApiVersions?> FetchAsync(string bootstrapServers, string? securityProtocol, TimeSpan timeout,
         CancellationToken cancellationToken)
     {
         var protocol = (securityProtocol ?? "plaintext").Trim().ToLowerInvariant();
         // ApiVersions is answered before SASL authentication, but not before a TLS handshake.
-        if (protocol is not ("plaintext" or "sasl_plaintext")) return Unknown;
+        if (protocol is not ("plaintext" or "sasl_plaintext")) return null;
         foreach (var server in bootstrapServers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!TryParse(server, out var host, out var port)) continue;
@@ -54,7 +51,7 @@ public sealed class BrokerApiVersions
                 // Try the next server.
             }
         }
-        return Unknown;
+        return null;
     }
 
     private static bool TryParse(string server, out string host, out int port)

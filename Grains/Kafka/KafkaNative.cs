@@ -21,16 +21,6 @@ public static class KafkaNative
         NativeLibrary.SetDllImportResolver(typeof(KafkaNative).Assembly, Resolve);
     }
 
-    /// <summary>The path of the librdkafka file in this process (after Confluent.Kafka has loaded it).</summary>
-    public static string LoadedPath
-    {
-        get
-        {
-            _ = Loaded.Value;
-            return FindLoadedPath() ?? LibraryName;
-        }
-    }
-
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path) =>
         name == LibraryName ? Loaded.Value : IntPtr.Zero;
 

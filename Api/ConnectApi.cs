@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansConnect.Api.Console;
 using OrleansConnect.Api.Endpoints;
 using OrleansConnect.Api.Errors;
 using OrleansConnect.Api.Http;
@@ -97,6 +98,7 @@ public static class ConnectApi
         if (app.Services.GetRequiredService<IOptions<ConnectApiOptions>>().Value.AdminEndpoints)
             app.MapLoggersEndpoints(log);
         app.MapTransformsPreviewEndpoints();
+        app.MapConnectConsole();
         app.MapOpenApi("/openapi.json");
         return app;
     }

@@ -33,4 +33,7 @@ public sealed class ConnectApiOptions
 
     /// <summary>Largest request body read; a larger one gets 413 (Kestrel's default limit).</summary>
     public long MaxRequestBodyBytes { get; set; } = 30_000_000;
+
+    /// <summary>Where the Orleans Dashboard is served (the console links to it), or null when it is off.</summary>
+    public string? DashboardPath { get; set; }
 }

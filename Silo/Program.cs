@@ -157,6 +157,7 @@ builder.UseOrleans(silo => silo.UseConnectWorker(workerConfig, siloEndpoint, dat
 builder.Services.AddConnectApi();
 builder.Services.AddHostedService<ConnectorBootstrapper>();
 // Connect's admin.listeners: empty means no admin endpoints (/admin/loggers); otherwise they stay on the REST listener.
+builder.Services.Configure<ConnectApiOptions>(o => o.DashboardPath = workerConfig.GetBoolean(WorkerConfig.DashboardEnable) ? "/dashboard/" : null);
 builder.Services.Configure<ConnectApiOptions>(o => o.AdminEndpoints =
     !(workerConfig.Originals.TryGetValue("admin.listeners", out var adminListeners) && string.IsNullOrWhiteSpace(adminListeners)));
 // Docker sends SIGKILL 10 s after SIGTERM. Tasks share task.shutdown.graceful.timeout.ms (5 s) to flush and commit (see

@@ -155,6 +155,7 @@ builder.Services.AddSingleton<IReadOnlyList<ConnectorConfigFile>>(connectorFiles
 builder.UseOrleans(silo => silo.UseConnectWorker(workerConfig, siloEndpoint, dataDir));
 // Before the bootstrapper, which marks the silo ready: the API's hosted services start first (see ConnectApi).
 builder.Services.AddConnectApi();
+builder.Services.AddConnectTelemetry(workerId);
 builder.Services.AddHostedService<ConnectorBootstrapper>();
 // Connect's admin.listeners: empty means no admin endpoints (/admin/loggers); otherwise they stay on the REST listener.
 builder.Services.Configure<ConnectApiOptions>(o => o.DashboardPath = workerConfig.GetBoolean(WorkerConfig.DashboardEnable) ? "/dashboard/" : null);
@@ -170,6 +171,7 @@ var app = builder.Build();
 // Resolved now: the snapshot at shutdown needs it after the host has disposed its services.
 var connectWorker = app.Services.GetRequiredService<ConnectWorker>();
 app.MapConnectApi();
+app.MapConnectMetrics();
 if (workerConfig.GetBoolean(WorkerConfig.DashboardEnable)) app.MapOrleansDashboard(routePrefix: "/dashboard");
 var served = false;
 app.Lifetime.ApplicationStarted.Register(() =>

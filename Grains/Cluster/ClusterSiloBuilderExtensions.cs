@@ -11,6 +11,8 @@ public static class ClusterSiloBuilderExtensions
     public static ISiloBuilder AddConnectTaskServices(this ISiloBuilder silo, bool clustered)
     {
         silo.Services.AddSingleton<LocalTasks>();
+        silo.Services.AddMetrics();
+        silo.Services.AddSingleton<Metrics.ConnectMetrics>();
         silo.Services.AddSingleton<ClusterTaskCounts>();
         silo.Services.AddPlacementDirector<TaskPlacementStrategy, TaskPlacementDirector>();
         if (clustered)

@@ -20,6 +20,7 @@ public sealed class ConnectorGrain(
     [PersistentState("connector")] IPersistentState<ConnectorGrainState> state,
     ConnectWorker worker,
     ConnectorConfigValidator validator,
+    Metrics.ConnectMetrics metrics,
     ILogger<ConnectorGrain> logger) : Grain, IConnectorGrain, IRemindable
 {
     private const string ReconcileReminder = "reconcile";
@@ -31,6 +32,8 @@ public sealed class ConnectorGrain(
     private readonly Dictionary<int, IDisposable> _restartTimers = [];
     private bool _isSink;
     private bool _reminderRegistered;
+    private IDisposable? _tracked;
+    private string _connectorClass = "";
 
     private string Name => this.GetPrimaryKeyString();
     private ConnectorGrainState S => state.State;
@@ -39,6 +42,7 @@ public sealed class ConnectorGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (!Exists) return;
+        Track();
         await worker.ApiStarted.WaitAsync(cancellationToken);
         await ReconcileAsync(cancellationToken);
     }
@@ -47,6 +51,18 @@ public sealed class ConnectorGrain(
     {
         foreach (var timer in _restartTimers.Values) timer.Dispose();
         await StopConnectorInstanceAsync();
+        _tracked?.Dispose();
+    }
+
+    /// <summary>Connect's connector metrics (status, class, type) for this activation, read at each scrape. The scrape
+    /// runs outside the grain's turns, where Orleans refuses access to grain state: it reads fields only.</summary>
+    private void Track()
+    {
+        // Connect reports the class's full name, whichever alias the config used.
+        var configured = S.Config?.GetValueOrDefault(ConnectorConfig.ConnectorClass) ?? "";
+        _connectorClass = worker.Plugins.FindConnector(configured)?.ClassName ?? configured;
+        _tracked ??= metrics.TrackConnector(Name, () => new Metrics.ConnectMetrics.ConnectorView(
+            _connectorState, _connectorClass, _isSink ? "sink" : "source"));
     }
 
     public async Task<PutConfigResult> PutConfig(Dictionary<string, string> config, bool allowReplace, TargetState? initialState)
@@ -56,6 +72,7 @@ public sealed class ConnectorGrain(
         var created = !Exists;
         _isSink = result.IsSink;
         S.Config = new Dictionary<string, string>(config);
+        Track();
         if (created) S.TargetState = initialState ?? TargetState.Started;
         await state.WriteStateAsync();
         if (created)
@@ -105,6 +122,9 @@ public sealed class ConnectorGrain(
         if (await this.GetReminder(ReconcileReminder) is { } reminder) await this.UnregisterReminder(reminder);
         _reminderRegistered = false;
         logger.LogInformation("Connector {Connector} deleted", Name);
+        _tracked?.Dispose();
+        _tracked = null;
+        metrics.ForgetRestarts(Name, 0);
         DeactivateOnIdle();
     }
 
@@ -214,7 +234,9 @@ public sealed class ConnectorGrain(
             if (_restartTimers.Remove(taskId, out var self)) self.Dispose();
             if (!Exists || taskId >= S.TaskConfigs.Count || S.TargetState == TargetState.Stopped) return;
             var status = await GrainFactory.GetGrain<ITaskGrain>(TaskKey(taskId)).GetStatus();
-            if (status.State == States.Failed) await RestartTaskNowAsync(taskId);
+            if (status.State != States.Failed) return;
+            metrics.TaskRestarted(Name, taskId, backoff.Attempts);
+            await RestartTaskNowAsync(taskId);
         }, delay, Timeout.InfiniteTimeSpan);
         return Task.CompletedTask;
     }
@@ -379,6 +401,7 @@ public sealed class ConnectorGrain(
             // A running connector instance may call back at any time: keep the activation.
             DelayDeactivation(TimeSpan.MaxValue);
             _connectorTrace = null;
+            metrics.ConnectorStartup(succeeded: true);
             logger.LogInformation("Connector {Connector} started", Name);
             return true;
         }
@@ -386,6 +409,7 @@ public sealed class ConnectorGrain(
         {
             _connectorState = States.Failed;
             _connectorTrace = e.ToString();
+            metrics.ConnectorStartup(succeeded: false);
             logger.LogError(e, "Connector {Connector} failed to start", Name);
             return false;
         }

@@ -25,6 +25,7 @@ public sealed class TaskGrain(
     [PersistentState(TaskGrain.StateName)] IPersistentState<TaskGrainState> state,
     ConnectWorker worker,
     Cluster.LocalTasks localTasks,
+    Metrics.ConnectMetrics metrics,
     ILoggerFactory loggerFactory) : Grain, ITaskGrain
 {
     public const string StateName = "task";
@@ -36,6 +37,7 @@ public sealed class TaskGrain(
     private TaskLease? _lease;
     private string? _waitingForSlot;
     private bool _holdsSlot;
+    private IDisposable? _tracked;
 
     private ConnectorTaskId Id => ConnectorTaskId.Parse(this.GetPrimaryKeyString());
 
@@ -141,6 +143,14 @@ public sealed class TaskGrain(
         return Task.FromResult(new TaskState(id, runnerState, worker.WorkerId, runnerState == States.Failed ? _runner.Trace : null));
     }
 
+    /// <summary>The state GetStatus reports, read from outside the grain's turns (the metrics scrape): fields are read once.</summary>
+    private string CurrentState()
+    {
+        if (Volatile.Read(ref _startFailure) is not null) return States.Failed;
+        if (Volatile.Read(ref _waitingForSlot) is not null) return States.Unassigned;
+        return Volatile.Read(ref _runner)?.State ?? States.Unassigned;
+    }
+
     public Task<List<string>> GetActiveTopics() => Task.FromResult(_runner switch
     {
         WorkerSourceTask source => source.ActiveTopics.ToList(),
@@ -163,6 +173,8 @@ public sealed class TaskGrain(
         var id = Id;
         _startFailure = null;
         _waitingForSlot = null;
+        // The task's Connect state (as GET …/status shows it) at each scrape, until the runner stops.
+        _tracked ??= metrics.TrackTask(id.Connector, id.Task, () => CurrentState());
         if (!worker.TaskSlots.TryTake())
         {
             // Over this silo's budget: stay UNASSIGNED and say why; the connector's reconcile tries again.
@@ -173,6 +185,7 @@ public sealed class TaskGrain(
             return;
         }
         _holdsSlot = true;
+        metrics.TaskStartupAttempt();
         try
         {
             var className = assignment.ConnectorConfig[ConnectorConfig.ConnectorClass];
@@ -210,6 +223,7 @@ public sealed class TaskGrain(
             _runner = null;
             ReleaseSlot();
             _startFailure = e.ToString();
+            metrics.TaskStartupFailure();
             _logger.LogError(e, "Task {Connector}-{Task} could not be created", id.Connector, id.Task);
             // Not awaited: the connector grain may be the caller waiting on this turn.
             _ = GrainFactory.GetGrain<IConnectorGrain>(id.Connector).OnTaskFailed(id.Task, _startFailure).ContinueWith(
@@ -238,6 +252,8 @@ public sealed class TaskGrain(
         _runner = null;
         _startFailure = null;
         _waitingForSlot = null;
+        _tracked?.Dispose();
+        _tracked = null;
         if (runner is null) return;
         runner.OnFailed = null;
         try { await runner.DisposeAsync(); }

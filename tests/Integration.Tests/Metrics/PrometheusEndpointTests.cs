@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using OrleansConnect.Tests.Infrastructure;
+
+namespace OrleansConnect.Tests.Metrics;
+
+/// <summary>GET /metrics on a silo process: Connect's worker, connector and task status metrics under the names
+/// Strimzi's JMX exporter rules give them, moving with what the silo runs, beside .NET runtime, ASP.NET Core and
+/// Orleans metrics.</summary>
+[Collection(BrokerCollection.Name)]
+public sealed partial class PrometheusEndpointTests(TestBroker broker) : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "oc-metrics-" + Guid.NewGuid().ToString("N")[..8]);
+    private SiloProcess? _silo;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_dir);
+        // A failed task is restarted after 1 s, again and again while its cause stays.
+        _silo = new SiloProcess(_dir, broker.BootstrapServers, new Dictionary<string, string>
+        {
+            ["task.restart.backoff.initial.ms"] = "1000", ["task.restart.backoff.max.ms"] = "1000",
+        });
+        await _silo.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_silo is not null) await _silo.DisposeAsync();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Metrics_follow_the_connectors_and_tasks_of_the_silo()
+    {
+        var silo = _silo!;
+        var topic = "metrics-" + Guid.NewGuid().ToString("N")[..6];
+        broker.Broker.CreateTopic(topic, 1);
+        var input = Path.Combine(_dir, "input.txt");
+        LineFiles.Write(input, ["a", "b"]);
+        await silo.Client.CreateConnectorAsync("m-source", new Dictionary<string, string>
+        {
+            ["connector.class"] = "FileStreamSource", ["file"] = input, ["topic"] = topic,
+        });
+        await silo.Client.CreateConnectorAsync("m-failing", new Dictionary<string, string>
+        {
+            ["connector.class"] = "FileStreamSink", ["topics"] = topic, ["file"] = Path.Combine(_dir, "missing", "out.txt"),
+        });
+        await silo.Client.WaitForStateAsync("m-source", "RUNNING", 1, Deadline);
+
+        var metrics = await Eventually.Until(() => ScrapeAsync(silo), m =>
+                Value(m, "kafka_connect_worker_connector_count") == 2
+                && Value(m, "kafka_connect_connector_task_status", ("connector", "m-failing"), ("task", "0"), ("status", "failed")) == 1
+                && Value(m, "orleansconnect_task_automatic_restarts_total", ("connector", "m-failing"), ("task", "0")) >= 2,
+            Deadline, m => "metrics so far:\n" + string.Join('\n', (m ?? "").Split('\n').Where(l => l.Contains("connect", StringComparison.Ordinal))));
+
+        Assert.Equal(2, Value(metrics, "kafka_connect_worker_task_count"));
+        Assert.Equal(2, Value(metrics, "kafka_connect_worker_connector_startup_success_total"));
+        Assert.True(Value(metrics, "kafka_connect_worker_task_startup_attempts_total") >= 3, "a restarted task starts again");
+        Assert.Equal(1, Value(metrics, "kafka_connect_connector_status", ("connector", "m-source"), ("status", "running")));
+        Assert.Equal(1, Value(metrics, "kafka_connect_connector_connector_class", ("connector", "m-source"),
+            ("connector_class", "org.apache.kafka.connect.file.FileStreamSourceConnector")));
+        Assert.Equal(1, Value(metrics, "kafka_connect_connector_connector_type", ("connector", "m-failing"), ("connector_type", "sink")));
+        Assert.Equal(1, Value(metrics, "kafka_connect_connector_task_status", ("connector", "m-source"), ("task", "0"), ("status", "running")));
+        Assert.Equal(1, Value(metrics, "kafka_connect_worker_connector_running_task_count", ("connector", "m-source")));
+        Assert.Equal(1, Value(metrics, "kafka_connect_worker_connector_failed_task_count", ("connector", "m-failing")));
+        Assert.Equal(1, Value(metrics, "kafka_connect_worker_connector_total_task_count", ("connector", "m-failing")));
+        Assert.True(Value(metrics, "orleansconnect_task_restart_attempt", ("connector", "m-failing"), ("task", "0")) >= 1);
+
+        // The platform's metrics sit beside Connect's.
+        Assert.Contains("\ndotnet_gc_collections_total", metrics);
+        Assert.Contains("\nhttp_server_request_duration_seconds_count", metrics);
+        await Eventually.Until(() => ScrapeAsync(silo), m => m.Contains("\norleans_", StringComparison.Ordinal), Deadline, _ => "no Orleans metrics");
+
+        // Deleted: its status gauges go (the restart counter keeps its total, as Prometheus counters do).
+        var (deleted, _) = await silo.Client.SendAsync(HttpMethod.Delete, "connectors/m-failing");
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted);
+        await Eventually.Until(() => ScrapeAsync(silo), m =>
+                Value(m, "kafka_connect_worker_connector_count") == 1
+                && Value(m, "kafka_connect_connector_status", ("connector", "m-failing")) is null
+                && Value(m, "kafka_connect_connector_task_status", ("connector", "m-failing")) is null
+                && Value(m, "kafka_connect_worker_connector_total_task_count", ("connector", "m-failing")) is null
+                && Value(m, "orleansconnect_task_restart_attempt", ("connector", "m-failing")) is null,
+            Deadline, m => "m-failing still reported:\n" + m);
+    }
+
+    private static async Task<string> ScrapeAsync(SiloProcess silo)
+    {
+        using var response = await silo.Client.GetAsync("/metrics");
+        response.EnsureSuccessStatusCode();
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType ?? "");
+        return "\n" + await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>The value of the one sample of <paramref name="name"/> whose labels include <paramref name="labels"/>
+    /// (null when there is none).</summary>
+    private static double? Value(string? metrics, string name, params (string Key, string Value)[] labels)
+    {
+        if (metrics is null) return null;
+        foreach (Match sample in Sample().Matches(metrics))
+        {
+            if (sample.Groups["name"].Value != name) continue;
+            var sampleLabels = sample.Groups["labels"].Value;
+            if (labels.All(l => sampleLabels.Contains($"{l.Key}=\"{l.Value}\"", StringComparison.Ordinal)))
+                return double.Parse(sample.Groups["value"].Value, CultureInfo.InvariantCulture);
+        }
+        return null;
+    }
+
+    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?<labels>[^}]*)\})? (?<value>\S+)", RegexOptions.Multiline)]
+    private static partial Regex Sample();
+}

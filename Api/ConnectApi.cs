@@ -12,6 +12,7 @@ using OrleansConnect.Api.Http;
 using OrleansConnect.Api.Json;
 using OrleansConnect.Api.Logging;
 using OrleansConnect.Api.OpenApi;
+using OrleansConnect.Api.Security;
 
 namespace OrleansConnect.Api;
 
@@ -82,12 +83,16 @@ public static class ConnectApi
             kestrel.ConfigureEndpointDefaults(listen => listen.Use(KestrelRejectionBodies.Middleware));
         });
 
-    /// <summary>Adds the access log, the error-mapping middleware and the request limits, and maps every endpoint, plus the OpenAPI document at /openapi.json.
+    /// <summary>Adds the access log, the error-mapping middleware, authentication (when
+    /// <see cref="RestAuthentication.AddConnectApiBasicAuth"/> was called) and the request limits, and maps every endpoint, plus the OpenAPI document at /openapi.json.
     /// Call it before other middleware so that every error leaves as Connect's {"error_code","message"}.</summary>
     public static WebApplication MapConnectApi(this WebApplication app)
     {
         app.UseMiddleware<RequestLogMiddleware>();
         app.UseMiddleware<ConnectErrorMiddleware>();
+        // Before the limits: an unauthenticated client learns nothing about the server but that it must log in.
+        if (app.Services.GetService<CredentialsStore>() is not null)
+            app.UseMiddleware<BasicAuthMiddleware>();
         app.UseMiddleware<RequestLimitsMiddleware>();
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ApiLog.Category);

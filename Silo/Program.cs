@@ -1,6 +1,8 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Orleans.Dashboard;
 using OrleansConnect.Api;
+using OrleansConnect.Api.Security;
 using OrleansConnect.Connect.Config;
 using OrleansConnect.Grains.Config;
 using OrleansConnect.Grains.Connectors;
@@ -11,8 +13,13 @@ using OrleansConnect.Grains.Storage;
 using OrleansConnect.Grains.Worker;
 using OrleansConnect.Silo.Configuration;
 using OrleansConnect.Silo.Hosting;
+using OrleansConnect.Silo.Users;
 
 // Usage: OrleansConnect.Silo [worker.properties] [connector.json|connector.properties ...]
+//        OrleansConnect.Silo users add|remove|list --file <credentials file> ...
+if (args.Length > 0 && args[0] == "users")
+    return await UsersCommand.RunAsync(args[1..], Console.In, Console.Out, Console.Error, CancellationToken.None);
+
 string? workerFile = null;
 var connectorArgs = new List<string>();
 foreach (var arg in args)
@@ -32,6 +39,22 @@ try
     connectorFiles = connectorArgs.Select(ConnectorConfigFile.Load).ToList();
 }
 catch (Exception e) when (e is ConfigException or FileNotFoundException or FormatException or System.Text.Json.JsonException)
+{
+    Console.Error.WriteLine($"Invalid configuration: {e.Message}");
+    return 2;
+}
+
+// The REST listener's certificate and users are checked before anything starts: a bad file or password is one line.
+X509Certificate2? restCertificate = null;
+CredentialsStore? credentials = null;
+try
+{
+    if (RestTls.HasHttpsListener(workerConfig.GetList(WorkerConfig.Listeners)))
+        restCertificate = await RestTls.LoadAsync(workerConfig, CancellationToken.None);
+    if (workerConfig.GetString(WorkerConfig.RestAuthBasicCredentialsFile) is { Length: > 0 } credentialsFile)
+        credentials = await CredentialsStore.OpenAsync(credentialsFile, CancellationToken.None);
+}
+catch (Exception e) when (e is RestTlsException or CredentialsFileException)
 {
     Console.Error.WriteLine($"Invalid configuration: {e.Message}");
     return 2;
@@ -97,6 +120,8 @@ var advertisedHost = workerConfig.GetString(WorkerConfig.RestAdvertisedHostName)
 var advertisedPort = workerConfig.Get(WorkerConfig.RestAdvertisedPort) is int p ? p : restPort;
 var workerId = $"{advertisedHost}:{advertisedPort}";
 builder.WebHost.UseUrls(urls);
+if (restCertificate is not null)
+    builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = restCertificate));
 
 // A port taken by another process is found before anything else starts (Kestrel would only find it last).
 if (RestPortProbe.InUse(urls) is { } taken)
@@ -155,6 +180,7 @@ builder.Services.AddSingleton<IReadOnlyList<ConnectorConfigFile>>(connectorFiles
 builder.UseOrleans(silo => silo.UseConnectWorker(workerConfig, siloEndpoint, dataDir));
 // Before the bootstrapper, which marks the silo ready: the API's hosted services start first (see ConnectApi).
 builder.Services.AddConnectApi();
+if (credentials is not null) builder.Services.AddConnectApiBasicAuth(credentials);
 builder.Services.AddHostedService<ConnectorBootstrapper>();
 // Connect's admin.listeners: empty means no admin endpoints (/admin/loggers); otherwise they stay on the REST listener.
 builder.Services.Configure<ConnectApiOptions>(o => o.AdminEndpoints =
@@ -175,6 +201,9 @@ app.Lifetime.ApplicationStarted.Register(() =>
 {
     served = true;
     app.Logger.LogInformation("OrleansConnect silo {WorkerId} started; REST API on {Urls}; data in {DataDir}", workerId, string.Join(", ", urls), dataDir);
+    if (credentials is not null)
+        app.Logger.LogInformation("REST API authentication on: HTTP Basic against {CredentialsFile} ({Users} users), re-read when it changes",
+            credentials.Path, credentials.UserCount);
 });
 var stopping = new System.Diagnostics.Stopwatch();
 app.Lifetime.ApplicationStopping.Register(() =>

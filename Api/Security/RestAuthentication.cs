@@ -1,0 +1,48 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace OrleansConnect.Api.Security;
+
+public static class RestAuthentication
+{
+    /// <summary>Turns on HTTP Basic authentication of every REST path but GET /health against <paramref name="store"/>,
+    /// with roles (<see cref="RestRoles.Required"/>), and re-reads its file when it changes. Call before
+    /// <c>MapConnectApi</c>, which puts the check in front of every endpoint, the dashboard included.</summary>
+    public static IServiceCollection AddConnectApiBasicAuth(this IServiceCollection services, CredentialsStore store)
+    {
+        services.AddOptions<RestAuthOptions>();
+        services.AddSingleton(store);
+        services.AddSingleton<RestAuthMetrics>();
+        services.AddHostedService<CredentialsFileWatcher>();
+        return services;
+    }
+}
+
+/// <summary>The counter of refused requests: orleansconnect.rest.auth.failures on the meter "OrleansConnect", tagged with
+/// the reason (missing, malformed, unknown_user, wrong_password, forbidden).</summary>
+public sealed class RestAuthMetrics
+{
+    public const string MeterName = "OrleansConnect";
+    public const string FailuresInstrument = "orleansconnect.rest.auth.failures";
+
+    private readonly Counter<long> _failures;
+
+    public RestAuthMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        _failures = meter.CreateCounter<long>(FailuresInstrument, unit: "{request}",
+            description: "REST requests refused by authentication (401) or by role (403)");
+    }
+
+    public void Failed(AuthFailure reason) => _failures.Add(1, new KeyValuePair<string, object?>("reason", ReasonTag(reason)));
+
+    public static string ReasonTag(AuthFailure reason) => reason switch
+    {
+        AuthFailure.Missing => "missing",
+        AuthFailure.Malformed => "malformed",
+        AuthFailure.UnknownUser => "unknown_user",
+        AuthFailure.WrongPassword => "wrong_password",
+        AuthFailure.Forbidden => "forbidden",
+        _ => "other",
+    };
+}

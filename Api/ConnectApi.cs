@@ -91,8 +91,7 @@ public static class ConnectApi
         app.UseMiddleware<RequestLogMiddleware>();
         app.UseMiddleware<ConnectErrorMiddleware>();
         // Before the limits: an unauthenticated client learns nothing about the server but that it must log in.
-        if (app.Services.GetService<CredentialsStore>() is not null)
-            app.UseMiddleware<BasicAuthMiddleware>();
+        app.UseConnectApiBasicAuth();
         app.UseMiddleware<RequestLimitsMiddleware>();
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ApiLog.Category);

@@ -1,5 +1,7 @@
 using System.Diagnostics.Metrics;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace OrleansConnect.Api.Security;
 
@@ -11,11 +13,17 @@ public static class RestAuthentication
     public static IServiceCollection AddConnectApiBasicAuth(this IServiceCollection services, CredentialsStore store)
     {
         services.AddOptions<RestAuthOptions>();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(store);
         services.AddSingleton<RestAuthMetrics>();
         services.AddHostedService<CredentialsFileWatcher>();
         return services;
     }
+
+    /// <summary>Puts the authentication and role check into the pipeline when <see cref="AddConnectApiBasicAuth"/> was
+    /// called, else does nothing. <c>MapConnectApi</c> calls it; hosts without the Connect endpoints may call it themselves.</summary>
+    public static IApplicationBuilder UseConnectApiBasicAuth(this IApplicationBuilder app) =>
+        app.ApplicationServices.GetService<CredentialsStore>() is null ? app : app.UseMiddleware<BasicAuthMiddleware>();
 }
 
 /// <summary>The counter of refused requests: orleansconnect.rest.auth.failures on the meter "OrleansConnect", tagged with

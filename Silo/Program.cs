@@ -204,6 +204,10 @@ app.Lifetime.ApplicationStarted.Register(() =>
     if (credentials is not null)
         app.Logger.LogInformation("REST API authentication on: HTTP Basic against {CredentialsFile} ({Users} users), re-read when it changes",
             credentials.Path, credentials.UserCount);
+    // Basic credentials are only base64: over plain HTTP anyone on the path reads them.
+    if (credentials is not null && urls.Any(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase)))
+        app.Logger.LogWarning("REST API authentication is on over plain HTTP ({Urls}): passwords cross the network readable; serve https:// listeners (docs/security.md)",
+            string.Join(", ", urls.Where(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase))));
 });
 var stopping = new System.Diagnostics.Stopwatch();
 app.Lifetime.ApplicationStopping.Register(() =>

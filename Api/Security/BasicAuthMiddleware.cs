@@ -34,7 +34,7 @@ internal sealed partial class BasicAuthMiddleware(RequestDelegate next, Credenti
         {
             // A browser's or a client's first request comes without credentials: not a failed login, so no warning.
             metrics.Failed(AuthFailure.Missing);
-            NoCredentials(logger, request.Method, request.Path, remote);
+            NoCredentials(logger, request.Method, Printable(request.Path.Value ?? "/"), remote);
             await ChallengeAsync(context, "Authentication required: send HTTP Basic credentials.");
             return;
         }
@@ -46,7 +46,7 @@ internal sealed partial class BasicAuthMiddleware(RequestDelegate next, Credenti
             return;
         }
 
-        var result = store.Authenticate(user, password);
+        var result = await store.AuthenticateAsync(user, password, context.RequestAborted);
         if (result.User is not { } known)
         {
             var reason = result.Failure ?? AuthFailure.WrongPassword;
@@ -62,7 +62,7 @@ internal sealed partial class BasicAuthMiddleware(RequestDelegate next, Credenti
         if (known.Role < required.Value)
         {
             metrics.Failed(AuthFailure.Forbidden);
-            Forbidden(logger, known.Name, RestRoles.Name(known.Role), request.Method, request.Path, remote);
+            Forbidden(logger, known.Name, RestRoles.Name(known.Role), request.Method, Printable(request.Path.Value ?? "/"), remote);
             await ErrorResponses.WriteAsync(context.Response, StatusCodes.Status403Forbidden,
                 $"User '{known.Name}' has the role {RestRoles.Name(known.Role)}; {request.Method} {request.Path} needs {RestRoles.Name(required.Value)}.");
             return;
@@ -101,10 +101,10 @@ internal sealed partial class BasicAuthMiddleware(RequestDelegate next, Credenti
         return true;
     }
 
-    /// <summary>The name as sent, cut short and without control characters: it is the client's text, going into a log line.</summary>
-    private static string Printable(string user)
+    /// <summary>The text as sent, cut short and without control characters: it is the client's, going into a log line.</summary>
+    private static string Printable(string sent)
     {
-        var text = user.Length > 64 ? user[..64] + "…" : user;
+        var text = sent.Length > 256 ? sent[..256] + "…" : sent;
         return string.Create(text.Length, text, (span, s) =>
         {
             for (var i = 0; i < s.Length; i++) span[i] = char.IsControl(s[i]) ? '?' : s[i];
@@ -112,12 +112,12 @@ internal sealed partial class BasicAuthMiddleware(RequestDelegate next, Credenti
     }
 
     [LoggerMessage(EventId = 310, Level = LogLevel.Debug, Message = "{Method} {Path} from {RemoteAddress} without credentials: 401")]
-    private static partial void NoCredentials(ILogger logger, string method, PathString path, string remoteAddress);
+    private static partial void NoCredentials(ILogger logger, string method, string path, string remoteAddress);
 
     [LoggerMessage(EventId = 311, Level = LogLevel.Warning, Message = "REST login failed for user {User} from {RemoteAddress}: {Reason}")]
     private static partial void LoginFailed(ILogger logger, string user, string remoteAddress, string reason);
 
     [LoggerMessage(EventId = 312, Level = LogLevel.Warning,
         Message = "REST user {User} (role {Role}) from {RemoteAddress} refused {Method} {Path}: 403")]
-    private static partial void Forbidden(ILogger logger, string user, string role, string method, PathString path, string remoteAddress);
+    private static partial void Forbidden(ILogger logger, string user, string role, string method, string path, string remoteAddress);
 }

@@ -14,6 +14,9 @@ public sealed class CredentialsStore
     private readonly ConcurrentDictionary<string, (string Hash, byte[] Mac)> _verified = new(StringComparer.Ordinal);
     // Compared against for unknown users, so that they take as long as a wrong password and names cannot be probed.
     private readonly Lazy<string> _decoy = new(() => PasswordHash.Create(Convert.ToBase64String(RandomNumberGenerator.GetBytes(16))));
+    // PBKDF2 takes a core for a fifth of a second: bounding how many run at once keeps a burst of guesses from taking
+    // every core from the connectors; excess requests wait their turn without holding a thread.
+    private readonly SemaphoreSlim _hashing = new(Math.Max(1, Environment.ProcessorCount / 2));
     private volatile Snapshot _snapshot;
 
     private CredentialsStore(string path, IReadOnlyDictionary<string, RestUser> users, FileStamp stamp)
@@ -46,19 +49,33 @@ public sealed class CredentialsStore
 
     internal void KeepStamp(FileStamp stamp) => _snapshot = _snapshot with { Stamp = stamp };
 
-    public AuthResult Authenticate(string user, string password)
+    public async Task<AuthResult> AuthenticateAsync(string user, string password, CancellationToken cancellationToken)
     {
         if (!_snapshot.Users.TryGetValue(user, out var entry))
         {
-            PasswordHash.Verify(password, _decoy.Value);
+            await HashAsync(() => PasswordHash.Verify(password, _decoy.Value), cancellationToken);
             return new AuthResult(null, AuthFailure.UnknownUser);
         }
         var mac = HMACSHA256.HashData(_cacheKey, Encoding.UTF8.GetBytes(password));
         if (_verified.TryGetValue(user, out var known) && known.Hash == entry.PasswordHash && CryptographicOperations.FixedTimeEquals(known.Mac, mac))
             return new AuthResult(entry, null);
-        if (!PasswordHash.Verify(password, entry.PasswordHash)) return new AuthResult(null, AuthFailure.WrongPassword);
+        if (!await HashAsync(() => PasswordHash.Verify(password, entry.PasswordHash), cancellationToken))
+            return new AuthResult(null, AuthFailure.WrongPassword);
         _verified[user] = (entry.PasswordHash, mac);
         return new AuthResult(entry, null);
+    }
+
+    private async Task<bool> HashAsync(Func<bool> verify, CancellationToken cancellationToken)
+    {
+        await _hashing.WaitAsync(cancellationToken);
+        try
+        {
+            return verify();
+        }
+        finally
+        {
+            _hashing.Release();
+        }
     }
 
     private sealed record Snapshot(IReadOnlyDictionary<string, RestUser> Users, FileStamp Stamp);

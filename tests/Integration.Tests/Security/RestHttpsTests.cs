@@ -113,6 +113,16 @@ public sealed class RestHttpsTests(TestBroker broker) : IDisposable
         admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
             Convert.ToBase64String("tls-admin:tls-password"u8.ToArray()));
         AssertStatus(await admin.Get("connectors"), 200);
+        // Connect's Location header follows the scheme the request came in on.
+        var created = await admin.CreateAsync("tls-connector", new Dictionary<string, string>
+        {
+            ["connector.class"] = "FileStreamSource",
+            ["file"] = Path.Combine(dir, "in.txt"),
+            ["topic"] = "tls-" + Guid.NewGuid().ToString("N")[..8],
+            ["topic.creation.default.partitions"] = "1",
+            ["topic.creation.default.replication.factor"] = "1",
+        });
+        Assert.Equal($"https://127.0.0.1:{silo.Port}/connectors/tls-connector", created.Headers.Location?.OriginalString);
     }
 
     public static TheoryData<string, string> Refusals => new()

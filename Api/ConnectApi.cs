@@ -84,14 +84,14 @@ public static class ConnectApi
         });
 
     /// <summary>Adds the access log, the error-mapping middleware, authentication (when
-    /// <see cref="RestAuthentication.AddConnectApiBasicAuth"/> was called) and the request limits, and maps every endpoint, plus the OpenAPI document at /openapi.json.
+    /// <see cref="RestAuthentication.AddConnectApiBasicAuth"/> or <c>AddConnectApiJwtAuth</c> was called) and the request limits, and maps every endpoint, plus the OpenAPI document at /openapi.json.
     /// Call it before other middleware so that every error leaves as Connect's {"error_code","message"}.</summary>
     public static WebApplication MapConnectApi(this WebApplication app)
     {
         app.UseMiddleware<RequestLogMiddleware>();
         app.UseMiddleware<ConnectErrorMiddleware>();
         // Before the limits: an unauthenticated client learns nothing about the server but that it must log in.
-        app.UseConnectApiBasicAuth();
+        app.UseConnectApiAuthentication();
         app.UseMiddleware<RequestLimitsMiddleware>();
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ApiLog.Category);

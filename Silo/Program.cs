@@ -47,14 +47,16 @@ catch (Exception e) when (e is ConfigException or FileNotFoundException or Forma
 // The REST listener's certificate and users are checked before anything starts: a bad file or password is one line.
 X509Certificate2? restCertificate = null;
 CredentialsStore? credentials = null;
+RestJwtSettings? jwt = null;
 try
 {
     if (RestTls.HasHttpsListener(workerConfig.GetList(WorkerConfig.Listeners)))
         restCertificate = await RestTls.LoadAsync(workerConfig, CancellationToken.None);
     if (workerConfig.GetString(WorkerConfig.RestAuthBasicCredentialsFile) is { Length: > 0 } credentialsFile)
         credentials = await CredentialsStore.OpenAsync(credentialsFile, CancellationToken.None);
+    jwt = await RestJwt.LoadAsync(workerConfig, CancellationToken.None);
 }
-catch (Exception e) when (e is RestTlsException or CredentialsFileException)
+catch (Exception e) when (e is RestTlsException or CredentialsFileException or RestJwtException)
 {
     Console.Error.WriteLine($"Invalid configuration: {e.Message}");
     return 2;
@@ -181,6 +183,7 @@ builder.UseOrleans(silo => silo.UseConnectWorker(workerConfig, siloEndpoint, dat
 // Before the bootstrapper, which marks the silo ready: the API's hosted services start first (see ConnectApi).
 builder.Services.AddConnectApi();
 if (credentials is not null) builder.Services.AddConnectApiBasicAuth(credentials);
+if (jwt is not null) builder.Services.AddConnectApiJwtAuth(jwt);
 builder.Services.AddHostedService<ConnectorBootstrapper>();
 // Connect's admin.listeners: empty means no admin endpoints (/admin/loggers); otherwise they stay on the REST listener.
 builder.Services.Configure<ConnectApiOptions>(o => o.AdminEndpoints =
@@ -204,9 +207,12 @@ app.Lifetime.ApplicationStarted.Register(() =>
     if (credentials is not null)
         app.Logger.LogInformation("REST API authentication on: HTTP Basic against {CredentialsFile} ({Users} users), re-read when it changes",
             credentials.Path, credentials.UserCount);
-    // Basic credentials are only base64: over plain HTTP anyone on the path reads them.
-    if (credentials is not null && urls.Any(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase)))
-        app.Logger.LogWarning("REST API authentication is on over plain HTTP ({Urls}): passwords cross the network readable; serve https:// listeners (docs/security.md)",
+    if (jwt is not null)
+        app.Logger.LogInformation("REST API authentication on: bearer tokens signed with {KeyType} (issuer {Issuer}, audience {Audience})",
+            jwt.SigningKey.GetType().Name, jwt.Issuer ?? "unchecked", jwt.Audience ?? "unchecked");
+    // Basic credentials are only base64, and a bearer token is as good as a password: over plain HTTP anyone on the path reads them.
+    if ((credentials is not null || jwt is not null) && urls.Any(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase)))
+        app.Logger.LogWarning("REST API authentication is on over plain HTTP ({Urls}): passwords and tokens cross the network readable; serve https:// listeners (docs/security.md)",
             string.Join(", ", urls.Where(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase))));
 });
 var stopping = new System.Diagnostics.Stopwatch();

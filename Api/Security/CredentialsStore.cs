@@ -88,6 +88,7 @@ public enum AuthFailure
     UnknownUser,
     WrongPassword,
     Forbidden,
+    InvalidToken,
 }
 
 public readonly record struct AuthResult(RestUser? User, AuthFailure? Failure);

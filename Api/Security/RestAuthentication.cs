@@ -15,19 +15,31 @@ public static class RestAuthentication
         services.AddOptions<RestAuthOptions>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(store);
-        services.AddSingleton<RestAuthMetrics>();
+        services.TryAddSingleton<RestAuthMetrics>();
         services.AddHostedService<CredentialsFileWatcher>();
         return services;
     }
 
-    /// <summary>Puts the authentication and role check into the pipeline when <see cref="AddConnectApiBasicAuth"/> was
-    /// called, else does nothing. <c>MapConnectApi</c> calls it; hosts without the Connect endpoints may call it themselves.</summary>
-    public static IApplicationBuilder UseConnectApiBasicAuth(this IApplicationBuilder app) =>
-        app.ApplicationServices.GetService<CredentialsStore>() is null ? app : app.UseMiddleware<BasicAuthMiddleware>();
+    /// <summary>Turns on bearer-token (JWT) authentication with the same roles, beside or instead of HTTP Basic.</summary>
+    public static IServiceCollection AddConnectApiJwtAuth(this IServiceCollection services, RestJwtSettings settings)
+    {
+        services.AddOptions<RestAuthOptions>();
+        services.AddSingleton(new JwtValidator(settings));
+        services.TryAddSingleton<RestAuthMetrics>();
+        return services;
+    }
+
+    /// <summary>Puts the authentication and role check into the pipeline when <see cref="AddConnectApiBasicAuth"/> or
+    /// <see cref="AddConnectApiJwtAuth"/> was called, else does nothing. <c>MapConnectApi</c> calls it; hosts without the
+    /// Connect endpoints may call it themselves.</summary>
+    public static IApplicationBuilder UseConnectApiAuthentication(this IApplicationBuilder app) =>
+        app.ApplicationServices.GetService<CredentialsStore>() is null && app.ApplicationServices.GetService<JwtValidator>() is null
+            ? app
+            : app.UseMiddleware<RestAuthMiddleware>();
 }
 
 /// <summary>The counter of refused requests: orleansconnect.rest.auth.failures on the meter "OrleansConnect", tagged with
-/// the reason (missing, malformed, unknown_user, wrong_password, forbidden).</summary>
+/// the reason (missing, malformed, unknown_user, wrong_password, invalid_token, forbidden).</summary>
 public sealed class RestAuthMetrics
 {
     public const string MeterName = "OrleansConnect";
@@ -51,6 +63,7 @@ public sealed class RestAuthMetrics
         AuthFailure.UnknownUser => "unknown_user",
         AuthFailure.WrongPassword => "wrong_password",
         AuthFailure.Forbidden => "forbidden",
+        AuthFailure.InvalidToken => "invalid_token",
         _ => "other",
     };
 }

@@ -61,6 +61,12 @@ public sealed class WorkerConfig : AbstractConfig
     public const string ListenersHttpsKeyPassword = ListenersHttpsPrefix + "ssl.key.password";
     public const string ListenersHttpsCertificateLocation = ListenersHttpsPrefix + "ssl.certificate.location";
     public const string ListenersHttpsKeyLocation = ListenersHttpsPrefix + "ssl.key.location";
+    public const string RestAuthJwtSecret = "rest.auth.jwt.secret";
+    public const string RestAuthJwtPublicKeyLocation = "rest.auth.jwt.public.key.location";
+    public const string RestAuthJwtIssuer = "rest.auth.jwt.issuer";
+    public const string RestAuthJwtAudience = "rest.auth.jwt.audience";
+    public const string RestAuthJwtUserClaim = "rest.auth.jwt.user.claim";
+    public const string RestAuthJwtRoleClaim = "rest.auth.jwt.role.claim";
 
     public const string JsonConverterClass = "org.apache.kafka.connect.json.JsonConverter";
     public const string SimpleHeaderConverterClass = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
@@ -161,7 +167,16 @@ public sealed class WorkerConfig : AbstractConfig
         .Define(ListenersHttpsCertificateLocation, ConfigType.String, null, null, Importance.High,
             "A PEM certificate (chain) file for an https:// listener, with listeners.https.ssl.key.location.")
         .Define(ListenersHttpsKeyLocation, ConfigType.String, null, null, Importance.High,
-            "The PEM private key file of listeners.https.ssl.certificate.location.");
+            "The PEM private key file of listeners.https.ssl.certificate.location.")
+        .Define(RestAuthJwtSecret, ConfigType.Password, null, null, Importance.High,
+            "An HMAC secret (at least 32 bytes) that signs bearer tokens (HS256/384/512): sets bearer-token authentication on.")
+        .Define(RestAuthJwtPublicKeyLocation, ConfigType.String, null, null, Importance.High,
+            "A PEM RSA or EC public key that signs bearer tokens (RS*, PS*, ES*): sets bearer-token authentication on.")
+        .Define(RestAuthJwtIssuer, ConfigType.String, null, null, Importance.Medium, "The iss bearer tokens must carry (unchecked when unset).")
+        .Define(RestAuthJwtAudience, ConfigType.String, null, null, Importance.Medium, "The aud bearer tokens must carry (unchecked when unset).")
+        .Define(RestAuthJwtUserClaim, ConfigType.String, "sub", new NonEmptyString(), Importance.Low, "The claim naming the user.")
+        .Define(RestAuthJwtRoleClaim, ConfigType.String, "role", new NonEmptyString(), Importance.Low,
+            "The claim holding the role: viewer, operator or admin.");
 
     public WorkerConfig(IReadOnlyDictionary<string, string?> props) : base(ConfigDefinition, props) { }
 

@@ -44,7 +44,7 @@ public sealed class AuthFailureMetricsTests : IAsyncLifetime
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Services.AddConnectApiBasicAuth(await CredentialsStore.OpenAsync(file, CancellationToken.None));
         _app = builder.Build();
-        _app.UseConnectApiBasicAuth();
+        _app.UseConnectApiAuthentication();
         _app.MapGet("/data", () => "data");
         _app.MapPut("/data", () => "written");
         await _app.StartAsync();

@@ -1,22 +1,37 @@
 using System.Security.Claims;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using OrleansConnect.Api.Errors;
 
 namespace OrleansConnect.Api.Security;
 
-/// <summary>HTTP Basic authentication and role check in front of every path (GET /health excepted): 401 with a
+/// <summary>HTTP Basic and/or bearer-token (JWT) authentication and role check in front of every path (GET /health excepted): 401 with a
 /// challenge when credentials are missing or wrong, 403 when the user's role is too low, both in Connect's error body.
 /// Runs before routing decides anything, so the dashboard, unknown paths and later endpoints are covered alike.</summary>
-internal sealed partial class BasicAuthMiddleware(RequestDelegate next, CredentialsStore store, RestAuthMetrics metrics,
-    IOptions<RestAuthOptions> options, ILogger<BasicAuthMiddleware> logger)
+internal sealed partial class RestAuthMiddleware(RequestDelegate next, IServiceProvider services, RestAuthMetrics metrics,
+    IOptions<RestAuthOptions> options, ILogger<RestAuthMiddleware> logger)
 {
     public const string RoleClaim = "orleansconnect.role";
 
-    private readonly string _challenge = $"Basic realm=\"{options.Value.Realm}\"";
+    // Either or both are on; the challenge names the schemes that are.
+    private readonly CredentialsStore? _store = services.GetService<CredentialsStore>();
+    private readonly JwtValidator? _jwt = services.GetService<JwtValidator>();
+    private readonly StringValues _challenge = Challenges(services, options.Value.Realm);
+    private readonly string _missing = "Authentication required: send " + (services.GetService<CredentialsStore>() is null ? "a bearer token."
+        : services.GetService<JwtValidator>() is null ? "HTTP Basic credentials." : "HTTP Basic credentials or a bearer token.");
+
+    private static StringValues Challenges(IServiceProvider services, string realm)
+    {
+        var schemes = new List<string>();
+        if (services.GetService<CredentialsStore>() is not null) schemes.Add($"Basic realm=\"{realm}\"");
+        if (services.GetService<JwtValidator>() is not null) schemes.Add($"Bearer realm=\"{realm}\"");
+        return new StringValues(schemes.ToArray());
+    }
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -35,25 +50,43 @@ internal sealed partial class BasicAuthMiddleware(RequestDelegate next, Credenti
             // A browser's or a client's first request comes without credentials: not a failed login, so no warning.
             metrics.Failed(AuthFailure.Missing);
             NoCredentials(logger, request.Method, Printable(request.Path.Value ?? "/"), remote);
-            await ChallengeAsync(context, "Authentication required: send HTTP Basic credentials.");
+            await ChallengeAsync(context, _missing);
             return;
         }
-        if (!TryParseBasic(header, out var user, out var password))
+        RestUser known;
+        if (_jwt is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            var (tokenUser, problem) = await _jwt.ValidateAsync(header["Bearer ".Length..].Trim());
+            if (tokenUser is null)
+            {
+                metrics.Failed(AuthFailure.InvalidToken);
+                LoginFailed(logger, "-", remote, $"{RestAuthMetrics.ReasonTag(AuthFailure.InvalidToken)} ({problem})");
+                await ChallengeAsync(context, "Authentication failed: the bearer token is not valid.");
+                return;
+            }
+            known = tokenUser;
+        }
+        else if (_store is not null && TryParseBasic(header, out var user, out var password))
+        {
+            var result = await _store.AuthenticateAsync(user, password, context.RequestAborted);
+            if (result.User is not { } basicUser)
+            {
+                var reason = result.Failure ?? AuthFailure.WrongPassword;
+                metrics.Failed(reason);
+                LoginFailed(logger, Printable(user), remote, RestAuthMetrics.ReasonTag(reason));
+                // One message for an unknown user and a wrong password: the answer must not tell which names exist.
+                await ChallengeAsync(context, "Authentication failed: unknown user or wrong password.");
+                return;
+            }
+            known = basicUser;
+        }
+        else
         {
             metrics.Failed(AuthFailure.Malformed);
             LoginFailed(logger, "-", remote, RestAuthMetrics.ReasonTag(AuthFailure.Malformed));
-            await ChallengeAsync(context, "Authentication failed: the Authorization header is not HTTP Basic credentials.");
-            return;
-        }
-
-        var result = await store.AuthenticateAsync(user, password, context.RequestAborted);
-        if (result.User is not { } known)
-        {
-            var reason = result.Failure ?? AuthFailure.WrongPassword;
-            metrics.Failed(reason);
-            LoginFailed(logger, Printable(user), remote, RestAuthMetrics.ReasonTag(reason));
-            // One message for an unknown user and a wrong password: the answer must not tell which names exist.
-            await ChallengeAsync(context, "Authentication failed: unknown user or wrong password.");
+            await ChallengeAsync(context, _store is null
+                ? "Authentication failed: the Authorization header is not a bearer token."
+                : "Authentication failed: the Authorization header is not HTTP Basic credentials.");
             return;
         }
 

@@ -44,6 +44,15 @@ catch (Exception e) when (e is ConfigException or FileNotFoundException or Forma
     return 2;
 }
 
+// Connect's REST extensions are Java classes; ignoring one (such as BasicAuthSecurityRestExtension) would leave the API
+// open to someone who believes it is protected.
+if (workerConfig.Originals.TryGetValue("rest.extension.classes", out var restExtensions) && !string.IsNullOrWhiteSpace(restExtensions))
+{
+    Console.Error.WriteLine($"Invalid configuration: rest.extension.classes ({restExtensions.Trim()}) is not supported: Java REST extensions cannot run here; " +
+        "for authentication set rest.auth.basic.credentials.file or rest.auth.jwt.* (docs/security.md)");
+    return 2;
+}
+
 // The REST listener's certificate and users are checked before anything starts: a bad file or password is one line.
 X509Certificate2? restCertificate = null;
 CredentialsStore? credentials = null;

@@ -31,6 +31,10 @@ public static class RestTls
         var key = Setting("ssl.key.location");
         var keyPassword = config.Originals.TryGetValue(prefix + "ssl.key.password", out var kp) && !string.IsNullOrEmpty(kp) ? kp : null;
 
+        // Client certificates are not checked yet: accepting the setting would leave a listener open that looks closed.
+        if (Setting("ssl.client.auth") is { } clientAuth && !clientAuth.Equals("none", StringComparison.OrdinalIgnoreCase))
+            throw new RestTlsException($"{prefix}ssl.client.auth={clientAuth} is not supported: REST clients cannot be asked for certificates; " +
+                "use rest.auth.basic.credentials.file or rest.auth.jwt.* (docs/security.md)");
         if (type == "JKS")
             throw new RestTlsException($"{prefix}ssl.keystore.type=JKS is not supported: convert the keystore to PKCS12 " +
                 "(keytool -importkeystore -srckeystore <jks> -destkeystore <p12> -deststoretype PKCS12) and set ssl.keystore.type=PKCS12");

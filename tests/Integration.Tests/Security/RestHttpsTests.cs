@@ -134,6 +134,8 @@ public sealed class RestHttpsTests(TestBroker broker) : IDisposable
         { "no-certificate", "listeners has an https:// URL but no certificate" },
         { "pem-wrong-key-password", "cannot use the PEM certificate" },
         { "missing-credentials-file", "the credentials file" },
+        { "client-auth-required", "ssl.client.auth=required is not supported" },
+        { "rest-extension", "rest.extension.classes (org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension) is not supported" },
     };
 
     [Theory]
@@ -180,6 +182,15 @@ public sealed class RestHttpsTests(TestBroker broker) : IDisposable
                 settings["listeners.https.ssl.certificate.location"] = certificateFile;
                 settings["listeners.https.ssl.key.location"] = keyFile;
                 settings["listeners.https.ssl.key.password"] = secret;
+                break;
+            case "client-auth-required":
+                settings["listeners.https.ssl.keystore.location"] = keystore;
+                settings["listeners.https.ssl.keystore.password"] = secret;
+                settings["listeners.https.ssl.client.auth"] = "required";
+                break;
+            case "rest-extension":
+                https = false;
+                settings["rest.extension.classes"] = "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension";
                 break;
             case "missing-credentials-file":
                 https = false;

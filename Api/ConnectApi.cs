@@ -13,6 +13,7 @@ using OrleansConnect.Api.Http;
 using OrleansConnect.Api.Json;
 using OrleansConnect.Api.Logging;
 using OrleansConnect.Api.OpenApi;
+using OrleansConnect.Api.Security;
 
 namespace OrleansConnect.Api;
 
@@ -83,12 +84,15 @@ public static class ConnectApi
             kestrel.ConfigureEndpointDefaults(listen => listen.Use(KestrelRejectionBodies.Middleware));
         });
 
-    /// <summary>Adds the access log, the error-mapping middleware and the request limits, and maps every endpoint, plus the OpenAPI document at /openapi.json.
+    /// <summary>Adds the access log, the error-mapping middleware, authentication (when
+    /// <see cref="RestAuthentication.AddConnectApiBasicAuth"/> or <c>AddConnectApiJwtAuth</c> was called) and the request limits, and maps every endpoint, plus the OpenAPI document at /openapi.json.
     /// Call it before other middleware so that every error leaves as Connect's {"error_code","message"}.</summary>
     public static WebApplication MapConnectApi(this WebApplication app)
     {
         app.UseMiddleware<RequestLogMiddleware>();
         app.UseMiddleware<ConnectErrorMiddleware>();
+        // Before the limits: an unauthenticated client learns nothing about the server but that it must log in.
+        app.UseConnectApiAuthentication();
         app.UseMiddleware<RequestLimitsMiddleware>();
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ApiLog.Category);

@@ -1,6 +1,8 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Orleans.Dashboard;
 using OrleansConnect.Api;
+using OrleansConnect.Api.Security;
 using OrleansConnect.Connect.Config;
 using OrleansConnect.Grains.Config;
 using OrleansConnect.Grains.Connectors;
@@ -11,8 +13,13 @@ using OrleansConnect.Grains.Storage;
 using OrleansConnect.Grains.Worker;
 using OrleansConnect.Silo.Configuration;
 using OrleansConnect.Silo.Hosting;
+using OrleansConnect.Silo.Users;
 
 // Usage: OrleansConnect.Silo [worker.properties] [connector.json|connector.properties ...]
+//        OrleansConnect.Silo users add|remove|list --file <credentials file> ...
+if (args.Length > 0 && args[0] == "users")
+    return await UsersCommand.RunAsync(args[1..], Console.In, Console.Out, Console.Error, CancellationToken.None);
+
 string? workerFile = null;
 var connectorArgs = new List<string>();
 foreach (var arg in args)
@@ -32,6 +39,33 @@ try
     connectorFiles = connectorArgs.Select(ConnectorConfigFile.Load).ToList();
 }
 catch (Exception e) when (e is ConfigException or FileNotFoundException or FormatException or System.Text.Json.JsonException)
+{
+    Console.Error.WriteLine($"Invalid configuration: {e.Message}");
+    return 2;
+}
+
+// Connect's REST extensions are Java classes; ignoring one (such as BasicAuthSecurityRestExtension) would leave the API
+// open to someone who believes it is protected.
+if (workerConfig.Originals.TryGetValue("rest.extension.classes", out var restExtensions) && !string.IsNullOrWhiteSpace(restExtensions))
+{
+    Console.Error.WriteLine($"Invalid configuration: rest.extension.classes ({restExtensions.Trim()}) is not supported: Java REST extensions cannot run here; " +
+        "for authentication set rest.auth.basic.credentials.file or rest.auth.jwt.* (docs/security.md)");
+    return 2;
+}
+
+// The REST listener's certificate and users are checked before anything starts: a bad file or password is one line.
+X509Certificate2? restCertificate = null;
+CredentialsStore? credentials = null;
+RestJwtSettings? jwt = null;
+try
+{
+    if (RestTls.HasHttpsListener(workerConfig.GetList(WorkerConfig.Listeners)))
+        restCertificate = await RestTls.LoadAsync(workerConfig, CancellationToken.None);
+    if (workerConfig.GetString(WorkerConfig.RestAuthBasicCredentialsFile) is { Length: > 0 } credentialsFile)
+        credentials = await CredentialsStore.OpenAsync(credentialsFile, CancellationToken.None);
+    jwt = await RestJwt.LoadAsync(workerConfig, CancellationToken.None);
+}
+catch (Exception e) when (e is RestTlsException or CredentialsFileException or RestJwtException)
 {
     Console.Error.WriteLine($"Invalid configuration: {e.Message}");
     return 2;
@@ -97,6 +131,8 @@ var advertisedHost = workerConfig.GetString(WorkerConfig.RestAdvertisedHostName)
 var advertisedPort = workerConfig.Get(WorkerConfig.RestAdvertisedPort) is int p ? p : restPort;
 var workerId = $"{advertisedHost}:{advertisedPort}";
 builder.WebHost.UseUrls(urls);
+if (restCertificate is not null)
+    builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = restCertificate));
 
 // A port taken by another process is found before anything else starts (Kestrel would only find it last).
 if (RestPortProbe.InUse(urls) is { } taken)
@@ -156,6 +192,8 @@ builder.UseOrleans(silo => silo.UseConnectWorker(workerConfig, siloEndpoint, dat
 // Before the bootstrapper, which marks the silo ready: the API's hosted services start first (see ConnectApi).
 builder.Services.AddConnectApi();
 builder.Services.AddConnectTelemetry(workerId);
+if (credentials is not null) builder.Services.AddConnectApiBasicAuth(credentials);
+if (jwt is not null) builder.Services.AddConnectApiJwtAuth(jwt);
 builder.Services.AddHostedService<ConnectorBootstrapper>();
 // Connect's admin.listeners: empty means no admin endpoints (/admin/loggers); otherwise they stay on the REST listener.
 builder.Services.Configure<ConnectApiOptions>(o => o.DashboardPath = workerConfig.GetBoolean(WorkerConfig.DashboardEnable) ? "/dashboard/" : null);
@@ -178,6 +216,16 @@ app.Lifetime.ApplicationStarted.Register(() =>
 {
     served = true;
     app.Logger.LogInformation("OrleansConnect silo {WorkerId} started; REST API on {Urls}; data in {DataDir}", workerId, string.Join(", ", urls), dataDir);
+    if (credentials is not null)
+        app.Logger.LogInformation("REST API authentication on: HTTP Basic against {CredentialsFile} ({Users} users), re-read when it changes",
+            credentials.Path, credentials.UserCount);
+    if (jwt is not null)
+        app.Logger.LogInformation("REST API authentication on: bearer tokens signed with {KeyType} (issuer {Issuer}, audience {Audience})",
+            jwt.SigningKey.GetType().Name, jwt.Issuer ?? "unchecked", jwt.Audience ?? "unchecked");
+    // Basic credentials are only base64, and a bearer token is as good as a password: over plain HTTP anyone on the path reads them.
+    if ((credentials is not null || jwt is not null) && urls.Any(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase)))
+        app.Logger.LogWarning("REST API authentication is on over plain HTTP ({Urls}): passwords and tokens cross the network readable; serve https:// listeners (docs/security.md)",
+            string.Join(", ", urls.Where(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase))));
 });
 var stopping = new System.Diagnostics.Stopwatch();
 app.Lifetime.ApplicationStopping.Register(() =>

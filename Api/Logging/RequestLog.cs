@@ -42,6 +42,7 @@ internal sealed partial class RequestLogMiddleware(RequestDelegate next, ILogger
             var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path + request.QueryString;
             Access(_log,
                 context.Connection.RemoteIpAddress?.ToString() ?? "-",
+                context.User.Identity?.Name ?? "-",
                 received.ToString("dd/MMM/yyyy:HH:mm:ss +0000", CultureInfo.InvariantCulture),
                 request.Method, target, request.Protocol,
                 response.StatusCode,
@@ -55,8 +56,8 @@ internal sealed partial class RequestLogMiddleware(RequestDelegate next, ILogger
         request.Headers.TryGetValue(name, out var value) && value.Count > 0 ? value.ToString() : "-";
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information,
-        Message = "{Client} - - [{Time}] \"{Method} {Target} {Protocol}\" {Status} {Bytes} \"{Referer}\" \"{UserAgent}\" {ElapsedMs}")]
-    private static partial void Access(ILogger log, string client, string time, string method, string target, string protocol,
+        Message = "{Client} - {User} [{Time}] \"{Method} {Target} {Protocol}\" {Status} {Bytes} \"{Referer}\" \"{UserAgent}\" {ElapsedMs}")]
+    private static partial void Access(ILogger log, string client, string user, string time, string method, string target, string protocol,
         int status, long bytes, string referer, string userAgent, long elapsedMs);
 
     /// <summary>Counts the body bytes written through it (Jetty's %O: bytes of content sent).</summary>

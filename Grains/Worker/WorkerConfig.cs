@@ -51,6 +51,22 @@ public sealed class WorkerConfig : AbstractConfig
     public const string ConnectorTasksMaxLimit = "connector.tasks.max.limit";
     public const string MembershipProbePeriod = "membership.probe.period.ms";
     public const string SiloDeathTimeout = "silo.death.timeout.ms";
+    // REST API: HTTPS and authentication (issue 14). The unprefixed ssl.* keys Connect falls back to are read from the
+    // originals, not defined here: they also configure Kafka clients, which are not this block's business.
+    public const string RestAuthBasicCredentialsFile = "rest.auth.basic.credentials.file";
+    public const string ListenersHttpsPrefix = "listeners.https.";
+    public const string ListenersHttpsKeystoreLocation = ListenersHttpsPrefix + "ssl.keystore.location";
+    public const string ListenersHttpsKeystorePassword = ListenersHttpsPrefix + "ssl.keystore.password";
+    public const string ListenersHttpsKeystoreType = ListenersHttpsPrefix + "ssl.keystore.type";
+    public const string ListenersHttpsKeyPassword = ListenersHttpsPrefix + "ssl.key.password";
+    public const string ListenersHttpsCertificateLocation = ListenersHttpsPrefix + "ssl.certificate.location";
+    public const string ListenersHttpsKeyLocation = ListenersHttpsPrefix + "ssl.key.location";
+    public const string RestAuthJwtSecret = "rest.auth.jwt.secret";
+    public const string RestAuthJwtPublicKeyLocation = "rest.auth.jwt.public.key.location";
+    public const string RestAuthJwtIssuer = "rest.auth.jwt.issuer";
+    public const string RestAuthJwtAudience = "rest.auth.jwt.audience";
+    public const string RestAuthJwtUserClaim = "rest.auth.jwt.user.claim";
+    public const string RestAuthJwtRoleClaim = "rest.auth.jwt.role.claim";
 
     public const string JsonConverterClass = "org.apache.kafka.connect.json.JsonConverter";
     public const string SimpleHeaderConverterClass = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
@@ -136,7 +152,31 @@ public sealed class WorkerConfig : AbstractConfig
             Importance.Medium,
             "How many tasks one silo runs at most; more stay UNASSIGNED. Default: sized from the process's file limit and the machine's memory (TaskBudget).")
         .Define(ConnectorTasksMaxLimit, ConfigType.Int, 1000, Range.AtLeast(1), Importance.Medium,
-            "The largest tasks.max a connector may ask for; a higher one is refused at create and update.");
+            "The largest tasks.max a connector may ask for; a higher one is refused at create and update.")
+        // REST API: HTTPS and authentication (issue 14).
+        .Define(RestAuthBasicCredentialsFile, ConfigType.String, null, null, Importance.High,
+            "A credentials file (users add --file ...): the REST API then asks every request but GET /health for HTTP Basic credentials and checks the user's role. Unset: no authentication, as in Kafka Connect.")
+        .Define(ListenersHttpsKeystoreLocation, ConfigType.String, null, null, Importance.High,
+            "The PKCS12 keystore of an https:// listener (falls back to ssl.keystore.location when no listeners.https.* key is set).")
+        .Define(ListenersHttpsKeystorePassword, ConfigType.Password, null, null, Importance.High,
+            "The password of the keystore.")
+        .Define(ListenersHttpsKeystoreType, ConfigType.String, null, null, Importance.Medium,
+            "PKCS12 (default) or PEM; JKS is refused: convert it to PKCS12.")
+        .Define(ListenersHttpsKeyPassword, ConfigType.Password, null, null, Importance.High,
+            "The password of the private key: of an encrypted PEM key, or of a PKCS12 keystore whose key password differs from the store's.")
+        .Define(ListenersHttpsCertificateLocation, ConfigType.String, null, null, Importance.High,
+            "A PEM certificate (chain) file for an https:// listener, with listeners.https.ssl.key.location.")
+        .Define(ListenersHttpsKeyLocation, ConfigType.String, null, null, Importance.High,
+            "The PEM private key file of listeners.https.ssl.certificate.location.")
+        .Define(RestAuthJwtSecret, ConfigType.Password, null, null, Importance.High,
+            "An HMAC secret (at least 32 bytes) that signs bearer tokens (HS256/384/512): sets bearer-token authentication on.")
+        .Define(RestAuthJwtPublicKeyLocation, ConfigType.String, null, null, Importance.High,
+            "A PEM RSA or EC public key that signs bearer tokens (RS*, PS*, ES*): sets bearer-token authentication on.")
+        .Define(RestAuthJwtIssuer, ConfigType.String, null, null, Importance.Medium, "The iss bearer tokens must carry (unchecked when unset).")
+        .Define(RestAuthJwtAudience, ConfigType.String, null, null, Importance.Medium, "The aud bearer tokens must carry (unchecked when unset).")
+        .Define(RestAuthJwtUserClaim, ConfigType.String, "sub", new NonEmptyString(), Importance.Low, "The claim naming the user.")
+        .Define(RestAuthJwtRoleClaim, ConfigType.String, "role", new NonEmptyString(), Importance.Low,
+            "The claim holding the role: viewer, operator or admin.");
 
     public WorkerConfig(IReadOnlyDictionary<string, string?> props) : base(ConfigDefinition, props) { }
 

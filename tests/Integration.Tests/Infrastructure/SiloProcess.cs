@@ -15,8 +15,10 @@ public sealed partial class SiloProcess : IAsyncDisposable
     private readonly StringBuilder _log = new();
     private Process? _process;
 
+    /// <param name="https">Serve the REST API on https://127.0.0.1:&lt;port&gt; (listeners); the settings give the certificate and
+    /// <paramref name="handler"/> how the client trusts it.</param>
     public SiloProcess(string workDir, string bootstrapServers, IReadOnlyDictionary<string, string>? settings = null, string[]? args = null,
-        int? restPort = null)
+        int? restPort = null, bool https = false, HttpMessageHandler? handler = null)
     {
         WorkDir = workDir;
         Directory.CreateDirectory(workDir);
@@ -35,14 +37,17 @@ public sealed partial class SiloProcess : IAsyncDisposable
             // The test broker keeps 5 MiB per partition: compressed, 100 000 records stay within reach.
             ["CONNECT_PRODUCER_COMPRESSION_TYPE"] = "lz4",
         };
+        if (https) _environment["CONNECT_LISTENERS"] = $"https://127.0.0.1:{Port}";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             _environment["CONNECT_" + key.ToUpperInvariant().Replace('.', '_')] = value;
-        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}/"), Timeout = TimeSpan.FromSeconds(60) };
+        BaseAddress = new Uri($"{(https ? "https" : "http")}://127.0.0.1:{Port}/");
+        Client = new HttpClient(handler ?? new HttpClientHandler()) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
 
     public string WorkDir { get; }
     public int Port { get; }
     public HttpClient Client { get; }
+    public Uri BaseAddress { get; }
     public string WorkerId => $"127.0.0.1:{Port}";
 
     public string Log

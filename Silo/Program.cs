@@ -7,6 +7,7 @@ using OrleansConnect.Grains.Connectors;
 using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Kafka;
 using OrleansConnect.Grains.Plugins;
+using OrleansConnect.Grains.Security;
 using OrleansConnect.Grains.Storage;
 using OrleansConnect.Grains.Worker;
 using OrleansConnect.Silo.Configuration;
@@ -26,10 +27,18 @@ foreach (var arg in args)
 
 WorkerConfig workerConfig;
 List<ConnectorConfigFile> connectorFiles;
+SecretCipher secretCipher;
 try
 {
     workerConfig = new WorkerConfig(WorkerProperties.Load(workerFile, Environment.GetEnvironmentVariables()));
     connectorFiles = connectorArgs.Select(ConnectorConfigFile.Load).ToList();
+    // Kafka security settings librdkafka cannot take (JKS stores, Kerberos, handler classes) stop the start here.
+    foreach (var client in new[] { "producer", "consumer", "admin" }) workerConfig.ClientConfigs(client);
+    secretCipher = workerConfig.GetString(WorkerConfig.SecretsEncryptionKeyFile) is { Length: > 0 } keyFile
+        ? new SecretCipher(SecretCipher.ReadKeyFile(WorkerConfig.SecretsEncryptionKeyFile, keyFile),
+            workerConfig.GetString(WorkerConfig.SecretsEncryptionPreviousKeyFile) is { Length: > 0 } previousFile
+                ? SecretCipher.ReadKeyFile(WorkerConfig.SecretsEncryptionPreviousKeyFile, previousFile) : null)
+        : SecretCipher.None;
 }
 catch (Exception e) when (e is ConfigException or FileNotFoundException or FormatException or System.Text.Json.JsonException)
 {
@@ -126,6 +135,17 @@ catch (Exception e) when (e is Confluent.Kafka.KafkaException or TimeoutExceptio
 var plugins = new PluginRegistry(
     new[] { typeof(OrleansConnect.Plugins.File.FileStreamSourceConnector).Assembly }
         .Concat(PluginRegistry.LoadPluginPath(workerConfig.GetList(WorkerConfig.PluginPath), startupLogger)));
+ConfigProviders configProviders;
+try
+{
+    configProviders = ConfigProviders.Create(workerConfig.Originals, plugins);
+}
+catch (ConfigException e)
+{
+    Console.Error.WriteLine($"Invalid configuration: {e.Message}");
+    ReleaseUnserved(embedded, dataDir);
+    return 2;
+}
 var clusterId = await KafkaClusterId.FetchAsync(bootstrap, TimeSpan.FromSeconds(10), CancellationToken.None) ?? "";
 
 var groupId = workerConfig.GetString(WorkerConfig.GroupId)!;
@@ -149,6 +169,8 @@ builder.Services.AddSingleton(topicAdmin);
 builder.Services.AddSingleton(sp => new ConnectWorker(workerConfig, bootstrap, embedded, plugins, offsetStore, topicAdmin,
     sp.GetRequiredService<ILoggerFactory>(), workerId));
 builder.Services.AddSingleton<ConnectorConfigValidator>();
+builder.Services.AddSingleton(sp => new ConnectorSecrets(plugins, sp.GetRequiredService<ConnectorConfigValidator>(), secretCipher, configProviders,
+    new PathConfinement(workerConfig.GetList(WorkerConfig.FileAllowedPaths)), sp.GetRequiredService<ILogger<ConnectorSecrets>>()));
 builder.Services.AddSingleton(workerInfo);
 builder.Services.AddSingleton<IWorkerInfo>(workerInfo);
 builder.Services.AddSingleton<IReadOnlyList<ConnectorConfigFile>>(connectorFiles);

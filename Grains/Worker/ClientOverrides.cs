@@ -62,6 +62,21 @@ public static class ClientOverrides
             throw new ConnectException("Client Config Overrides not allowed: "
                 + string.Join(" ", refused.Select(k => NotAllowedMessage(policy, k))));
         }
-        return requested.ToDictionary(kv => kv.Key, kv => kv.Value);
+        var problems = new List<Kafka.KafkaSecurityConfig.Problem>();
+        var translated = Translate(worker.Config, requested.ToDictionary(kv => kv.Key, kv => kv.Value), client, problems);
+        if (problems.Count > 0)
+            throw new ConnectException(string.Join(" ", problems.Select(p => $"{PrefixOf(client)}{p.Key}: {p.Message}")));
+        return translated;
+    }
+
+    /// <summary>Overrides written with Kafka's Java client names, translated to librdkafka's; the worker's
+    /// security.protocol applies when the overrides do not set one.</summary>
+    public static Dictionary<string, string?> Translate(WorkerConfig workerConfig, IReadOnlyDictionary<string, string?> overrides, string client,
+        List<Kafka.KafkaSecurityConfig.Problem> problems)
+    {
+        string? workerProtocol;
+        try { workerProtocol = workerConfig.ClientConfigs(client).GetValueOrDefault(Kafka.KafkaSecurityConfig.SecurityProtocol); }
+        catch (Connect.Config.ConfigException) { workerProtocol = null; } // the worker's own settings were refused at startup
+        return Kafka.KafkaSecurityConfig.Translate(overrides, problems, workerProtocol);
     }
 }

@@ -52,6 +52,12 @@ public sealed class WorkerConfig : AbstractConfig
     public const string MembershipProbePeriod = "membership.probe.period.ms";
     public const string SiloDeathTimeout = "silo.death.timeout.ms";
 
+    // Secrets, config providers and file confinement (docs/security.md).
+    public const string SecretsEncryptionKeyFile = "secrets.encryption.key.file";
+    public const string SecretsEncryptionPreviousKeyFile = "secrets.encryption.previous.key.file";
+    public const string ConfigProviders = "config.providers";
+    public const string FileAllowedPaths = "file.allowed.paths";
+
     public const string JsonConverterClass = "org.apache.kafka.connect.json.JsonConverter";
     public const string SimpleHeaderConverterClass = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
 
@@ -136,7 +142,16 @@ public sealed class WorkerConfig : AbstractConfig
             Importance.Medium,
             "How many tasks one silo runs at most; more stay UNASSIGNED. Default: sized from the process's file limit and the machine's memory (TaskBudget).")
         .Define(ConnectorTasksMaxLimit, ConfigType.Int, 1000, Range.AtLeast(1), Importance.Medium,
-            "The largest tasks.max a connector may ask for; a higher one is refused at create and update.");
+            "The largest tasks.max a connector may ask for; a higher one is refused at create and update.")
+        // Secrets, config providers and file confinement (docs/security.md).
+        .Define(SecretsEncryptionKeyFile, ConfigType.String, null, null, Importance.High,
+            "A file with 32 random bytes (raw or base64): secret connector config values are kept in grain state encrypted with it (AES-GCM). Unset stores them as given.")
+        .Define(SecretsEncryptionPreviousKeyFile, ConfigType.String, null, null, Importance.Low,
+            "The key secrets.encryption.key.file replaced: values written with it still decrypt and are re-encrypted with the current key when their connector activates.")
+        .Define(ConfigProviders, ConfigType.List, "", null, Importance.Low,
+            "Names of config providers (KIP-297) for ${name:path:key} references in connector configs; config.providers.<name>.class and .param.* configure each.")
+        .Define(FileAllowedPaths, ConfigType.List, "", null, Importance.Medium,
+            "Directories FileStreamSource and FileStreamSink may read and write below (canonical paths, symbolic links resolved). Empty allows any path, as in Kafka.");
 
     public WorkerConfig(IReadOnlyDictionary<string, string?> props) : base(ConfigDefinition, props) { }
 
@@ -145,16 +160,19 @@ public sealed class WorkerConfig : AbstractConfig
     /// <summary>True when silos form a cluster (redis or postgresql membership), false for the one-silo default.</summary>
     public bool IsClustered => !string.Equals(GetString(ClusterMembershipProvider), "localhost", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Client settings given to every producer/consumer/admin client (the worker's prefixed keys).</summary>
+    /// <summary>Client settings given to every producer/consumer/admin client: the worker's top-level security settings
+    /// (security.protocol, sasl.*, ssl.*, which Connect applies to every client), then the prefixed keys, written as
+    /// Kafka's Java clients take them and translated to librdkafka's names (<see cref="Kafka.KafkaSecurityConfig"/>).</summary>
     public Dictionary<string, string?> ClientConfigs(string prefix)
     {
-        var configs = OriginalsWithPrefix(prefix + ".");
+        var configs = Kafka.KafkaSecurityConfig.TopLevel(Originals);
+        foreach (var (key, value) in OriginalsWithPrefix(prefix + ".")) configs[key] = value;
         // admin.listeners (and its admin.listeners.https.* settings) belong to the REST server, not to admin clients.
         if (prefix == "admin")
         {
             foreach (var key in configs.Keys.Where(k => k == "listeners" || k.StartsWith("listeners.", StringComparison.Ordinal)).ToList())
                 configs.Remove(key);
         }
-        return configs;
+        return Kafka.KafkaSecurityConfig.Translate(configs, prefix + ".");
     }
 }

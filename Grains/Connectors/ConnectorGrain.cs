@@ -561,6 +561,8 @@ public sealed class ConnectorGrain(
         {
             S.Config = secrets.Protect(secrets.Reveal(S.Config!), secretKeys);
             S.TaskConfigs = S.TaskConfigs.Select(c => secrets.Protect(secrets.Reveal(c), secretKeys)).ToList();
+            // A new generation makes every task grain take the re-encrypted assignment (its stored copy used the old key).
+            if (S.TaskConfigs.Count > 0) S.Generation++;
         }
         catch (Connect.Config.ConfigException e)
         {

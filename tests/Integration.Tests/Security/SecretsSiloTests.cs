@@ -40,14 +40,16 @@ public sealed class SecretsSiloTests(TestBroker broker) : IDisposable
             ["config.providers.vault.param.prefix"] = "vault:",
             ["file.allowed.paths"] = files,
             ["task.restart.backoff.initial.ms"] = "60000",
+            // The same cluster across restarts of the silo (SiloProcess picks a new group.id otherwise).
+            ["group.id"] = "secrets-" + _name,
         };
         foreach (var (k, v) in extra ?? []) settings[k] = v;
         return (new SiloProcess(Path.Combine(_dir, "silo"), broker.BootstrapServers, settings), files, secrets);
     }
 
-    private static async Task WaitForFileAsync(string path, string expectedContent, TimeSpan timeout) =>
+    private static async Task WaitForFileAsync(string path, string expectedContent, TimeSpan timeout, SiloProcess? silo = null) =>
         await Eventually.Until(() => Task.FromResult(File.Exists(path) ? SafeRead(path) : null), text => text is not null && text.Contains(expectedContent),
-            timeout, text => $"{path} containing {expectedContent}; now: {text ?? "(none)"}");
+            timeout, text => $"{path} containing {expectedContent}; now: {text ?? "(none)"}\n{silo?.Log}");
 
     private static string? SafeRead(string path)
     {
@@ -207,6 +209,48 @@ public sealed class SecretsSiloTests(TestBroker broker) : IDisposable
         var failed = await Eventually.Until(() => silo.Client.StatusAsync("missing-" + _name), s => (string?)s?["connector"]?["state"] == "FAILED",
             TimeSpan.FromSeconds(60), s => $"connector FAILED; last status {s?.ToJsonString()}");
         Assert.Contains($"Could not read properties from file {secrets}/none.properties", (string?)failed!["connector"]!["trace"]);
+    }
+
+    [Fact]
+    public async Task A_rotated_key_keeps_old_values_readable_and_rewrites_them_so_the_old_key_can_go()
+    {
+        var password = "rot-" + Guid.NewGuid().ToString("N");
+        var oldKey = Path.Combine(_dir, "secrets.key"); // the one NewSilo creates
+        var newKey = Path.Combine(_dir, "new.key");
+        File.WriteAllText(newKey, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        string probe;
+        {
+            var (silo, files, _) = NewSilo();
+            await using var _ = silo;
+            probe = Path.Combine(files, "probe");
+            await silo.StartAsync();
+            await silo.Client.CreateConnectorAsync(_name, new Dictionary<string, string>
+            {
+                ["connector.class"] = ProbeConnectorClass, ["probe.file"] = probe, ["probe.secret"] = password,
+            });
+            await WaitForFileAsync(probe + ".task", $"secret={password}", TimeSpan.FromSeconds(60));
+            await silo.StopAsync();
+        }
+        File.Delete(probe + ".task");
+        {
+            var (silo, _, _) = NewSilo(new() { ["secrets.encryption.key.file"] = newKey, ["secrets.encryption.previous.key.file"] = oldKey });
+            await using var _ = silo;
+            await silo.StartAsync();
+            await WaitForFileAsync(probe + ".task", $"secret={password}", TimeSpan.FromSeconds(60), silo);
+            await Eventually.Until(() => Task.FromResult(silo.Log.Contains($"Connector {_name}: stored secrets re-encrypted with the current key")),
+                TimeSpan.FromSeconds(30), "re-encryption logged\n" + silo.Log);
+            await silo.StopAsync();
+        }
+        File.Delete(probe + ".task");
+        {
+            // The old key is gone: everything (connector and task grains) was rewritten with the new one.
+            var (silo, _, _) = NewSilo(new() { ["secrets.encryption.key.file"] = newKey });
+            await using var _ = silo;
+            await silo.StartAsync();
+            await WaitForFileAsync(probe + ".task", $"secret={password}", TimeSpan.FromSeconds(60));
+            await silo.Client.WaitForStateAsync(_name, "RUNNING", 1, TimeSpan.FromSeconds(30));
+            Assert.DoesNotContain(password, silo.Log);
+        }
     }
 
     [Fact]

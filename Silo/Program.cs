@@ -146,7 +146,7 @@ catch (ConfigException e)
     ReleaseUnserved(embedded, dataDir);
     return 2;
 }
-var clusterId = await KafkaClusterId.FetchAsync(bootstrap, TimeSpan.FromSeconds(10), CancellationToken.None) ?? "";
+var clusterId = await KafkaClusterId.FetchAsync(bootstrap, TimeSpan.FromSeconds(10), CancellationToken.None, workerConfig.ClientConfigs("admin")) ?? "";
 
 var groupId = workerConfig.GetString(WorkerConfig.GroupId)!;
 var workerInfo = new WorkerInfo(groupId, clusterId);

@@ -30,7 +30,10 @@ List<ConnectorConfigFile> connectorFiles;
 SecretCipher secretCipher;
 try
 {
-    workerConfig = new WorkerConfig(WorkerProperties.Load(workerFile, Environment.GetEnvironmentVariables()));
+    // ${file:...}, ${env:...} and ${dir:...} in the worker's own settings resolve with the built-in providers (KIP-297).
+    using var configLogger = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff "; }));
+    workerConfig = new WorkerConfig(await ConfigProviders.ResolveWorkerConfigAsync(
+        WorkerProperties.Load(workerFile, Environment.GetEnvironmentVariables()), configLogger.CreateLogger("OrleansConnect.Silo"), CancellationToken.None));
     connectorFiles = connectorArgs.Select(ConnectorConfigFile.Load).ToList();
     // Kafka security settings librdkafka cannot take (JKS stores, Kerberos, handler classes) stop the start here.
     foreach (var client in new[] { "producer", "consumer", "admin" }) workerConfig.ClientConfigs(client);

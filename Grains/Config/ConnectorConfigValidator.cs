@@ -361,7 +361,7 @@ public sealed class ConnectorConfigValidator(PluginRegistry plugins, WorkerConfi
 
     private static bool LooksSecret(string key) =>
         key.Contains("password", StringComparison.OrdinalIgnoreCase) || key.Contains("secret", StringComparison.OrdinalIgnoreCase)
-        || key.Contains("sasl.jaas.config", StringComparison.OrdinalIgnoreCase);
+        || Security.SecretNames.IsSecretName(key);
 
     /// <summary>Connect's SinkConnectorConfig.validate: exactly one of topics and topics.regex, and the DLQ topic is not
     /// among the consumed ones.</summary>

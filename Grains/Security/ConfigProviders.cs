@@ -30,7 +30,24 @@ public sealed class ConfigProviders : IDisposable
 
     public IReadOnlyDictionary<string, IConfigProvider> Providers { get; }
 
-    public static ConfigProviders Create(IReadOnlyDictionary<string, string?> workerOriginals, PluginRegistry? plugins)
+    /// <summary>Resolves references in the worker's own settings (sasl.jaas.config=${file:...}), as Kafka resolves its
+    /// worker config. Plugins are not loaded yet at that point: only the built-in providers serve, and a provider
+    /// configured with a plugin class is skipped (its references stay as written). The config.providers.* keys
+    /// themselves are never resolved.</summary>
+    public static async Task<Dictionary<string, string?>> ResolveWorkerConfigAsync(IReadOnlyDictionary<string, string?> workerOriginals,
+        Microsoft.Extensions.Logging.ILogger logger, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, string?>(workerOriginals);
+        var candidates = workerOriginals.Where(kv => kv.Value is not null && !kv.Key.StartsWith(ProvidersKey, StringComparison.Ordinal)
+            && ConfigVariables.HasVariables(kv.Value)).ToDictionary(kv => kv.Key, kv => kv.Value!);
+        if (candidates.Count == 0) return result;
+        using var providers = Create(workerOriginals, null, builtInsOnly: true);
+        foreach (var (key, value) in await ConfigVariables.ResolveAsync(candidates, providers.Providers, logger, "Worker config", cancellationToken))
+            result[key] = value;
+        return result;
+    }
+
+    public static ConfigProviders Create(IReadOnlyDictionary<string, string?> workerOriginals, PluginRegistry? plugins, bool builtInsOnly = false)
     {
         var names = (workerOriginals.GetValueOrDefault(ProvidersKey) ?? "").Split(',').Select(n => n.Trim()).Where(n => n.Length > 0).Distinct().ToList();
         var providers = new Dictionary<string, IConfigProvider>(StringComparer.Ordinal);
@@ -39,7 +56,9 @@ public sealed class ConfigProviders : IDisposable
             var classKey = $"{ProvidersKey}.{name}.class";
             var className = workerOriginals.GetValueOrDefault(classKey)?.Trim();
             if (string.IsNullOrEmpty(className)) throw new ConfigException($"{classKey} is not set; {ProvidersKey} names the provider '{name}'");
-            var type = Find(className, plugins) ?? throw new ConfigException(
+            var type = Find(className, plugins);
+            if (type is null && builtInsOnly) continue;
+            if (type is null) throw new ConfigException(
                 $"{classKey}: no config provider class {className} (built in: {string.Join(", ", BuiltIns.Select(NameOf))}; others come from plugin.path)");
             var paramPrefix = $"{ProvidersKey}.{name}.param.";
             var parameters = workerOriginals.Where(kv => kv.Key.StartsWith(paramPrefix, StringComparison.Ordinal) && kv.Value is not null)

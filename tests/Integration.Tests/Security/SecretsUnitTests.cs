@@ -176,6 +176,28 @@ public sealed class SecretsUnitTests : IDisposable
     }
 
     [Fact]
+    public async Task Worker_settings_resolve_with_the_built_in_providers_and_plugin_providers_are_left_for_later()
+    {
+        var file = Path.Combine(_dir, "kafka.properties");
+        File.WriteAllText(file, "jaas=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"w\" password=\"wpw\";\n");
+        var resolved = await ConfigProviders.ResolveWorkerConfigAsync(new Dictionary<string, string?>
+        {
+            ["config.providers"] = "file,vault",
+            ["config.providers.file.class"] = "FileConfigProvider",
+            ["config.providers.file.param.allowed.paths"] = _dir,
+            ["config.providers.vault.class"] = "com.example.VaultConfigProvider",
+            ["sasl.jaas.config"] = $"${{file:{file}:jaas}}",
+            ["producer.sasl.jaas.config"] = "${vault:kafka:jaas}",
+            ["security.protocol"] = "SASL_SSL",
+        }, NullLogger.Instance, CancellationToken.None);
+        Assert.Contains("password=\"wpw\"", resolved["sasl.jaas.config"]);
+        Assert.Equal("${vault:kafka:jaas}", resolved["producer.sasl.jaas.config"]);
+        Assert.Equal(_dir, resolved["config.providers.file.param.allowed.paths"]);
+        var worker = new WorkerConfig(resolved);
+        Assert.Equal("wpw", worker.ClientConfigs("consumer")["sasl.password"]);
+    }
+
+    [Fact]
     public void Plugin_providers_are_found_by_class_name()
     {
         var plugins = new PluginRegistry([typeof(TestPlugins.TestVaultConfigProvider).Assembly]);

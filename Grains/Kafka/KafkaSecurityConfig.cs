@@ -36,6 +36,16 @@ public static partial class KafkaSecurityConfig
         "sasl.login.callback.handler.class", "sasl.client.callback.handler.class", "sasl.login.class", "ssl.engine.factory.class",
     };
 
+    /// <summary>Kafka's (and librdkafka's) default SASL mechanism is GSSAPI, which this runtime cannot use: a client
+    /// speaking SASL_* must name its mechanism. Null when the translated settings are fine.</summary>
+    public static string? MissingMechanism(IReadOnlyDictionary<string, string?> translated, string? inheritedMechanism = null)
+    {
+        var protocol = translated.GetValueOrDefault(SecurityProtocol)?.Trim().ToUpperInvariant();
+        if (protocol is null || !protocol.StartsWith("SASL_", StringComparison.Ordinal)) return null;
+        if (translated.GetValueOrDefault("sasl.mechanisms") is { Length: > 0 } || !string.IsNullOrEmpty(inheritedMechanism)) return null;
+        return $"security.protocol {protocol} needs sasl.mechanism: Kafka's default GSSAPI (Kerberos) is not supported; set PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER";
+    }
+
     /// <summary>A key that cannot be translated, and why (never its value).</summary>
     public sealed record Problem(string Key, string Message);
 

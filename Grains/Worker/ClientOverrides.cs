@@ -74,9 +74,13 @@ public static class ClientOverrides
     public static Dictionary<string, string?> Translate(WorkerConfig workerConfig, IReadOnlyDictionary<string, string?> overrides, string client,
         List<Kafka.KafkaSecurityConfig.Problem> problems)
     {
-        string? workerProtocol;
-        try { workerProtocol = workerConfig.ClientConfigs(client).GetValueOrDefault(Kafka.KafkaSecurityConfig.SecurityProtocol); }
-        catch (Connect.Config.ConfigException) { workerProtocol = null; } // the worker's own settings were refused at startup
-        return Kafka.KafkaSecurityConfig.Translate(overrides, problems, workerProtocol);
+        Dictionary<string, string?> worker;
+        try { worker = workerConfig.ClientConfigs(client); }
+        catch (Connect.Config.ConfigException) { worker = []; } // the worker's own settings were refused at startup
+        var translated = Kafka.KafkaSecurityConfig.Translate(overrides, problems, worker.GetValueOrDefault(Kafka.KafkaSecurityConfig.SecurityProtocol));
+        if (overrides.ContainsKey(Kafka.KafkaSecurityConfig.SecurityProtocol)
+            && Kafka.KafkaSecurityConfig.MissingMechanism(translated, worker.GetValueOrDefault("sasl.mechanisms")) is { } missing)
+            problems.Add(new(Kafka.KafkaSecurityConfig.SecurityProtocol, missing));
+        return translated;
     }
 }

@@ -173,6 +173,8 @@ public sealed class WorkerConfig : AbstractConfig
             foreach (var key in configs.Keys.Where(k => k == "listeners" || k.StartsWith("listeners.", StringComparison.Ordinal)).ToList())
                 configs.Remove(key);
         }
-        return Kafka.KafkaSecurityConfig.Translate(configs, prefix + ".");
+        var translated = Kafka.KafkaSecurityConfig.Translate(configs, prefix + ".");
+        if (Kafka.KafkaSecurityConfig.MissingMechanism(translated) is { } missing) throw new ConfigException($"{prefix} client: {missing}");
+        return translated;
     }
 }

@@ -241,6 +241,24 @@ public sealed class KafkaSecurityConfigTests : IDisposable
     }
 
     [Fact]
+    public void Sasl_without_a_mechanism_is_refused_since_the_default_is_kerberos()
+    {
+        var worker = new WorkerConfig(new Dictionary<string, string?> { ["security.protocol"] = "SASL_SSL" });
+        var e = Assert.Throws<ConfigException>(() => worker.ClientConfigs("admin"));
+        Assert.Contains("admin client: security.protocol SASL_SSL needs sasl.mechanism", e.Message);
+
+        var plaintext = new WorkerConfig(new Dictionary<string, string?>());
+        var problems = new List<KafkaSecurityConfig.Problem>();
+        ClientOverrides.Translate(plaintext, new Dictionary<string, string?> { ["security.protocol"] = "SASL_PLAINTEXT" }, ClientOverrides.Consumer, problems);
+        Assert.Contains(problems, p => p.Key == "security.protocol" && p.Message.Contains("GSSAPI"));
+
+        var saslWorker = new WorkerConfig(new Dictionary<string, string?> { ["security.protocol"] = "SASL_SSL", ["sasl.mechanism"] = "PLAIN" });
+        problems.Clear();
+        ClientOverrides.Translate(saslWorker, new Dictionary<string, string?> { ["security.protocol"] = "SASL_SSL" }, ClientOverrides.Consumer, problems);
+        Assert.Empty(problems);
+    }
+
+    [Fact]
     public void Connector_overrides_take_the_workers_protocol_when_they_set_none()
     {
         var worker = new WorkerConfig(new Dictionary<string, string?> { ["security.protocol"] = "SASL_SSL", ["sasl.mechanism"] = "PLAIN" });

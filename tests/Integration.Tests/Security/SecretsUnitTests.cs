@@ -189,6 +189,7 @@ public sealed class SecretsUnitTests : IDisposable
             ["sasl.jaas.config"] = $"${{file:{file}:jaas}}",
             ["producer.sasl.jaas.config"] = "${vault:kafka:jaas}",
             ["security.protocol"] = "SASL_SSL",
+            ["sasl.mechanism"] = "PLAIN",
         }, NullLogger.Instance, CancellationToken.None);
         Assert.Contains("password=\"wpw\"", resolved["sasl.jaas.config"]);
         Assert.Equal("${vault:kafka:jaas}", resolved["producer.sasl.jaas.config"]);
@@ -266,7 +267,7 @@ public sealed class SecretsUnitTests : IDisposable
     public void Validate_hides_password_values_and_refuses_untranslatable_overrides()
     {
         var plugins = new PluginRegistry([typeof(TestPlugins.SecretProbeSourceConnector).Assembly]);
-        var validator = new ConnectorConfigValidator(plugins, new WorkerConfig(new Dictionary<string, string?> { ["security.protocol"] = "SASL_SSL" }));
+        var validator = new ConnectorConfigValidator(plugins, new WorkerConfig(new Dictionary<string, string?> { ["security.protocol"] = "SASL_SSL", ["sasl.mechanism"] = "PLAIN" }));
         var infos = validator.Validate(new Dictionary<string, string?>
         {
             ["name"] = "p", ["connector.class"] = "SecretProbeSourceConnector", ["probe.file"] = "/tmp/p", ["probe.secret"] = "topsecret",

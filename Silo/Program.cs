@@ -9,6 +9,7 @@ using OrleansConnect.Grains.Connectors;
 using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Kafka;
 using OrleansConnect.Grains.Plugins;
+using OrleansConnect.Grains.Security;
 using OrleansConnect.Grains.Storage;
 using OrleansConnect.Grains.Worker;
 using OrleansConnect.Silo.Configuration;
@@ -33,10 +34,21 @@ foreach (var arg in args)
 
 WorkerConfig workerConfig;
 List<ConnectorConfigFile> connectorFiles;
+SecretCipher secretCipher;
 try
 {
-    workerConfig = new WorkerConfig(WorkerProperties.Load(workerFile, Environment.GetEnvironmentVariables()));
+    // ${file:...}, ${env:...} and ${dir:...} in the worker's own settings resolve with the built-in providers (KIP-297).
+    using var configLogger = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff "; }));
+    workerConfig = new WorkerConfig(await ConfigProviders.ResolveWorkerConfigAsync(
+        WorkerProperties.Load(workerFile, Environment.GetEnvironmentVariables()), configLogger.CreateLogger("OrleansConnect.Silo"), CancellationToken.None));
     connectorFiles = connectorArgs.Select(ConnectorConfigFile.Load).ToList();
+    // Kafka security settings librdkafka cannot take (JKS stores, Kerberos, handler classes) stop the start here.
+    foreach (var client in new[] { "producer", "consumer", "admin" }) workerConfig.ClientConfigs(client);
+    secretCipher = workerConfig.GetString(WorkerConfig.SecretsEncryptionKeyFile) is { Length: > 0 } keyFile
+        ? new SecretCipher(SecretCipher.ReadKeyFile(WorkerConfig.SecretsEncryptionKeyFile, keyFile),
+            workerConfig.GetString(WorkerConfig.SecretsEncryptionPreviousKeyFile) is { Length: > 0 } previousFile
+                ? SecretCipher.ReadKeyFile(WorkerConfig.SecretsEncryptionPreviousKeyFile, previousFile) : null)
+        : SecretCipher.None;
 }
 catch (Exception e) when (e is ConfigException or FileNotFoundException or FormatException or System.Text.Json.JsonException)
 {
@@ -162,7 +174,18 @@ catch (Exception e) when (e is Confluent.Kafka.KafkaException or TimeoutExceptio
 var plugins = new PluginRegistry(
     new[] { typeof(OrleansConnect.Plugins.File.FileStreamSourceConnector).Assembly }
         .Concat(PluginRegistry.LoadPluginPath(workerConfig.GetList(WorkerConfig.PluginPath), startupLogger)));
-var clusterId = await KafkaClusterId.FetchAsync(bootstrap, TimeSpan.FromSeconds(10), CancellationToken.None) ?? "";
+ConfigProviders configProviders;
+try
+{
+    configProviders = ConfigProviders.Create(workerConfig.Originals, plugins);
+}
+catch (ConfigException e)
+{
+    Console.Error.WriteLine($"Invalid configuration: {e.Message}");
+    ReleaseUnserved(embedded, dataDir);
+    return 2;
+}
+var clusterId = await KafkaClusterId.FetchAsync(bootstrap, TimeSpan.FromSeconds(10), CancellationToken.None, workerConfig.ClientConfigs("admin")) ?? "";
 
 var groupId = workerConfig.GetString(WorkerConfig.GroupId)!;
 var workerInfo = new WorkerInfo(groupId, clusterId);
@@ -185,6 +208,8 @@ builder.Services.AddSingleton(topicAdmin);
 builder.Services.AddSingleton(sp => new ConnectWorker(workerConfig, bootstrap, embedded, plugins, offsetStore, topicAdmin,
     sp.GetRequiredService<ILoggerFactory>(), workerId));
 builder.Services.AddSingleton<ConnectorConfigValidator>();
+builder.Services.AddSingleton(sp => new ConnectorSecrets(plugins, sp.GetRequiredService<ConnectorConfigValidator>(), secretCipher, configProviders,
+    new PathConfinement(workerConfig.GetList(WorkerConfig.FileAllowedPaths)), sp.GetRequiredService<ILogger<ConnectorSecrets>>()));
 builder.Services.AddSingleton(workerInfo);
 builder.Services.AddSingleton<IWorkerInfo>(workerInfo);
 builder.Services.AddSingleton<IReadOnlyList<ConnectorConfigFile>>(connectorFiles);

@@ -20,6 +20,8 @@ public sealed class ConnectorConfigValidator(PluginRegistry plugins, WorkerConfi
 
     private const string NullValueMessage = "Null value can not be supplied as the configuration value.";
 
+    private readonly Security.PathConfinement _fileAllowedPaths = new(workerConfig.GetList(WorkerConfig.FileAllowedPaths));
+
     /// <summary>Validates; throws BadRequestException when there is no connector.class or it names no known connector.</summary>
     public Result Validate(IReadOnlyDictionary<string, string?> config)
     {
@@ -70,6 +72,11 @@ public sealed class ConnectorConfigValidator(PluginRegistry plugins, WorkerConfi
         // Values: the connector's validation wins over the framework's for a key both validate.
         var values = new Dictionary<string, ConfigValue>(frameworkValues, StringComparer.Ordinal);
         foreach (var value in connectorValues) values[value.Name] = value;
+        if (Security.FileStreamConfinement.Refusal(desc, config.GetValueOrDefault("file"), _fileAllowedPaths) is { } refusal)
+        {
+            if (!values.TryGetValue("file", out var fileValue)) values["file"] = fileValue = new ConfigValue("file", config.GetValueOrDefault("file"), [], []);
+            fileValue.AddErrorMessage(refusal);
+        }
 
         // Null values are errors wherever they are; a key nobody defines gets an entry without a definition.
         var undefined = new List<ConfigValue>();
@@ -96,7 +103,10 @@ public sealed class ConnectorConfigValidator(PluginRegistry plugins, WorkerConfi
         {
             var key = keys[name];
             var value = values.GetValueOrDefault(name);
-            configs.Add(new ConfigInfo(ToKeyInfo(key), value is null ? null : ToValueInfo(value, key.Type)));
+            var valueInfo = value is null ? null : ToValueInfo(value, key.Type);
+            // A secret by name (connection.password defined as STRING) is hidden like a PASSWORD.
+            if (valueInfo is { Value: not null } && Security.SecretNames.IsSecretName(name)) valueInfo = valueInfo with { Value = Password.Hidden };
+            configs.Add(new ConfigInfo(ToKeyInfo(key), valueInfo));
             errorCount += value?.ErrorMessages.Count ?? 0;
         }
         var groups = frameworkDef.Groups.Concat(connectorDef.Groups).Distinct(StringComparer.Ordinal).ToList();
@@ -306,12 +316,18 @@ public sealed class ConnectorConfigValidator(PluginRegistry plugins, WorkerConfi
         var prefix = ClientOverrides.PrefixOf(client);
         var entries = new List<ConfigInfo>();
         var errors = 0;
-        foreach (var (key, value) in ClientOverrides.Requested(config, client))
+        var requested = ClientOverrides.Requested(config, client);
+        // Security settings librdkafka cannot take (JKS, Kerberos, handler classes) are refused here, before storing.
+        var problems = new List<Kafka.KafkaSecurityConfig.Problem>();
+        ClientOverrides.Translate(workerConfig, requested.ToDictionary(kv => kv.Key, kv => kv.Value), client, problems);
+        foreach (var (key, value) in requested)
         {
             var messages = new List<string>();
             if (!ClientOverrides.IsAllowed(policy, key)) messages.Add(ClientOverrides.NotAllowedMessage(policy, key));
+            messages.AddRange(problems.Where(p => p.Key == key).Select(p => $"{prefix}{p.Key}: {p.Message}"));
             if (messages.Count > 0) errors++;
-            entries.Add(new ConfigInfo(null, new ConfigValueInfo(prefix + key, value, [], messages, true)));
+            var shown = value is not null && Security.SecretNames.IsSecretName(key) ? Password.Hidden : value;
+            entries.Add(new ConfigInfo(null, new ConfigValueInfo(prefix + key, shown, [], messages, true)));
         }
         return (entries, errors);
     }
@@ -345,7 +361,7 @@ public sealed class ConnectorConfigValidator(PluginRegistry plugins, WorkerConfi
 
     private static bool LooksSecret(string key) =>
         key.Contains("password", StringComparison.OrdinalIgnoreCase) || key.Contains("secret", StringComparison.OrdinalIgnoreCase)
-        || key.Contains("sasl.jaas.config", StringComparison.OrdinalIgnoreCase);
+        || Security.SecretNames.IsSecretName(key);
 
     /// <summary>Connect's SinkConnectorConfig.validate: exactly one of topics and topics.regex, and the DLQ topic is not
     /// among the consumed ones.</summary>

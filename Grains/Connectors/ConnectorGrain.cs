@@ -8,6 +8,7 @@ using OrleansConnect.Grains.Interfaces.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
 using OrleansConnect.Grains.Kafka;
 using OrleansConnect.Grains.Plugins;
+using OrleansConnect.Grains.Security;
 using OrleansConnect.Grains.Storage;
 using OrleansConnect.Grains.Worker;
 
@@ -21,11 +22,14 @@ public sealed class ConnectorGrain(
     ConnectWorker worker,
     ConnectorConfigValidator validator,
     Metrics.ConnectMetrics metrics,
+    ConnectorSecrets secrets,
     ILogger<ConnectorGrain> logger) : Grain, IConnectorGrain, IRemindable
 {
     private const string ReconcileReminder = "reconcile";
     private readonly ILogger _logger = logger;
     private Connector? _connector;
+    // The config the running connector instance was started with, references resolved (never stored).
+    private Dictionary<string, string>? _resolvedConfig;
     private string _connectorState = States.Unassigned;
     private string? _connectorTrace;
     private readonly Dictionary<int, RestartBackoff> _backoff = [];
@@ -43,6 +47,7 @@ public sealed class ConnectorGrain(
     {
         if (!Exists) return;
         Track();
+        await RewriteSecretsIfNeededAsync();
         await worker.ApiStarted.WaitAsync(cancellationToken);
         await ReconcileAsync(cancellationToken);
     }
@@ -67,11 +72,13 @@ public sealed class ConnectorGrain(
 
     public async Task<PutConfigResult> PutConfig(Dictionary<string, string> config, bool allowReplace, TargetState? initialState)
     {
+        // "[hidden]" as a client read it back keeps the stored secret.
+        config = secrets.RestoreHidden(config, Exists ? PlainConfig : null);
         var result = validator.ValidateForStore(config.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
         if (Exists && !allowReplace) throw new AlreadyExistsException($"Connector {Name} already exists");
         var created = !Exists;
         _isSink = result.IsSink;
-        S.Config = new Dictionary<string, string>(config);
+        S.Config = secrets.Protect(config, secrets.SecretKeys(config));
         Track();
         if (created) S.TargetState = initialState ?? TargetState.Started;
         await state.WriteStateAsync();
@@ -90,7 +97,7 @@ public sealed class ConnectorGrain(
     public async Task<ConnectorInfo> PatchConfig(Dictionary<string, string?> patch)
     {
         RequireExists($"Connector {Name} not found");
-        var merged = new Dictionary<string, string>(S.Config!);
+        var merged = PlainConfig;
         foreach (var (key, value) in patch)
         {
             if (value is null) merged.Remove(key);
@@ -169,7 +176,8 @@ public sealed class ConnectorGrain(
     public Task<List<TaskInfo>> GetTasks()
     {
         RequireExists($"Connector {Name} not found");
-        return Task.FromResult(S.TaskConfigs.Select((config, i) => new TaskInfo(new ConnectorTaskId(Name, i), new Dictionary<string, string>(config))).ToList());
+        var secretKeys = secrets.SecretKeys(S.Config!);
+        return Task.FromResult(S.TaskConfigs.Select((config, i) => new TaskInfo(new ConnectorTaskId(Name, i), secrets.Mask(config, secretKeys))).ToList());
     }
 
     public async Task<ConnectorStateInfo?> Restart(bool includeTasks, bool onlyFailed)
@@ -244,7 +252,7 @@ public sealed class ConnectorGrain(
     public async Task<ConnectorOffsets> GetOffsets()
     {
         RequireExists($"Connector {Name} not found");
-        var config = S.Config!;
+        var config = await ResolvedConfigAsync();
         return IsSinkConfig(config)
             ? await SinkOffsets(config).ReadAsync(config, S.SinkOffsetPartitions, CancellationToken.None)
             : await new SourceConnectorOffsets(worker.OffsetStore, Name, _logger).ReadAsync(CancellationToken.None);
@@ -260,7 +268,7 @@ public sealed class ConnectorGrain(
     {
         RequireExists($"Connector {Name} not found");
         if (S.TargetState != TargetState.Stopped || S.TaskConfigs.Count > 0) throw OffsetsMessages.NotStopped(Name);
-        var config = S.Config!;
+        var config = await ResolvedConfigAsync();
         var desc = worker.Plugins.FindConnector(config[ConnectorConfig.ConnectorClass])
             ?? throw new ConnectRestException(500, $"Failed to find any class that implements Connector and which name matches {config[ConnectorConfig.ConnectorClass]}");
         switch (worker.Plugins.Instantiate<Connector>(desc))
@@ -389,15 +397,16 @@ public sealed class ConnectorGrain(
 
     private async Task<bool> StartConnectorInstanceAsync()
     {
-        var config = S.Config!;
         try
         {
+            var config = await ResolvedConfigAsync();
             var desc = worker.Plugins.FindConnector(config[ConnectorConfig.ConnectorClass])
                 ?? throw new Connect.Errors.ConnectException($"Failed to find any class that implements Connector and which name matches {config[ConnectorConfig.ConnectorClass]}");
             var connector = worker.Plugins.Instantiate<Connector>(desc);
             connector.Initialize(new Context(this, worker, Name));
             await connector.StartAsync(config, CancellationToken.None);
             _connector = connector;
+            _resolvedConfig = config;
             // A running connector instance may call back at any time: keep the activation.
             DelayDeactivation(TimeSpan.MaxValue);
             _connectorTrace = null;
@@ -419,6 +428,7 @@ public sealed class ConnectorGrain(
     {
         var connector = _connector;
         _connector = null;
+        _resolvedConfig = null;
         if (connector is null) return;
         try
         {
@@ -450,7 +460,9 @@ public sealed class ConnectorGrain(
             var enforce = !config.TryGetValue(ConnectorConfig.TasksMaxEnforce, out var e) || !bool.TryParse(e.Trim(), out var en) || en;
             if (enforce && configs.Count > maxTasks)
                 throw new Connect.Errors.ConnectException($"Connector {Name} generated {configs.Count} tasks, more than tasks.max ({maxTasks}).");
-            generated = configs.Select(c => WithFrameworkKeys(c, config)).ToList();
+            // Resolved references go back to their ${...} form (Kafka's reverse transform): tasks resolve them again.
+            var plain = PlainConfig;
+            generated = configs.Select(c => ConfigVariables.Unresolve(WithFrameworkKeys(c, config), plain, _resolvedConfig ?? plain)).ToList();
         }
         catch (Exception e)
         {
@@ -459,10 +471,11 @@ public sealed class ConnectorGrain(
             logger.LogError(e, "Connector {Connector} failed to generate task configs", Name);
             return;
         }
-        if (generated.Count == S.TaskConfigs.Count && generated.Zip(S.TaskConfigs).All(p => SameConfig(p.First, p.Second)))
+        if (generated.Count == S.TaskConfigs.Count && generated.Zip(S.TaskConfigs).All(p => SameConfig(p.First, secrets.Reveal(p.Second))))
             return;
         var previousCount = S.TaskConfigs.Count;
-        S.TaskConfigs = generated;
+        var secretKeys = secrets.SecretKeys(config);
+        S.TaskConfigs = generated.Select(c => secrets.Protect(c, secretKeys)).ToList();
         S.Generation++;
         await state.WriteStateAsync();
         if (previousCount > generated.Count) await UnassignTasksAsync(generated.Count, previousCount);
@@ -547,13 +560,42 @@ public sealed class ConnectorGrain(
 
     private ConnectorInfo Info() => new(
         Name,
-        new Dictionary<string, string>(S.Config!),
+        secrets.Mask(S.Config!, secrets.SecretKeys(S.Config!)),
         Enumerable.Range(0, S.TaskConfigs.Count).Select(i => new ConnectorTaskId(Name, i)).ToList(),
         TypeName);
 
     private string TypeName => S.Config is { } config && worker.Plugins.FindConnector(config.GetValueOrDefault(ConnectorConfig.ConnectorClass, "")) is { } desc
         ? desc.Type.ToConnectName()
         : "unknown";
+
+    /// <summary>The stored config with its secrets decrypted; references unresolved.</summary>
+    private Dictionary<string, string> PlainConfig => secrets.Reveal(S.Config!);
+
+    /// <summary>The config a connector instance or a client of the connector uses: decrypted, references resolved.</summary>
+    private Task<Dictionary<string, string>> ResolvedConfigAsync() =>
+        secrets.ResolveAsync(PlainConfig, $"Connector {Name}", CancellationToken.None);
+
+    /// <summary>Secrets written under an older encryption key (or before a key was configured) are written again with
+    /// the current key when the connector activates, so a rotated-out key can be removed once every connector ran.</summary>
+    private async Task RewriteSecretsIfNeededAsync()
+    {
+        var secretKeys = secrets.SecretKeys(S.Config!);
+        if (!secrets.NeedsRewrite(S.Config!, secretKeys) && !S.TaskConfigs.Any(c => secrets.NeedsRewrite(c, secretKeys))) return;
+        try
+        {
+            S.Config = secrets.Protect(secrets.Reveal(S.Config!), secretKeys);
+            S.TaskConfigs = S.TaskConfigs.Select(c => secrets.Protect(secrets.Reveal(c), secretKeys)).ToList();
+            // A new generation makes every task grain take the re-encrypted assignment (its stored copy used the old key).
+            if (S.TaskConfigs.Count > 0) S.Generation++;
+        }
+        catch (Connect.Config.ConfigException e)
+        {
+            logger.LogError("Connector {Connector}: stored secrets cannot be decrypted: {Reason}", Name, e.Message);
+            return;
+        }
+        await state.WriteStateAsync();
+        logger.LogInformation("Connector {Connector}: stored secrets re-encrypted with the current key", Name);
+    }
 
     private string TaskKey(int taskId) => new ConnectorTaskId(Name, taskId).ToString();
 

@@ -7,14 +7,20 @@ namespace OrleansConnect.Grains.Kafka;
 /// librdkafka handle: the embedded broker does not answer the admin DescribeCluster call.</summary>
 public static partial class KafkaClusterId
 {
-    public static Task<string?> FetchAsync(string bootstrapServers, TimeSpan timeout, CancellationToken cancellationToken) =>
-        KafkaBlocking.Run(() => Fetch(bootstrapServers, timeout), cancellationToken);
+    /// <param name="clientConfigs">The worker's admin client settings (security.protocol, SASL, TLS), so that a secured
+    /// cluster answers too.</param>
+    public static Task<string?> FetchAsync(string bootstrapServers, TimeSpan timeout, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string?>? clientConfigs = null) =>
+        KafkaBlocking.Run(() => Fetch(bootstrapServers, timeout, clientConfigs), cancellationToken);
 
-    private static string? Fetch(string bootstrapServers, TimeSpan timeout)
+    private static string? Fetch(string bootstrapServers, TimeSpan timeout, IReadOnlyDictionary<string, string?>? clientConfigs)
     {
         KafkaNative.EnsureLoaded();
         var conf = rd_kafka_conf_new();
         var err = new byte[512];
+        // Best effort: a setting the C API refuses (Confluent.Kafka's own dotnet.* keys) is left out; the id is cosmetic.
+        foreach (var (name, value) in KafkaClients.Strip(clientConfigs ?? new Dictionary<string, string?>()))
+            rd_kafka_conf_set(conf, name, value, err, (UIntPtr)err.Length);
         if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrapServers, err, (UIntPtr)err.Length) != 0)
             throw new InvalidOperationException(Encoding.UTF8.GetString(err).TrimEnd('\0'));
         var handle = rd_kafka_new(0, conf, err, (UIntPtr)err.Length);

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Microsoft.Extensions.Logging;
 using OrleansConnect.Connect.Config;
+using OrleansConnect.Connect.Config.Provider;
 using OrleansConnect.Connect.Connector;
 using OrleansConnect.Connect.Plugins;
 using OrleansConnect.Connect.Sink;
@@ -21,13 +22,20 @@ public sealed class PluginRegistry
 
     public IReadOnlyList<PluginDesc> Plugins { get; }
 
+    /// <summary>Config providers (IConfigProvider) found in the same assemblies. Not plugins of the REST listing: Connect
+    /// lists only its six plugin types there.</summary>
+    public IReadOnlyList<Type> ConfigProviderTypes { get; }
+
     public PluginRegistry(IEnumerable<Assembly> assemblies)
     {
         var all = new List<PluginDesc>();
+        var providers = new List<Type>();
         foreach (var assembly in assemblies.Distinct())
         {
             foreach (var type in SafeGetTypes(assembly))
             {
+                if (typeof(IConfigProvider).IsAssignableFrom(type) && !type.IsAbstract && !type.IsInterface && type.GetConstructor(Type.EmptyTypes) is not null)
+                    providers.Add(type);
                 // Generic plugins (transformations and predicates over R : ConnectRecord, as Kafka's) are closed per use.
                 if (type.IsAbstract || type.IsInterface || (type.ContainsGenericParameters && type.GetGenericArguments().Length != 1)
                     || type.GetConstructor(Type.EmptyTypes) is null)
@@ -51,6 +59,7 @@ public sealed class PluginRegistry
                 if (!list.Any(d => d.ClassName == desc.ClassName)) list.Add(desc);
             }
         }
+        ConfigProviderTypes = providers;
         Plugins = all
             .OrderBy(d => d.Type)
             .ThenBy(d => d.ClassName, StringComparer.Ordinal)

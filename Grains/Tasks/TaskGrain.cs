@@ -26,6 +26,7 @@ public sealed class TaskGrain(
     ConnectWorker worker,
     Cluster.LocalTasks localTasks,
     Metrics.ConnectMetrics metrics,
+    Security.ConnectorSecrets secrets,
     ILoggerFactory loggerFactory) : Grain, ITaskGrain
 {
     public const string StateName = "task";
@@ -47,7 +48,7 @@ public sealed class TaskGrain(
         if (state.State.Assignment is not { } assignment) return;
         await worker.ApiStarted.WaitAsync(cancellationToken);
         if (worker.Config.IsClustered) await TakeLeaseAsync(cancellationToken);
-        StartRunner(assignment);
+        await StartRunnerAsync(assignment);
     }
 
     /// <summary>Writes a fresh lease (with whatever else changed in the state) and holds it from now on. A silo may be
@@ -104,7 +105,7 @@ public sealed class TaskGrain(
         state.State.Assignment = assignment;
         if (worker.Config.IsClustered && _lease is null) await TakeLeaseAsync(CancellationToken.None);
         else await state.WriteStateAsync();
-        StartRunner(assignment);
+        await StartRunnerAsync(assignment);
     }
 
     public async Task SetTargetState(TargetState targetState)
@@ -130,7 +131,7 @@ public sealed class TaskGrain(
     {
         if (state.State.Assignment is not { } assignment) return;
         await StopRunnerAsync();
-        StartRunner(assignment);
+        await StartRunnerAsync(assignment);
     }
 
     public Task<TaskState> GetStatus()
@@ -168,7 +169,7 @@ public sealed class TaskGrain(
         return Task.CompletedTask;
     }
 
-    private void StartRunner(TaskAssignment assignment)
+    private async Task StartRunnerAsync(TaskAssignment assignment)
     {
         var id = Id;
         _startFailure = null;
@@ -188,7 +189,15 @@ public sealed class TaskGrain(
         metrics.TaskStartupAttempt();
         try
         {
-            var className = assignment.ConnectorConfig[ConnectorConfig.ConnectorClass];
+            // Secrets are decrypted and ${provider:path:key} references resolved here, just before the task object is
+            // created: the resolved values live only in the running task, never in state or in an answer.
+            var owner = $"Task {id.Connector}-{id.Task}";
+            var connectorConfig = await secrets.ResolveAsync(secrets.Reveal(assignment.ConnectorConfig), owner, CancellationToken.None);
+            var taskConfig = await secrets.ResolveAsync(secrets.Reveal(assignment.TaskConfig), owner, CancellationToken.None);
+            var className = connectorConfig[ConnectorConfig.ConnectorClass];
+            // file.allowed.paths also holds for a file named through a reference, or stored before the policy was set.
+            if (secrets.FileStreamRefusal(className, taskConfig.ToDictionary(kv => kv.Key, kv => (string?)kv.Value)) is { } refusal)
+                throw new Connect.Errors.ConnectException(refusal);
             var desc = worker.Plugins.FindConnector(className)
                 ?? throw new Connect.Errors.ConnectException($"Failed to find any class that implements Connector and which name matches {className}");
             var connector = worker.Plugins.Instantiate<Connector>(desc);
@@ -197,8 +206,8 @@ public sealed class TaskGrain(
             var logger = loggerFactory.CreateLogger(task is SourceTask ? typeof(WorkerSourceTask) : typeof(WorkerSinkTask));
             WorkerTask runner = task switch
             {
-                SourceTask source => new WorkerSourceTask(id, source, assignment.ConnectorConfig, assignment.TaskConfig, worker, logger),
-                SinkTask sink => NewSinkTask(id, sink, assignment, logger),
+                SourceTask source => new WorkerSourceTask(id, source, connectorConfig, taskConfig, worker, logger),
+                SinkTask sink => NewSinkTask(id, sink, connectorConfig, taskConfig, logger),
                 _ => throw new Connect.Errors.ConnectException($"{connector.TaskClass} is neither a SourceTask nor a SinkTask"),
             };
             var connectorGrain = GrainFactory.GetGrain<IConnectorGrain>(id.Connector);
@@ -240,10 +249,11 @@ public sealed class TaskGrain(
         return Task.CompletedTask;
     }
 
-    private WorkerSinkTask NewSinkTask(ConnectorTaskId id, SinkTask sink, TaskAssignment assignment, ILogger logger)
+    private WorkerSinkTask NewSinkTask(ConnectorTaskId id, SinkTask sink, Dictionary<string, string> connectorConfig,
+        Dictionary<string, string> taskConfig, ILogger logger)
     {
-        worker.RegisterConsumerGroup(WorkerSinkTask.GroupIdOf(id.Connector, assignment.ConnectorConfig));
-        return new WorkerSinkTask(id, sink, assignment.ConnectorConfig, assignment.TaskConfig, worker, logger);
+        worker.RegisterConsumerGroup(WorkerSinkTask.GroupIdOf(id.Connector, connectorConfig));
+        return new WorkerSinkTask(id, sink, connectorConfig, taskConfig, worker, logger);
     }
 
     private async Task StopRunnerAsync()

@@ -62,6 +62,25 @@ public static class ClientOverrides
             throw new ConnectException("Client Config Overrides not allowed: "
                 + string.Join(" ", refused.Select(k => NotAllowedMessage(policy, k))));
         }
-        return requested.ToDictionary(kv => kv.Key, kv => kv.Value);
+        var problems = new List<Kafka.KafkaSecurityConfig.Problem>();
+        var translated = Translate(worker.Config, requested.ToDictionary(kv => kv.Key, kv => kv.Value), client, problems);
+        if (problems.Count > 0)
+            throw new ConnectException(string.Join(" ", problems.Select(p => $"{PrefixOf(client)}{p.Key}: {p.Message}")));
+        return translated;
+    }
+
+    /// <summary>Overrides written with Kafka's Java client names, translated to librdkafka's; the worker's
+    /// security.protocol applies when the overrides do not set one.</summary>
+    public static Dictionary<string, string?> Translate(WorkerConfig workerConfig, IReadOnlyDictionary<string, string?> overrides, string client,
+        List<Kafka.KafkaSecurityConfig.Problem> problems)
+    {
+        Dictionary<string, string?> worker;
+        try { worker = workerConfig.ClientConfigs(client); }
+        catch (Connect.Config.ConfigException) { worker = []; } // the worker's own settings were refused at startup
+        var translated = Kafka.KafkaSecurityConfig.Translate(overrides, problems, worker.GetValueOrDefault(Kafka.KafkaSecurityConfig.SecurityProtocol));
+        if (overrides.ContainsKey(Kafka.KafkaSecurityConfig.SecurityProtocol)
+            && Kafka.KafkaSecurityConfig.MissingMechanism(translated, worker.GetValueOrDefault("sasl.mechanisms")) is { } missing)
+            problems.Add(new(Kafka.KafkaSecurityConfig.SecurityProtocol, missing));
+        return translated;
     }
 }

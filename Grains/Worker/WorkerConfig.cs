@@ -68,6 +68,12 @@ public sealed class WorkerConfig : AbstractConfig
     public const string RestAuthJwtUserClaim = "rest.auth.jwt.user.claim";
     public const string RestAuthJwtRoleClaim = "rest.auth.jwt.role.claim";
 
+    // Secrets, config providers and file confinement (docs/security.md).
+    public const string SecretsEncryptionKeyFile = "secrets.encryption.key.file";
+    public const string SecretsEncryptionPreviousKeyFile = "secrets.encryption.previous.key.file";
+    public const string ConfigProviders = "config.providers";
+    public const string FileAllowedPaths = "file.allowed.paths";
+
     public const string JsonConverterClass = "org.apache.kafka.connect.json.JsonConverter";
     public const string SimpleHeaderConverterClass = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
 
@@ -176,7 +182,16 @@ public sealed class WorkerConfig : AbstractConfig
         .Define(RestAuthJwtAudience, ConfigType.String, null, null, Importance.Medium, "The aud bearer tokens must carry (unchecked when unset).")
         .Define(RestAuthJwtUserClaim, ConfigType.String, "sub", new NonEmptyString(), Importance.Low, "The claim naming the user.")
         .Define(RestAuthJwtRoleClaim, ConfigType.String, "role", new NonEmptyString(), Importance.Low,
-            "The claim holding the role: viewer, operator or admin.");
+            "The claim holding the role: viewer, operator or admin.")
+        // Secrets, config providers and file confinement (docs/security.md).
+        .Define(SecretsEncryptionKeyFile, ConfigType.String, null, null, Importance.High,
+            "A file with 32 random bytes (raw or base64): secret connector config values are kept in grain state encrypted with it (AES-GCM). Unset stores them as given.")
+        .Define(SecretsEncryptionPreviousKeyFile, ConfigType.String, null, null, Importance.Low,
+            "The key secrets.encryption.key.file replaced: values written with it still decrypt and are re-encrypted with the current key when their connector activates.")
+        .Define(ConfigProviders, ConfigType.List, "", null, Importance.Low,
+            "Names of config providers (KIP-297) for ${name:path:key} references in connector configs; config.providers.<name>.class and .param.* configure each.")
+        .Define(FileAllowedPaths, ConfigType.List, "", null, Importance.Medium,
+            "Directories FileStreamSource and FileStreamSink may read and write below (canonical paths, symbolic links resolved). Empty allows any path, as in Kafka.");
 
     public WorkerConfig(IReadOnlyDictionary<string, string?> props) : base(ConfigDefinition, props) { }
 
@@ -185,16 +200,21 @@ public sealed class WorkerConfig : AbstractConfig
     /// <summary>True when silos form a cluster (redis or postgresql membership), false for the one-silo default.</summary>
     public bool IsClustered => !string.Equals(GetString(ClusterMembershipProvider), "localhost", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Client settings given to every producer/consumer/admin client (the worker's prefixed keys).</summary>
+    /// <summary>Client settings given to every producer/consumer/admin client: the worker's top-level security settings
+    /// (security.protocol, sasl.*, ssl.*, which Connect applies to every client), then the prefixed keys, written as
+    /// Kafka's Java clients take them and translated to librdkafka's names (<see cref="Kafka.KafkaSecurityConfig"/>).</summary>
     public Dictionary<string, string?> ClientConfigs(string prefix)
     {
-        var configs = OriginalsWithPrefix(prefix + ".");
+        var configs = Kafka.KafkaSecurityConfig.TopLevel(Originals);
+        foreach (var (key, value) in OriginalsWithPrefix(prefix + ".")) configs[key] = value;
         // admin.listeners (and its admin.listeners.https.* settings) belong to the REST server, not to admin clients.
         if (prefix == "admin")
         {
             foreach (var key in configs.Keys.Where(k => k == "listeners" || k.StartsWith("listeners.", StringComparison.Ordinal)).ToList())
                 configs.Remove(key);
         }
-        return configs;
+        var translated = Kafka.KafkaSecurityConfig.Translate(configs, prefix + ".");
+        if (Kafka.KafkaSecurityConfig.MissingMechanism(translated) is { } missing) throw new ConfigException($"{prefix} client: {missing}");
+        return translated;
     }
 }

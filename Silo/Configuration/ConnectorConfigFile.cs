@@ -1,3 +1,4 @@
+using OrleansConnect.Connect.Config;
 using System.Text.Json;
 
 namespace OrleansConnect.Silo.Configuration;

@@ -1,3 +1,4 @@
+using OrleansConnect.Connect.Config;
 using System.Collections;
 
 namespace OrleansConnect.Silo.Configuration;

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace OrleansConnect.Silo.Configuration;
+namespace OrleansConnect.Connect.Config;
 
 /// <summary>Reads Java .properties files as Kafka's tools do: key=value, key:value or key value; '#' and '!'
 /// comments; a trailing backslash continues a line; \t \n \r \f \uXXXX and \x escapes.</summary>

@@ -83,7 +83,13 @@ public sealed class WorkerSinkTask : WorkerTask
             _errantRecordReporter = new WorkerErrantRecordReporter(_retryWithToleranceOperator, _keyConverter, _valueConverter, _headerConverter);
         _consumer = KafkaClients.BuildConsumer(ConsumerConfig(),
             onRevoked: (_, partitions) => { lock (_revoked) _revoked.AddRange(partitions.Select(p => new SinkTopicPartition(p.Topic, p.Partition.Value))); },
-            onAssigned: (_, partitions) => { lock (_revoked) _newlyAssigned.AddRange(partitions.Select(p => new SinkTopicPartition(p.Topic, p.Partition.Value))); },
+            onAssigned: (_, partitions) =>
+            {
+                // As Kafka Connect logs it: when a sink starts consuming is the group's doing, and worth seeing.
+                Logger.LogInformation("Task {Connector}-{Task} was assigned {Count} partitions by group {Group}",
+                    Id.Connector, Id.Task, partitions.Count, GroupIdOf(Id.Connector, _connectorConfig));
+                lock (_revoked) _newlyAssigned.AddRange(partitions.Select(p => new SinkTopicPartition(p.Topic, p.Partition.Value)));
+            },
             log: (_, log) => Logger.LogDebug("librdkafka {Facility}: {Message}", log.Facility, log.Message));
 
         _task.Initialize(new SinkTaskContext(this));

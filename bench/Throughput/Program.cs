@@ -28,7 +28,7 @@ try
     Console.WriteLine(ResultTable.Format(results));
     Console.WriteLine();
     Console.WriteLine("(a) from POST /connectors (kcat: process start) to the first record in the topic or file.");
-    Console.WriteLine("(b) records/s between the 10 % and 90 % marks; × kcat: sources against kcat -P, sinks against kcat -G (both join a group).");
+    Console.WriteLine("(b) records/s between the 10 % and 90 % marks; × kcat: sources against kcat -P, sinks against kcat -G with the same consumer setting (both join a group).");
     Console.WriteLine("group assigned: when the group first gave the consumer partitions (silo log / kcat's stderr); first after assigned = (a) minus that.");
     succeeded = true;
     return 0;

@@ -237,6 +237,11 @@ public sealed class WorkerSinkTask : WorkerTask
         var records = new List<SinkRecord>(batch.Count);
         // Offsets move past the batch only once put succeeded: a stop or failure before leaves them where they were.
         var batchOffsets = new Dictionary<SinkTopicPartition, long>();
+        // librdkafka hands out a partition's records in runs: a run's offsets and topic are noted once, when it ends,
+        // rather than a dictionary write and a lock per record.
+        string? runTopic = null;
+        var runPartition = -1;
+        long runNext = 0;
         foreach (var result in batch)
         {
             var consumed = ConsumerRecord.From(result);
@@ -246,13 +251,26 @@ public sealed class WorkerSinkTask : WorkerTask
                 records.Add(transformed);
                 _errantRecordReporter?.Remember(transformed, consumed);
             }
-            batchOffsets[new SinkTopicPartition(consumed.Topic, consumed.Partition)] = consumed.Offset + 1;
-            lock (_topicsGate) _seenTopics.Add(consumed.Topic);
+            if (consumed.Partition != runPartition || !string.Equals(consumed.Topic, runTopic, StringComparison.Ordinal))
+            {
+                EndRun(batchOffsets, runTopic, runPartition, runNext);
+                runTopic = consumed.Topic;
+                runPartition = consumed.Partition;
+            }
+            runNext = consumed.Offset + 1;
         }
+        EndRun(batchOffsets, runTopic, runPartition, runNext);
         _rewound.Clear();
         if (records.Count > 0) await _task.PutAsync(records, StopToken);
         foreach (var (tp, offset) in batchOffsets)
             if (!_rewound.Contains(tp)) _currentOffsets[tp] = new OffsetAndMetadata(offset);
+    }
+
+    private void EndRun(Dictionary<SinkTopicPartition, long> batchOffsets, string? topic, int partition, long next)
+    {
+        if (topic is null) return;
+        batchOffsets[new SinkTopicPartition(topic, partition)] = next;
+        lock (_topicsGate) _seenTopics.Add(topic);
     }
 
     /// <summary>Connect's convertAndTransformRecord: headers, key and value through the converters, then the

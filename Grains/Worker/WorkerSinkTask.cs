@@ -281,9 +281,14 @@ public sealed class WorkerSinkTask : WorkerTask
         var op = _retryWithToleranceOperator!;
         var context = new ProcessingContext(consumed);
         var topic = consumed.Topic;
-        var headers = await op.ExecuteAsync(context, () => ConvertHeaders(consumed), Stage.HeaderConverter, _headerConverterClass, StopToken);
-        var key = await op.ExecuteAsync(context, () => _keyConverter!.ToConnectData(topic, headers, consumed.Key), Stage.KeyConverter, _keyConverterClass, StopToken);
-        var value = await op.ExecuteAsync(context, () => _valueConverter!.ToConnectData(topic, headers, consumed.Value), Stage.ValueConverter, _valueConverterClass, StopToken);
+        // Static lambdas with the inputs as state: no closure or delegate per record.
+        var headers = await op.ExecuteAsync(context, static s => s.Task.ConvertHeaders(s.Consumed), (Task: this, Consumed: consumed),
+            Stage.HeaderConverter, _headerConverterClass, StopToken);
+        var state = (Task: this, Consumed: consumed, Headers: headers);
+        var key = await op.ExecuteAsync(context, static s => s.Task._keyConverter!.ToConnectData(s.Consumed.Topic, s.Headers, s.Consumed.Key), state,
+            Stage.KeyConverter, _keyConverterClass, StopToken);
+        var value = await op.ExecuteAsync(context, static s => s.Task._valueConverter!.ToConnectData(s.Consumed.Topic, s.Headers, s.Consumed.Value), state,
+            Stage.ValueConverter, _valueConverterClass, StopToken);
         if (context.Failed || headers is null) return null;
         var record = new SinkRecord(topic, consumed.Partition, key.Schema, key.Value, value.Schema, value.Value,
             consumed.Offset, consumed.Timestamp, consumed.TimestampType, headers);

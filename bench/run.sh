@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command: builds Release, then measures kcat and OrleansConnect against one embedded broker.
-# Usage: bench/run.sh [lines] [--line-bytes N] [--timeout SECONDS] [--keep]     (see bench/README.md)
+# Usage: bench/run.sh [lines] [--partitions N] [--line-bytes N] [--poll-ms N] [--timeout SECONDS] [--keep]     (see bench/README.md)
 set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$bench")"

@@ -50,22 +50,30 @@ public sealed class RetryWithToleranceOperator : IAsyncDisposable
 
     /// <summary>Runs <paramref name="operation"/> as <paramref name="stage"/> of the record in <paramref name="context"/>.
     /// Returns its result; default when the context has already failed or the failure was tolerated.</summary>
-    public ValueTask<T?> ExecuteAsync<T>(ProcessingContext context, Func<T> operation, Stage stage, string executingClass, CancellationToken cancellationToken)
+    public ValueTask<T?> ExecuteAsync<T>(ProcessingContext context, Func<T> operation, Stage stage, string executingClass, CancellationToken cancellationToken) =>
+        ExecuteAsync(context, static op => op(), operation, stage, executingClass, cancellationToken);
+
+    /// <summary>As <see cref="ExecuteAsync{T}(ProcessingContext, Func{T}, Stage, string, CancellationToken)"/>, with the
+    /// operation's input passed as <paramref name="state"/>: a static lambda and a struct state cost no allocation, where
+    /// a capturing lambda costs a closure and a delegate per record on the task loops' hot path.</summary>
+    public ValueTask<T?> ExecuteAsync<TState, T>(ProcessingContext context, Func<TState, T> operation, TState state, Stage stage, string executingClass,
+        CancellationToken cancellationToken)
     {
         context.CurrentContext(stage, executingClass);
         if (context.Failed) return default;
         try
         {
             context.Attempt = 1;
-            return new ValueTask<T?>(operation());
+            return new ValueTask<T?>(operation(state));
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return HandleFailureAsync(context, operation, e, cancellationToken);
+            return HandleFailureAsync(context, operation, state, e, cancellationToken);
         }
     }
 
-    private async ValueTask<T?> HandleFailureAsync<T>(ProcessingContext context, Func<T> operation, Exception error, CancellationToken cancellationToken)
+    private async ValueTask<T?> HandleFailureAsync<TState, T>(ProcessingContext context, Func<TState, T> operation, TState state, Exception error,
+        CancellationToken cancellationToken)
     {
         var start = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var deadline = _config.RetryTimeoutMs >= 0 ? start + _config.RetryTimeoutMs : long.MaxValue;
@@ -75,7 +83,7 @@ public sealed class RetryWithToleranceOperator : IAsyncDisposable
             context.Attempt++;
             try
             {
-                return operation();
+                return operation(state);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {

@@ -13,6 +13,10 @@ public static class ProducerConfigs
         var defaults = new Dictionary<string, string?>
         {
             ["linger.ms"] = "5",
+            // Source tasks and dead letter queues read only a delivery report's error, never the message: without this
+            // Confluent copies every record's key, value, headers and timestamp back into managed memory on its poll
+            // thread, which shares the cores with the task loops.
+            ["dotnet.producer.delivery.report.fields"] = "none",
             // The embedded broker keeps only 5 MiB per partition: compressing keeps far more records within reach.
             ["compression.type"] = worker.EmbeddedBroker is null ? null : "lz4",
         };

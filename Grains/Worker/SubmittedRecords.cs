@@ -17,6 +17,8 @@ public sealed class SubmittedRecords
 
     private readonly Lock _gate = new();
     private readonly Dictionary<IReadOnlyDictionary<string, object?>, Queue<Entry>> _byPartition = new(new SourcePartitionComparer());
+    private IReadOnlyDictionary<string, object?>? _lastPartition;
+    private Queue<Entry>? _lastQueue;
 
     /// <summary>Registers a record about to be sent; returns null for records without partition or offset.</summary>
     public Entry? Submit(IReadOnlyDictionary<string, object?>? partition, IReadOnlyDictionary<string, object?>? offset)
@@ -25,8 +27,13 @@ public sealed class SubmittedRecords
         var entry = new Entry(offset);
         lock (_gate)
         {
-            if (!_byPartition.TryGetValue(partition, out var queue)) _byPartition[partition] = queue = new Queue<Entry>();
-            queue.Enqueue(entry);
+            // A task usually hands every record of a partition the same map: then skip hashing it (deeply) per record.
+            if (!ReferenceEquals(partition, _lastPartition))
+            {
+                if (!_byPartition.TryGetValue(partition, out var found)) _byPartition[partition] = found = new Queue<Entry>();
+                (_lastPartition, _lastQueue) = (partition, found);
+            }
+            _lastQueue!.Enqueue(entry);
         }
         return entry;
     }

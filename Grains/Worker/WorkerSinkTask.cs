@@ -83,7 +83,13 @@ public sealed class WorkerSinkTask : WorkerTask
             _errantRecordReporter = new WorkerErrantRecordReporter(_retryWithToleranceOperator, _keyConverter, _valueConverter, _headerConverter);
         _consumer = KafkaClients.BuildConsumer(ConsumerConfig(),
             onRevoked: (_, partitions) => { lock (_revoked) _revoked.AddRange(partitions.Select(p => new SinkTopicPartition(p.Topic, p.Partition.Value))); },
-            onAssigned: (_, partitions) => { lock (_revoked) _newlyAssigned.AddRange(partitions.Select(p => new SinkTopicPartition(p.Topic, p.Partition.Value))); },
+            onAssigned: (_, partitions) =>
+            {
+                // As Kafka Connect logs it: when a sink starts consuming is the group's doing, and worth seeing.
+                Logger.LogInformation("Task {Connector}-{Task} was assigned {Count} partitions by group {Group}",
+                    Id.Connector, Id.Task, partitions.Count, GroupIdOf(Id.Connector, _connectorConfig));
+                lock (_revoked) _newlyAssigned.AddRange(partitions.Select(p => new SinkTopicPartition(p.Topic, p.Partition.Value)));
+            },
             log: (_, log) => Logger.LogDebug("librdkafka {Facility}: {Message}", log.Facility, log.Message));
 
         _task.Initialize(new SinkTaskContext(this));
@@ -231,6 +237,11 @@ public sealed class WorkerSinkTask : WorkerTask
         var records = new List<SinkRecord>(batch.Count);
         // Offsets move past the batch only once put succeeded: a stop or failure before leaves them where they were.
         var batchOffsets = new Dictionary<SinkTopicPartition, long>();
+        // librdkafka hands out a partition's records in runs: a run's offsets and topic are noted once, when it ends,
+        // rather than a dictionary write and a lock per record.
+        string? runTopic = null;
+        var runPartition = -1;
+        long runNext = 0;
         foreach (var result in batch)
         {
             var consumed = ConsumerRecord.From(result);
@@ -240,13 +251,26 @@ public sealed class WorkerSinkTask : WorkerTask
                 records.Add(transformed);
                 _errantRecordReporter?.Remember(transformed, consumed);
             }
-            batchOffsets[new SinkTopicPartition(consumed.Topic, consumed.Partition)] = consumed.Offset + 1;
-            lock (_topicsGate) _seenTopics.Add(consumed.Topic);
+            if (consumed.Partition != runPartition || !string.Equals(consumed.Topic, runTopic, StringComparison.Ordinal))
+            {
+                EndRun(batchOffsets, runTopic, runPartition, runNext);
+                runTopic = consumed.Topic;
+                runPartition = consumed.Partition;
+            }
+            runNext = consumed.Offset + 1;
         }
+        EndRun(batchOffsets, runTopic, runPartition, runNext);
         _rewound.Clear();
         if (records.Count > 0) await _task.PutAsync(records, StopToken);
         foreach (var (tp, offset) in batchOffsets)
             if (!_rewound.Contains(tp)) _currentOffsets[tp] = new OffsetAndMetadata(offset);
+    }
+
+    private void EndRun(Dictionary<SinkTopicPartition, long> batchOffsets, string? topic, int partition, long next)
+    {
+        if (topic is null) return;
+        batchOffsets[new SinkTopicPartition(topic, partition)] = next;
+        lock (_topicsGate) _seenTopics.Add(topic);
     }
 
     /// <summary>Connect's convertAndTransformRecord: headers, key and value through the converters, then the
@@ -257,9 +281,14 @@ public sealed class WorkerSinkTask : WorkerTask
         var op = _retryWithToleranceOperator!;
         var context = new ProcessingContext(consumed);
         var topic = consumed.Topic;
-        var headers = await op.ExecuteAsync(context, () => ConvertHeaders(consumed), Stage.HeaderConverter, _headerConverterClass, StopToken);
-        var key = await op.ExecuteAsync(context, () => _keyConverter!.ToConnectData(topic, headers, consumed.Key), Stage.KeyConverter, _keyConverterClass, StopToken);
-        var value = await op.ExecuteAsync(context, () => _valueConverter!.ToConnectData(topic, headers, consumed.Value), Stage.ValueConverter, _valueConverterClass, StopToken);
+        // Static lambdas with the inputs as state: no closure or delegate per record.
+        var headers = await op.ExecuteAsync(context, static s => s.Task.ConvertHeaders(s.Consumed), (Task: this, Consumed: consumed),
+            Stage.HeaderConverter, _headerConverterClass, StopToken);
+        var state = (Task: this, Consumed: consumed, Headers: headers);
+        var key = await op.ExecuteAsync(context, static s => s.Task._keyConverter!.ToConnectData(s.Consumed.Topic, s.Headers, s.Consumed.Key), state,
+            Stage.KeyConverter, _keyConverterClass, StopToken);
+        var value = await op.ExecuteAsync(context, static s => s.Task._valueConverter!.ToConnectData(s.Consumed.Topic, s.Headers, s.Consumed.Value), state,
+            Stage.ValueConverter, _valueConverterClass, StopToken);
         if (context.Failed || headers is null) return null;
         var record = new SinkRecord(topic, consumed.Partition, key.Schema, key.Value, value.Schema, value.Value,
             consumed.Offset, consumed.Timestamp, consumed.TimestampType, headers);
@@ -321,6 +350,11 @@ public sealed class WorkerSinkTask : WorkerTask
             ["auto.offset.reset"] = "earliest",
             // Regex subscriptions see new topics at metadata refreshes.
             ["topic.metadata.refresh.interval.ms"] = "5000",
+            // librdkafka stops fetching a partition while the consumer's queue holds queued.min.messages (100,000) and
+            // then waits fetch.queue.backoff.ms (1 s by default) before it looks again: a sink that kept up drained its
+            // queue and sat idle for most of that second (bench/run.sh: 1M records at ~135k/s, idle ~70 % of the time).
+            // Looking again after 10 ms keeps the fetches going. Overridable like any consumer setting.
+            ["fetch.queue.backoff.ms"] = "10",
         };
         if (protocol.Trim().Equals("consumer", StringComparison.OrdinalIgnoreCase))
         {

@@ -204,12 +204,13 @@ public sealed class WorkerSourceTask : WorkerTask
     private async ValueTask<Message<byte[]?, byte[]?>?> ConvertTransformedRecordAsync(ProcessingContext context, SourceRecord record)
     {
         var op = _retryWithToleranceOperator!;
-        var topic = record.Topic;
-        var headers = await op.ExecuteAsync(context, () => ConvertHeaders(record), Stage.HeaderConverter, _headerConverterClass, StopToken);
-        var key = await op.ExecuteAsync(context, () => _keyConverter!.FromConnectData(topic, record.Headers, record.KeySchema, record.Key),
-            Stage.KeyConverter, _keyConverterClass, StopToken);
-        var value = await op.ExecuteAsync(context, () => _valueConverter!.FromConnectData(topic, record.Headers, record.ValueSchema, record.Value),
-            Stage.ValueConverter, _valueConverterClass, StopToken);
+        // Static lambdas with the inputs as state: no closure or delegate per record.
+        var state = (Task: this, Record: record);
+        var headers = await op.ExecuteAsync(context, static s => s.Task.ConvertHeaders(s.Record), state, Stage.HeaderConverter, _headerConverterClass, StopToken);
+        var key = await op.ExecuteAsync(context, static s => s.Task._keyConverter!.FromConnectData(s.Record.Topic, s.Record.Headers, s.Record.KeySchema, s.Record.Key),
+            state, Stage.KeyConverter, _keyConverterClass, StopToken);
+        var value = await op.ExecuteAsync(context, static s => s.Task._valueConverter!.FromConnectData(s.Record.Topic, s.Record.Headers, s.Record.ValueSchema, s.Record.Value),
+            state, Stage.ValueConverter, _valueConverterClass, StopToken);
         if (context.Failed) return null;
         return new Message<byte[]?, byte[]?>
         {

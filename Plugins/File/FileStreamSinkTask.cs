@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using OrleansConnect.Connect.Data;
 using OrleansConnect.Connect.Errors;
@@ -12,7 +13,9 @@ namespace OrleansConnect.Plugins.File;
 /// directory fails the task, as in Kafka.</summary>
 public sealed class FileStreamSinkTask : SinkTask
 {
-    private static readonly byte[] NewLine = "\n"u8.ToArray();
+    private const int InitialBuffer = 64 * 1024;
+    private const int MaxRetainedBuffer = 4 * 1024 * 1024;
+    private ArrayBufferWriter<byte> _buffer = new(InitialBuffer);
     private string? _filename;
     private Stream? _output;
 
@@ -38,14 +41,20 @@ public sealed class FileStreamSinkTask : SinkTask
     public override async Task PutAsync(IReadOnlyCollection<SinkRecord> records, CancellationToken ct)
     {
         var output = _output ?? throw new ConnectException("FileStreamSinkTask has not been started");
-        var buffer = new MemoryStream();
+        // One buffer for the task's life, each text encoded straight into it: no byte[] per record, no copy per batch.
+        _buffer.ResetWrittenCount();
         foreach (var record in records)
         {
             // Kafka's task prints record.value(): the value's Java toString, the same text for the same record.
-            buffer.Write(Encoding.UTF8.GetBytes(JavaValueText.Format(record.Value)));
-            buffer.Write(NewLine);
+            var text = JavaValueText.Format(record.Value);
+            var span = _buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length) + 1);
+            var written = Encoding.UTF8.GetBytes(text, span);
+            span[written] = (byte)'\n';
+            _buffer.Advance(written + 1);
         }
-        await output.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), ct);
+        await output.WriteAsync(_buffer.WrittenMemory, ct);
+        // A rare huge batch should not pin its buffer for good.
+        if (_buffer.Capacity > MaxRetainedBuffer) _buffer = new ArrayBufferWriter<byte>(InitialBuffer);
     }
 
     public override async Task FlushAsync(IReadOnlyDictionary<TopicPartition, OffsetAndMetadata> currentOffsets, CancellationToken ct)

@@ -60,7 +60,7 @@ public sealed class FileStreamSourceTask : SourceTask
                 continue;
             }
             records ??= new List<SourceRecord>(Math.Min(_batchSize, 1024));
-            var offset = _partition is null ? null : new Dictionary<string, object?> { [PositionField] = _position };
+            var offset = _partition is null ? null : new PositionOffset(_position);
             records.Add(new SourceRecord(_partition, offset, _topic, null, null, null, Schema.StringSchema, line,
                 DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
         }
@@ -126,6 +126,32 @@ public sealed class FileStreamSourceTask : SourceTask
         _start += consumed;
         _position += consumed;
         return line;
+    }
+
+    /// <summary>The offset {position=N} of one record. A map of its own per line (as Kafka's task builds one), but one
+    /// small object instead of a Dictionary's three: this runs once per line at hundreds of thousands of lines/s.</summary>
+    private sealed class PositionOffset(long position) : IReadOnlyDictionary<string, object?>
+    {
+        private readonly object _position = position;
+
+        public object? this[string key] => key == PositionField ? _position : throw new KeyNotFoundException(key);
+        public IEnumerable<string> Keys => [PositionField];
+        public IEnumerable<object?> Values => [_position];
+        public int Count => 1;
+        public bool ContainsKey(string key) => key == PositionField;
+
+        public bool TryGetValue(string key, out object? value)
+        {
+            value = key == PositionField ? _position : null;
+            return key == PositionField;
+        }
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+        {
+            yield return new KeyValuePair<string, object?>(PositionField, _position);
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     public override Task StopAsync(CancellationToken ct)

@@ -4,19 +4,21 @@ using OrleansConnect.Grains.Kafka;
 
 namespace OrleansConnect.Throughput;
 
-/// <summary>The whole run: one embedded broker in this process, one input file, kcat and one silo process
-/// taking turns against it, so every figure shares the broker, the machine and the data.</summary>
+/// <summary>The whole run: one embedded broker in this process, one input file, kcat and one silo process taking
+/// turns against it, so every figure shares the broker, the machine, the topic layout and the data.</summary>
 public sealed class Benchmark(BenchOptions options, string workDir, TextWriter output)
 {
     private const string KcatTopic = "bench-kcat";
     private const string SourceStringTopic = "bench-source-string";
     private const string SourceJsonTopic = "bench-source-json";
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(1);
-    private const int WarmUpLines = 1_000;
+    // Enough for the silo's hot paths to reach tiered JIT's optimised code before the first measured row: with 1,000
+    // and even 50,000 lines, a profile of the first row still showed its per-record methods at tier 0 / instrumented
+    // tier, and the first row ran ~1.5x slower than the same work later. Warm-up topics are 16 partitions as well.
+    private const int WarmUpLines = 200_000;
 
-    /// <summary>kcat finishes in a fraction of a second, where one hiccup (a slow first fetch, a page-cache miss)
-    /// would decide its figure; the median of three runs does not depend on one.</summary>
+    /// <summary>kcat finishes in about a second, where one hiccup (a slow first fetch, a page-cache miss) would decide
+    /// its figure; the median of three runs does not depend on one.</summary>
     private const int KcatRuns = 3;
 
     /// <summary>No override: the worker's StringConverter (see <see cref="SiloHost"/>).</summary>
@@ -32,76 +34,164 @@ public sealed class Benchmark(BenchOptions options, string workDir, TextWriter o
     };
 
     private string Input => Path.Combine(workDir, "input.txt");
+    private string Count => options.Lines.ToString(CultureInfo.InvariantCulture);
 
     public async Task<IReadOnlyList<StageResult>> RunAsync(CancellationToken cancellationToken)
     {
         var lines = options.Lines;
         output.WriteLine($"Input: {lines.ToString("N0", CultureInfo.InvariantCulture)} lines of {options.LineBytes} bytes " +
-            $"({ResultTable.Bytes((long)lines * options.LineBytes)}); {Environment.ProcessorCount} cores; work dir {workDir}");
+            $"({ResultTable.Bytes((long)lines * options.LineBytes)}); topics of {options.Partitions} partitions; sampling every " +
+            $"{options.PollInterval.TotalMilliseconds:0} ms; {Environment.ProcessorCount} cores; work dir {workDir}");
         await InputFile.WriteAsync(Input, lines, options.LineBytes, cancellationToken);
+        var input = await InputLines.LoadAsync(Input, lines, options.LineBytes, cancellationToken);
 
         using var broker = EmbeddedKafkaBroker.Start(3);
-        foreach (var topic in new[] { KcatTopic, SourceStringTopic, SourceJsonTopic }) broker.CreateTopic(topic, 1, 1);
+        foreach (var topic in new[] { SourceStringTopic, SourceJsonTopic }) broker.CreateTopic(topic, options.Partitions, 1);
         // The silo's offsets topic too: the embedded broker cannot create topics through the admin API.
         broker.CreateTopic(SiloHost.OffsetsTopic, 5, 1);
         output.WriteLine($"Embedded broker (3 mock brokers, in this process): {broker.BootstrapServers}");
-        using var probe = new TopicProbe(broker.BootstrapServers);
+        using var probe = new TopicProbe(broker.BootstrapServers, options.Partitions);
         var results = new List<StageResult>();
 
-        // 1. kcat -P: until kcat exits, which it does once every message is acknowledged. Each run gets its own
-        // topic (one partition each; the first is the one read back in stages 3 and 4).
-        var produceTimes = new List<TimeSpan>();
+        // 1. kcat -P: null keys, so librdkafka's default partitioner spreads the lines over the partitions, as the
+        // silo's producer does. Each run gets its own topic; the first is the one read back by every sink row.
+        var produceRuns = new List<StageResult>();
         for (var run = 1; run <= KcatRuns; run++)
         {
-            var topic = KcatTopicOfRun(run);
-            broker.CreateTopic(topic, 1, 1);
-            produceTimes.Add(await ExternalProcess.RunTimedAsync("kcat",
-                ["-b", broker.BootstrapServers, "-P", "-t", topic, "-p", "0", "-X", "compression.codec=lz4", "-l", Input],
-                workDir, Path.Combine(workDir, "kcat-produce.out"), Path.Combine(workDir, "kcat-produce.err"), options.StageTimeout, cancellationToken));
+            var topic = run == 1 ? KcatTopic : $"{KcatTopic}-{run}";
+            broker.CreateTopic(topic, options.Partitions, 1);
+            produceRuns.Add(await MeasureKcatAsync($"kcat -P run {run}", topic,
+                ["-b", broker.BootstrapServers, "-P", "-t", topic, "-X", "compression.codec=lz4", "-l", Input],
+                "kcat-produce", () => probe.Records(topic), null, cancellationToken));
             await probe.RequireCompleteAsync(topic, lines, cancellationToken);
         }
-        var kcatProduce = Report(new StageResult($"kcat -P -l (lz4), median of {KcatRuns}", lines, Median(produceTimes), null), produceTimes);
+        var kcatProduce = Median($"kcat -P -l (lz4), median of {KcatRuns}", produceRuns);
         results.Add(kcatProduce);
 
-        // 2. The silo's FileStreamSource. Process start is not throughput: the clock starts once /health is 200.
+        // 2. The silo. Process start is not part of any figure: the clock of a row starts at its POST /connectors.
         var (silo, startTime) = await SiloHost.StartAsync(options.SiloDll, broker.BootstrapServers, workDir, options.StageTimeout, cancellationToken);
         await using var _ = silo;
         output.WriteLine($"Silo started in {startTime.TotalSeconds:0.000} s (process start to GET /health 200; not part of any figure below)");
-        await WarmUpAsync(silo, probe, broker, kcatProduce, cancellationToken);
-        results.Add(Report(await MeasureSourceAsync(silo, probe, "FileStreamSource, StringConverter", "bench-source-string", SourceStringTopic,
-            WorkerConverters, kcatProduce, Input, lines, cancellationToken)));
-        results.Add(Report(await MeasureSourceAsync(silo, probe, "FileStreamSource, JsonConverter (schemas)", "bench-source-json", SourceJsonTopic,
-            JsonConverters, kcatProduce, Input, lines, cancellationToken)));
+        await WarmUpAsync(silo, probe, broker, cancellationToken);
 
+        // 3. FileStreamSource, into topics laid out as kcat's.
+        foreach (var (name, topic, converters) in new[]
+                 {
+                     ("StringConverter", SourceStringTopic, WorkerConverters),
+                     ("JsonConverter (schemas)", SourceJsonTopic, JsonConverters),
+                 })
+        {
+            var result = Report(await MeasureSourceAsync(silo, probe, $"OrleansConnect FileStreamSource, {name}", topic,
+                topic, converters, kcatProduce, Input, lines, cancellationToken));
+            await probe.RequireCompleteAsync(topic, lines, cancellationToken);
+            results.Add(result);
+        }
         await ReportTopicSizesAsync(probe, cancellationToken);
 
-        // 3. kcat -C from the beginning of the kcat topic into a file, until it exits after N lines.
-        var consumeTimes = new List<TimeSpan>();
-        var kcatOutput = Path.Combine(workDir, "kcat-consume.txt");
+        // 4. kcat -C: assigns every partition itself (no group), from the beginning, until it has every line.
+        var consumeRuns = new List<StageResult>();
         for (var run = 1; run <= KcatRuns; run++)
         {
             await probe.RequireCompleteAsync(KcatTopic, lines, cancellationToken);
-            consumeTimes.Add(await ExternalProcess.RunTimedAsync("kcat",
-                ["-b", broker.BootstrapServers, "-C", "-t", KcatTopic, "-p", "0", "-o", "beginning", "-e", "-c", lines.ToString(CultureInfo.InvariantCulture), "-q"],
-                workDir, kcatOutput, Path.Combine(workDir, "kcat-consume.err"), options.StageTimeout, cancellationToken));
-            await LineFile.RequireSameContentAsync(Input, kcatOutput, cancellationToken);
+            var file = Path.Combine(workDir, $"kcat-consume-{run}.txt");
+            consumeRuns.Add(await MeasureKcatToFileAsync($"kcat -C run {run}", file,
+                ["-b", broker.BootstrapServers, "-C", "-t", KcatTopic, "-o", "beginning", "-e", "-c", Count, "-q"], groupAssignment: false, cancellationToken));
+            await input.RequireSameLinesAsync(file, cancellationToken);
+            File.Delete(file);
         }
-        var kcatConsume = Report(new StageResult($"kcat -C -e, median of {KcatRuns}", lines, Median(consumeTimes), null), consumeTimes);
+        var kcatConsume = Median($"kcat -C -e (no group), median of {KcatRuns}", consumeRuns);
         results.Add(kcatConsume);
 
-        // 4. The silo's FileStreamSink: from the kcat topic (raw lines), and from the JsonConverter topic of stage 2.
-        await probe.RequireCompleteAsync(KcatTopic, lines, cancellationToken);
-        results.Add(Report(await MeasureSinkAsync(silo, "FileStreamSink, StringConverter", "bench-sink-string", KcatTopic,
-            WorkerConverters, kcatConsume, Input, lines, cancellationToken)));
-        await probe.RequireCompleteAsync(SourceJsonTopic, lines, cancellationToken);
-        results.Add(Report(await MeasureSinkAsync(silo, "FileStreamSink, JsonConverter (schemas)", "bench-sink-json", SourceJsonTopic,
-            JsonConverters, kcatConsume, Input, lines, cancellationToken)));
+        // 5. kcat -G: a new consumer group each run, so kcat pays the group join as a sink does. Not quiet: it reports
+        // its assignment on stderr, which gives the group's first assignment. Once with librdkafka's defaults, once with
+        // the silo's sinks' change (WorkerSinkTask: fetch.queue.backoff.ms=10, the wait after the fetch queue was full):
+        // like for like. kcat links Debian's librdkafka 2.0.2, which has no fetch.queue.backoff.ms (and lowering its
+        // fetch.error.backoff.ms did not help it), so kcat gets the stall removed the other way: a queue threshold it
+        // never reaches (queued.min.messages = the line count; it then buffers what it fetched, memory permitting).
+        var kcatGroup = await MeasureKcatGroupAsync("kcat -G (group, librdkafka defaults)", "bench-kcat-group", [], input, probe, broker, cancellationToken);
+        results.Add(kcatGroup);
+        var kcatGroupTuned = await MeasureKcatGroupAsync("kcat -G (group, queued.min.messages=lines)", "bench-kcat-group-tuned",
+            ["-X", $"queued.min.messages={Count}"], input, probe, broker, cancellationToken);
+        results.Add(kcatGroupTuned);
+
+        // 6. FileStreamSink: from the kcat topic (raw lines) with StringConverter, and from the JsonConverter source's
+        // topic with JsonConverter. Compared with kcat -G configured as the sink's consumer (both join a group); kcat -C
+        // is the no-group ceiling.
+        foreach (var (name, connector, topic, converters) in new[]
+                 {
+                     ("StringConverter", "bench-sink-string", KcatTopic, WorkerConverters),
+                     ("JsonConverter (schemas)", "bench-sink-json", SourceJsonTopic, JsonConverters),
+                 })
+        {
+            await probe.RequireCompleteAsync(topic, lines, cancellationToken);
+            results.Add(Report(await MeasureSinkAsync(silo, $"OrleansConnect FileStreamSink, {name}", connector, topic, converters, kcatGroupTuned,
+                input, lines, cancellationToken)));
+        }
         return results;
     }
 
-    /// <summary>Time from POST /connectors until the topic's high watermark reaches the file's line count.</summary>
+    private async Task<StageResult> MeasureKcatGroupAsync(string stage, string group, IReadOnlyList<string> extra, InputLines input,
+        TopicProbe probe, EmbeddedKafkaBroker broker, CancellationToken cancellationToken)
+    {
+        var runs = new List<StageResult>();
+        for (var run = 1; run <= KcatRuns; run++)
+        {
+            await probe.RequireCompleteAsync(KcatTopic, options.Lines, cancellationToken);
+            var file = Path.Combine(workDir, $"{group}-{run}.txt");
+            runs.Add(await MeasureKcatToFileAsync($"{stage} run {run}", file,
+                ["-b", broker.BootstrapServers, "-G", $"{group}-{run}", "-X", "auto.offset.reset=earliest", .. extra, "-c", Count, KcatTopic],
+                groupAssignment: true, cancellationToken));
+            await input.RequireSameLinesAsync(file, cancellationToken);
+            File.Delete(file);
+        }
+        return Median($"{stage}, median of {KcatRuns}", runs);
+    }
+
+    /// <summary>kcat -P: from process start; the sampler watches the topic's records while kcat runs.</summary>
+    private async Task<StageResult> MeasureKcatAsync(string stage, string topic, IReadOnlyList<string> args, string outputName,
+        Func<long> records, Func<TimeSpan?>? assignment, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        using var process = ExternalProcess.Start("kcat", args, workDir, Path.Combine(workDir, outputName + ".out"), Path.Combine(workDir, outputName + ".err"));
+        var progress = await Sampler.RunAsync(clock, options.Lines, options.PollInterval, options.StageTimeout, records, assignment,
+            () => ExitedBadly(process, outputName), () => $"{topic} to hold {options.Lines} records", cancellationToken);
+        await WaitForSuccessAsync(process, outputName, cancellationToken);
+        return Report(Result(stage, progress, null));
+    }
+
+    /// <summary>kcat -C / -G into a file: from process start; the sampler counts the file's lines while kcat runs.</summary>
+    private async Task<StageResult> MeasureKcatToFileAsync(string stage, string file, IReadOnlyList<string> args, bool groupAssignment,
+        CancellationToken cancellationToken)
+    {
+        var errors = file + ".err";
+        using var lines = new LineFile(file);
+        using var stderr = new LogReader(errors);
+        var clock = Stopwatch.StartNew();
+        using var process = ExternalProcess.Start("kcat", args, workDir, file, errors);
+        // kcat -G prints "% Group ... rebalanced ... assigned: ..." when its group hands it partitions.
+        Func<TimeSpan?>? assignment = groupAssignment
+            ? () => stderr.NewLines().Any(l => l.Contains("rebalanced", StringComparison.Ordinal) && l.Contains("assigned", StringComparison.Ordinal)) ? clock.Elapsed : null
+            : null;
+        var progress = await Sampler.RunAsync(clock, options.Lines, options.PollInterval, options.StageTimeout, lines.Count, assignment,
+            () => ExitedBadly(process, Path.GetFileName(file)), () => $"{file} to have {options.Lines} lines", cancellationToken);
+        await WaitForSuccessAsync(process, Path.GetFileName(file), cancellationToken);
+        return Report(Result(stage, progress, null));
+    }
+
+    private static Exception? ExitedBadly(Process process, string what) =>
+        process.HasExited && process.ExitCode != 0 ? new InvalidOperationException($"kcat ({what}) exited with {process.ExitCode}.") : null;
+
+    private async Task WaitForSuccessAsync(Process process, string what, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.StageTimeout);
+        await process.WaitForExitAsync(deadline.Token);
+        if (process.ExitCode != 0) throw new InvalidOperationException($"kcat ({what}) exited with {process.ExitCode}.");
+    }
+
+    /// <summary>From POST /connectors: the topic's records (sum of high watermarks) until they reach the line count.</summary>
     private async Task<StageResult> MeasureSourceAsync(SiloHost silo, TopicProbe probe, string stage, string connector, string topic,
-        IReadOnlyDictionary<string, string> converters, StageResult baseline, string input, int lines, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string> converters, StageResult? baseline, string input, int lines, CancellationToken cancellationToken)
     {
         var config = new Dictionary<string, string>(converters)
         {
@@ -110,35 +200,23 @@ public sealed class Benchmark(BenchOptions options, string workDir, TextWriter o
             ["file"] = input,
             ["topic"] = topic,
         };
-        long high = 0;
-        TimeSpan? first = null;
-        var clock = Stopwatch.StartNew();
-        await silo.CreateConnectorAsync(connector, config, cancellationToken);
-        var checkedAt = TimeSpan.Zero;
-        await Poll.UntilAsync(async () =>
+        var progress = await WithFailureWatchAsync(silo, connector, cancellationToken, async failure =>
         {
-            high = (await probe.WatermarksAsync(topic, cancellationToken)).High.Value;
-            if (high > 0) first ??= clock.Elapsed;
-            if (high >= lines) return true;
-            if (clock.Elapsed - checkedAt > StatusInterval)
-            {
-                checkedAt = clock.Elapsed;
-                await silo.ThrowIfFailedAsync(connector, cancellationToken);
-            }
-            return false;
-        }, options.StageTimeout, PollInterval, () => $"{topic}'s high watermark to reach {lines} (it is {high})\n{silo.LogTail()}", cancellationToken);
-        clock.Stop();
+            var clock = Stopwatch.StartNew();
+            await silo.CreateConnectorAsync(connector, config, cancellationToken);
+            return await Sampler.RunAsync(clock, lines, options.PollInterval, options.StageTimeout, () => probe.Records(topic), null, failure,
+                () => $"{topic} to hold {lines} records\n{silo.LogTail()}", cancellationToken);
+        });
         await silo.DeleteConnectorAsync(connector, cancellationToken);
-        if (high != lines)
-            throw new InvalidOperationException($"{connector} wrote {high} records for {lines} lines: duplicates.");
-        return new StageResult("OrleansConnect " + stage, lines, clock.Elapsed, baseline, first);
+        return Result(stage, progress, baseline);
     }
 
-    /// <summary>Time from POST /connectors until the output file has the input's line count (then checked byte for byte).</summary>
+    /// <summary>From POST /connectors: the output file's lines until they reach the line count; then every input line
+    /// must be in it exactly once (partitions interleave, so not in input order).</summary>
     private async Task<StageResult> MeasureSinkAsync(SiloHost silo, string stage, string connector, string topic,
-        IReadOnlyDictionary<string, string> converters, StageResult baseline, string input, int lines, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string> converters, StageResult? baseline, InputLines? input, int lines, CancellationToken cancellationToken)
     {
-        var file = new LineFile(Path.Combine(workDir, connector + ".txt"));
+        using var file = new LineFile(Path.Combine(workDir, connector + ".txt"));
         var config = new Dictionary<string, string>(converters)
         {
             ["connector.class"] = "FileStreamSink",
@@ -146,31 +224,56 @@ public sealed class Benchmark(BenchOptions options, string workDir, TextWriter o
             ["file"] = file.Path,
             ["topics"] = topic,
         };
-        TimeSpan? first = null;
-        var clock = Stopwatch.StartNew();
-        await silo.CreateConnectorAsync(connector, config, cancellationToken);
-        var checkedAt = TimeSpan.Zero;
-        await Poll.UntilAsync(async () =>
+        var progress = await WithFailureWatchAsync(silo, connector, cancellationToken, async failure =>
         {
-            var count = await file.CountAsync(cancellationToken);
-            if (count > 0) first ??= clock.Elapsed;
-            if (count >= lines) return true;
-            if (clock.Elapsed - checkedAt > StatusInterval)
-            {
-                checkedAt = clock.Elapsed;
-                await silo.ThrowIfFailedAsync(connector, cancellationToken);
-            }
-            return false;
-        }, options.StageTimeout, PollInterval, () => $"{file.Path} to have {lines} lines (it has {file.Lines})\n{silo.LogTail()}", cancellationToken);
-        clock.Stop();
+            var postedAt = DateTime.Now;
+            var clock = Stopwatch.StartNew();
+            await silo.CreateConnectorAsync(connector, config, cancellationToken);
+            return await Sampler.RunAsync(clock, lines, options.PollInterval, options.StageTimeout, file.Count, () => silo.AssignedSince(connector, postedAt),
+                failure, () => $"{file.Path} to have {lines} lines\n{silo.LogTail()}", cancellationToken);
+        });
         await silo.DeleteConnectorAsync(connector, cancellationToken);
-        await LineFile.RequireSameContentAsync(input, file.Path, cancellationToken);
-        return new StageResult("OrleansConnect " + stage, lines, clock.Elapsed, baseline, first);
+        if (input is not null) await input.RequireSameLinesAsync(file.Path, cancellationToken);
+        else if (file.Count() != lines) throw new InvalidOperationException($"{file.Path} has {file.Lines} lines, not {lines}.");
+        File.Delete(file.Path);
+        return Result(stage, progress, baseline);
     }
 
-    /// <summary>One small source and sink pipeline per converter, untimed, so that JIT compilation and first-use
-    /// costs inside the silo are not charged to whichever measured row happens to run first.</summary>
-    private async Task WarmUpAsync(SiloHost silo, TopicProbe probe, EmbeddedKafkaBroker broker, StageResult baseline, CancellationToken cancellationToken)
+    /// <summary>Runs a stage while asking the connector's status every second, so a FAILED task ends the stage at
+    /// once with its trace instead of at the timeout.</summary>
+    private static async Task<Progress> WithFailureWatchAsync(SiloHost silo, string connector, CancellationToken cancellationToken,
+        Func<Func<Exception?>, Task<Progress>> stage)
+    {
+        Exception? failed = null;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watch = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(StatusInterval);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(stop.Token))
+                    await silo.ThrowIfFailedAsync(connector, stop.Token);
+            }
+            catch (OperationCanceledException) { }
+            catch (Exception e)
+            {
+                Volatile.Write(ref failed, e);
+            }
+        }, CancellationToken.None);
+        try
+        {
+            return await stage(() => Volatile.Read(ref failed));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await watch;
+        }
+    }
+
+    /// <summary>One small source and sink pipeline per converter, untimed, so that JIT compilation and first-use costs
+    /// inside the silo are not charged to whichever measured row happens to run first.</summary>
+    private async Task WarmUpAsync(SiloHost silo, TopicProbe probe, EmbeddedKafkaBroker broker, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var input = Path.Combine(workDir, "warm-up.txt");
@@ -178,34 +281,40 @@ public sealed class Benchmark(BenchOptions options, string workDir, TextWriter o
         foreach (var (kind, converters) in new[] { ("string", WorkerConverters), ("json", JsonConverters) })
         {
             var topic = "bench-warm-up-" + kind;
-            broker.CreateTopic(topic, 1, 1);
-            await MeasureSourceAsync(silo, probe, "warm-up", $"warm-up-source-{kind}", topic, converters, baseline, input, WarmUpLines, cancellationToken);
-            await MeasureSinkAsync(silo, "warm-up", $"warm-up-sink-{kind}", topic, converters, baseline, input, WarmUpLines, cancellationToken);
+            broker.CreateTopic(topic, options.Partitions, 1);
+            await MeasureSourceAsync(silo, probe, "warm-up", $"warm-up-source-{kind}", topic, converters, null, input, WarmUpLines, cancellationToken);
+            await MeasureSinkAsync(silo, "warm-up", $"warm-up-sink-{kind}", topic, converters, null, null, WarmUpLines, cancellationToken);
         }
         output.WriteLine($"Silo warmed up in {clock.Elapsed.TotalSeconds:0.000} s ({WarmUpLines:N0} lines through a source and a sink per converter; untimed)");
     }
 
-    /// <summary>How close each topic is to the embedded broker's 5 MiB per partition; measured outside every timed stage.</summary>
+    /// <summary>How close the topics are to the embedded broker's 5 MiB per partition; measured outside every timed row.</summary>
     private async Task ReportTopicSizesAsync(TopicProbe probe, CancellationToken cancellationToken)
     {
         foreach (var topic in new[] { KcatTopic, SourceStringTopic, SourceJsonTopic })
         {
-            var marks = await probe.WatermarksAsync(topic, cancellationToken);
-            var bytes = await probe.MeasureRetainedBytesAsync(topic, options.StageTimeout, cancellationToken);
-            output.WriteLine($"Topic {topic}: offsets [{marks.Low.Value}, {marks.High.Value}), ~{ResultTable.Bytes(bytes)} retained (lz4; cap 5 MiB per partition)");
+            var (bytes, largest) = await probe.MeasureRetainedAsync(topic, options.StageTimeout, cancellationToken);
+            output.WriteLine($"Topic {topic}: {options.Lines:N0} records in {options.Partitions} partitions (largest {largest:N0}), ~{ResultTable.Bytes(bytes)} retained " +
+                $"(lz4), ~{ResultTable.Bytes(bytes / options.Partitions)} per partition (cap 5 MiB)");
         }
     }
 
-    private StageResult Report(StageResult result, IReadOnlyList<TimeSpan>? runs = null)
+    private static StageResult Result(string stage, Progress progress, StageResult? baseline) =>
+        new(stage, progress.Final, progress.First, progress.SteadyRate, progress.Done, progress.Assigned, baseline);
+
+    private StageResult Report(StageResult r)
     {
-        var detail = result.FirstOutput is { } f ? $" (first line after {f.TotalSeconds:0.000} s)"
-            : runs is not null ? $" (runs: {string.Join(", ", runs.Select(r => r.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)))} s)"
-            : "";
-        output.WriteLine($"  {result.Stage}: {result.Elapsed.TotalSeconds:0.000} s, {result.LinesPerSecond.ToString("N0", CultureInfo.InvariantCulture)} lines/s{detail}");
-        return result;
+        var assigned = r.Assigned is { } a ? $", group assigned at {a.TotalSeconds:0.000} s" : "";
+        output.WriteLine($"  {r.Stage}: first record at {r.FirstRecord.TotalSeconds:0.000} s{assigned}, " +
+            $"{r.SteadyRate.ToString("N0", CultureInfo.InvariantCulture)} records/s between 10 % and 90 %, all at {r.Total.TotalSeconds:0.000} s");
+        return r;
     }
 
-    private static TimeSpan Median(IReadOnlyList<TimeSpan> runs) => runs.Order().ElementAt(runs.Count / 2);
-
-    private static string KcatTopicOfRun(int run) => run == 1 ? KcatTopic : $"{KcatTopic}-{run}";
+    /// <summary>The median of each figure over the runs, each taken on its own.</summary>
+    private static StageResult Median(string stage, IReadOnlyList<StageResult> runs)
+    {
+        T Mid<T>(Func<StageResult, T> figure) => runs.Select(figure).Order().ElementAt(runs.Count / 2);
+        var assigned = runs.All(r => r.Assigned is not null) ? Mid(r => r.Assigned!.Value) : (TimeSpan?)null;
+        return new StageResult(stage, runs[0].Records, Mid(r => r.FirstRecord), Mid(r => r.SteadyRate), Mid(r => r.Total), assigned, null);
+    }
 }

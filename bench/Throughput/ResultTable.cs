@@ -2,12 +2,14 @@ using System.Globalization;
 
 namespace OrleansConnect.Throughput;
 
-/// <summary>One measured stage; <see cref="Baseline"/> is the kcat stage it is compared with (none for kcat);
-/// <see cref="FirstOutput"/>, when known, is when the first line came out (start-up latency within the stage).</summary>
-public sealed record StageResult(string Stage, long Lines, TimeSpan Elapsed, StageResult? Baseline, TimeSpan? FirstOutput = null)
+/// <summary>One measured row. <see cref="FirstRecord"/>: from POST /connectors (kcat: process start) to the first record
+/// in the topic or file. <see cref="SteadyRate"/>: records/s between the 10 % and 90 % marks. <see cref="Assigned"/>:
+/// when the consumer group first assigned partitions (group consumers only). <see cref="Baseline"/>: the kcat row
+/// compared with (none for kcat). kcat rows hold the median of each figure over their runs.</summary>
+public sealed record StageResult(string Stage, long Records, TimeSpan FirstRecord, double SteadyRate, TimeSpan Total, TimeSpan? Assigned, StageResult? Baseline)
 {
-    public double LinesPerSecond => Lines / Elapsed.TotalSeconds;
-    public double RatioToKcat => Baseline is null ? 1.0 : LinesPerSecond / Baseline.LinesPerSecond;
+    public double RatioToKcat => Baseline is null ? 1.0 : SteadyRate / Baseline.SteadyRate;
+    public TimeSpan? FirstAfterAssigned => Assigned is { } a ? FirstRecord - a : null;
 }
 
 public static class ResultTable
@@ -16,21 +18,28 @@ public static class ResultTable
 
     public static string Format(IReadOnlyList<StageResult> results)
     {
-        var rows = new List<string[]> { new[] { "stage", "lines", "seconds", "lines/s", "ratio to kcat", "first line after (s)" } };
+        var rows = new List<string[]>
+        {
+            new[] { "row", "records", "(a) first record s", "(b) records/s 10-90 %", "(b) × kcat", "group assigned s", "first after assigned s", "total s" },
+        };
         rows.AddRange(results.Select(r => new[]
         {
             r.Stage,
-            r.Lines.ToString("N0", Invariant),
-            r.Elapsed.TotalSeconds.ToString("0.000", Invariant),
-            r.LinesPerSecond.ToString("N0", Invariant),
-            r.RatioToKcat.ToString("0.000", Invariant),
-            r.FirstOutput is { } first ? first.TotalSeconds.ToString("0.000", Invariant) : "",
+            r.Records.ToString("N0", Invariant),
+            Seconds(r.FirstRecord),
+            double.IsNaN(r.SteadyRate) ? "n/a" : r.SteadyRate.ToString("N0", Invariant),
+            r.Baseline is null ? "" : r.RatioToKcat.ToString("0.00", Invariant),
+            r.Assigned is { } a ? Seconds(a) : "",
+            r.FirstAfterAssigned is { } f ? Seconds(f) : "",
+            Seconds(r.Total),
         }));
         var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(row => row[c].Length)).ToArray();
         var lines = rows.Select(row => string.Join("  ", row.Select((cell, c) => c == 0 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c])))).ToList();
         lines.Insert(1, new string('-', lines[0].Length));
         return string.Join(Environment.NewLine, lines);
     }
+
+    public static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.000", Invariant);
 
     public static string Bytes(long bytes) => bytes switch
     {

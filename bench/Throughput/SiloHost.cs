@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
@@ -16,12 +17,14 @@ public sealed class SiloHost : IAsyncDisposable
 
     private readonly Process _process;
     private readonly HttpClient _client;
+    private readonly LogReader _log;
 
     private SiloHost(Process process, HttpClient client, string logPath)
     {
         _process = process;
         _client = client;
         LogPath = logPath;
+        _log = new LogReader(logPath);
     }
 
     public string LogPath { get; }
@@ -110,6 +113,22 @@ public sealed class SiloHost : IAsyncDisposable
             throw new InvalidOperationException($"Connector {name}: {failed.Who} FAILED:\n{failed.Trace}\n{LogTail()}");
     }
 
+    /// <summary>When the silo logged that task 0 of <paramref name="connector"/> got its first partitions from its
+    /// consumer group (WorkerSinkTask logs it at Information, from the rebalance callback), relative to
+    /// <paramref name="postedAt"/>; null until then. The log's own timestamp (ms) is used, not when this reads it.</summary>
+    public TimeSpan? AssignedSince(string connector, DateTime postedAt)
+    {
+        var marker = $"Task {connector}-0 was assigned ";
+        foreach (var line in _log.NewLines())
+        {
+            if (!line.Contains(marker, StringComparison.Ordinal)) continue;
+            // "yyyy-MM-dd HH:mm:ss.fff " (local time), as Silo/Program.cs configures the console.
+            if (line.Length >= 23 && DateTime.TryParseExact(line[..23], "yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var at))
+                return at - postedAt;
+        }
+        return null;
+    }
+
     public string LogTail() => ExternalProcess.Tail(LogPath) + "\n" + ExternalProcess.Tail(LogPath + ".err", 10);
 
     public async ValueTask DisposeAsync()
@@ -126,6 +145,7 @@ public sealed class SiloHost : IAsyncDisposable
         }
         _process.Dispose();
         _client.Dispose();
+        _log.Dispose();
     }
 
     private static int FreePort()

@@ -26,6 +26,7 @@ public sealed class ConnectMetrics : IDisposable
     private readonly Counter<long> _taskStartupFailures;
     private readonly Counter<long> _taskRestarts;
     private readonly ConcurrentDictionary<(string Connector, int Task), int> _restartAttempts = new();
+    private readonly ConcurrentDictionary<TaskMetrics, byte> _taskMetrics = new();
 
     /// <summary>What a connector grain on this silo reports: Connect's status, class and type (source or sink).</summary>
     public readonly record struct ConnectorView(string State, string ConnectorClass, string Type);
@@ -68,6 +69,51 @@ public sealed class ConnectMetrics : IDisposable
             description: "The type of the connector, source or sink (value 1, the type as a label).");
         _meter.CreateObservableGauge("kafka_connect_connector_task_status", ObserveTaskStatus,
             description: "The status of the connector task (value 1, the status as a label).");
+
+        // The task loops' own groups: totals as counters (Prometheus derives the rates), the rest as gauges.
+        _meter.CreateObservableCounter("kafka_connect_source_task_source_record_poll", () => ObserveTasks(t => t.IsSource, t => t.SourceRecordPoll),
+            description: "Records produced/polled (before transformation) by this task.");
+        _meter.CreateObservableCounter("kafka_connect_source_task_source_record_write", () => ObserveTasks(t => t.IsSource, t => t.SourceRecordWrite),
+            description: "Records output from the transformations and written to Kafka by this task.");
+        _meter.CreateObservableGauge("kafka_connect_source_task_source_record_active_count", () => ObserveTasks(t => t.IsSource, t => t.ActiveCount()),
+            description: "Records polled by this task but not yet completely written to Kafka.");
+        _meter.CreateObservableCounter("kafka_connect_sink_task_sink_record_read", () => ObserveTasks(t => !t.IsSource, t => t.SinkRecordRead),
+            description: "Records read from Kafka by this task.");
+        _meter.CreateObservableCounter("kafka_connect_sink_task_sink_record_send", () => ObserveTasks(t => !t.IsSource, t => t.SinkRecordSend),
+            description: "Records output from the transformations and sent/put to this task.");
+        _meter.CreateObservableGauge("kafka_connect_sink_task_partition_count", () => ObserveTasks(t => !t.IsSource, t => t.PartitionCount),
+            description: "Topic partitions assigned to this task.");
+        _meter.CreateObservableGauge("kafka_connect_sink_task_sink_record_active_count", () => ObserveTasks(t => !t.IsSource, t => t.ActiveCount()),
+            description: "Records read from Kafka but not yet completely committed by this task.");
+        _meter.CreateObservableCounter("kafka_connect_sink_task_offset_commit_completion", () => ObserveTasks(t => !t.IsSource, t => t.OffsetCommitCompletion),
+            description: "Offset commits completed successfully.");
+        _meter.CreateObservableCounter("kafka_connect_sink_task_offset_commit_skip", () => ObserveTasks(t => !t.IsSource, t => t.OffsetCommitSkip),
+            description: "Offset commits skipped (refused during a rebalance; retried at the next interval).");
+        _meter.CreateObservableGauge("kafka_connect_connector_task_offset_commit_success_percentage", () => ObserveCommitShare(success: true),
+            description: "The share of this task's offset commits that succeeded (0 to 1).");
+        _meter.CreateObservableGauge("kafka_connect_connector_task_offset_commit_failure_percentage", () => ObserveCommitShare(success: false),
+            description: "The share of this task's offset commits that failed (0 to 1).");
+    }
+
+    /// <summary>A task loop starts: its counts are reported until the returned registration is disposed.</summary>
+    public IDisposable TrackTaskMetrics(TaskMetrics task)
+    {
+        _taskMetrics[task] = 0;
+        return new Untrack(() => _taskMetrics.TryRemove(task, out _));
+    }
+
+    private IEnumerable<Measurement<long>> ObserveTasks(Func<TaskMetrics, bool> which, Func<TaskMetrics, long> value) =>
+        _taskMetrics.Keys.Where(which).Select(t => new Measurement<long>(value(t), Tag("connector", t.Connector), Tag("task", t.Task)));
+
+    private IEnumerable<Measurement<double>> ObserveCommitShare(bool success)
+    {
+        foreach (var t in _taskMetrics.Keys)
+        {
+            var done = t.OffsetCommitCompletion;
+            var failed = t.OffsetCommitFailure;
+            var all = done + failed;
+            yield return new Measurement<double>(all == 0 ? 0 : (double)(success ? done : failed) / all, Tag("connector", t.Connector), Tag("task", t.Task));
+        }
     }
 
     /// <summary>A connector grain activated here; <paramref name="view"/> is read at each scrape.</summary>

@@ -39,6 +39,7 @@ public sealed class TaskGrain(
     private string? _waitingForSlot;
     private bool _holdsSlot;
     private IDisposable? _tracked;
+    private IDisposable? _trackedLoop;
 
     private ConnectorTaskId Id => ConnectorTaskId.Parse(this.GetPrimaryKeyString());
 
@@ -222,6 +223,12 @@ public sealed class TaskGrain(
                 else
                     _logger.LogInformation("Task {Connector}-{Task} failed after a newer activation took over; not reporting it", id.Connector, id.Task);
             };
+            runner.Metrics = new Metrics.TaskMetrics(id.Connector, id.Task)
+            {
+                IsSource = runner is WorkerSourceTask,
+                ActiveCount = runner is WorkerSourceTask sourceLoop ? sourceLoop.ActiveRecordCount : static () => 0,
+            };
+            _trackedLoop = metrics.TrackTaskMetrics(runner.Metrics);
             _runner = runner;
             // The loop runs outside turns: keep the activation (and so the loop) until it is unassigned.
             DelayDeactivation(TimeSpan.MaxValue);
@@ -264,6 +271,8 @@ public sealed class TaskGrain(
         _waitingForSlot = null;
         _tracked?.Dispose();
         _tracked = null;
+        _trackedLoop?.Dispose();
+        _trackedLoop = null;
         if (runner is null) return;
         runner.OnFailed = null;
         try { await runner.DisposeAsync(); }

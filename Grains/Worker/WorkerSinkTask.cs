@@ -202,6 +202,7 @@ public sealed class WorkerSinkTask : WorkerTask
             foreach (var tp in revoked)
             {
                 _assignment.Remove(tp);
+                Metrics.PartitionCount = _assignment.Count;
                 _currentOffsets.Remove(tp);
                 _pausedByTask.Remove(tp);
             }
@@ -210,6 +211,7 @@ public sealed class WorkerSinkTask : WorkerTask
         if (assigned.Count > 0)
         {
             foreach (var tp in assigned) _assignment.Add(tp);
+            Metrics.PartitionCount = _assignment.Count;
             _consumerPaused = false;
             await _task.OpenAsync(assigned, StopToken);
         }
@@ -261,7 +263,12 @@ public sealed class WorkerSinkTask : WorkerTask
         }
         EndRun(batchOffsets, runTopic, runPartition, runNext);
         _rewound.Clear();
-        if (records.Count > 0) await _task.PutAsync(records, StopToken);
+        Metrics.SinkRecordsRead(batch.Count);
+        if (records.Count > 0)
+        {
+            await _task.PutAsync(records, StopToken);
+            Metrics.SinkRecordsSent(records.Count);
+        }
         foreach (var (tp, offset) in batchOffsets)
             if (!_rewound.Contains(tp)) _currentOffsets[tp] = new OffsetAndMetadata(offset);
     }
@@ -326,8 +333,15 @@ public sealed class WorkerSinkTask : WorkerTask
             // As Kafka Connect: a commit refused during a rebalance is retried at the next interval (the records are
             // re-read by whoever owns the partitions then, never lost).
             Logger.LogWarning("Offset commit of {Connector}-{Task} skipped: {Reason}", Id.Connector, Id.Task, e.Error.Reason);
+            Metrics.OffsetCommitSkipped();
             return;
         }
+        catch (KafkaException)
+        {
+            Metrics.OffsetCommitFailed();
+            throw;
+        }
+        Metrics.OffsetCommitCompleted();
         Logger.LogDebug("Committed offsets of {Count} partitions for {Connector}-{Task}", offsets.Count, Id.Connector, Id.Task);
     }
 

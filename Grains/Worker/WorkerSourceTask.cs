@@ -40,6 +40,9 @@ public sealed class WorkerSourceTask : WorkerTask
     private string _valueConverterClass = "";
     private string _headerConverterClass = "";
     private ProducerLease? _producer;
+
+    /// <summary>Records sent and not yet acknowledged (source-record-active-count), read by the metrics scrape.</summary>
+    public long ActiveRecordCount() => _producer?.InFlight ?? 0;
     private volatile Exception? _sendError;
     private bool _started;
 
@@ -93,6 +96,7 @@ public sealed class WorkerSourceTask : WorkerTask
                     break;
                 }
                 if (records is null || records.Count == 0) continue;
+                Metrics.SourceRecordsPolled(records.Count);
                 try
                 {
                     foreach (var record in records)
@@ -159,9 +163,14 @@ public sealed class WorkerSourceTask : WorkerTask
         {
             _inFlight.Release();
             if (report.Error.IsError)
+            {
                 ProducerSendFailed(context, entry, new ProduceException<byte[]?, byte[]?>(report.Error, report));
+            }
             else
+            {
+                Metrics.SourceRecordWritten();
                 entry?.Ack();
+            }
         };
         while (true)
         {
@@ -281,6 +290,7 @@ public sealed class WorkerSourceTask : WorkerTask
         {
             // A failed commit is retried at the next interval; the records are not lost, only re-sent after a crash.
             Logger.LogWarning(e, "Offset commit of task {Connector}-{Task} failed", Id.Connector, Id.Task);
+            Metrics.OffsetCommitFailed();
         }
     }
 
@@ -296,6 +306,7 @@ public sealed class WorkerSourceTask : WorkerTask
             timeout.CancelAfter(Worker.OffsetFlushTimeout);
             await Worker.OffsetStore.WriteAsync(Id.Connector, committable, timeout.Token);
             await _task.CommitAsync(cancellationToken);
+            Metrics.OffsetCommitCompleted();
             Logger.LogDebug("Committed {Count} source partition offsets of {Connector}-{Task}", committable.Count, Id.Connector, Id.Task);
         }
         finally

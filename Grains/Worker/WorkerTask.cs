@@ -33,6 +33,9 @@ public abstract class WorkerTask : IAsyncDisposable
     /// elsewhere. Checked before every commit, including the final one of a stopping loop.</summary>
     public Func<CancellationToken, Task<bool>>? Fence { get; set; }
 
+    /// <summary>Connect's task metrics of this loop (set by the task grain before Start).</summary>
+    public Metrics.TaskMetrics Metrics { get; set; } = Grains.Metrics.TaskMetrics.None;
+
     /// <summary>True when the fence says a newer activation took over (its commits must not happen).</summary>
     protected async Task<bool> IsFencedAsync(CancellationToken cancellationToken)
     {

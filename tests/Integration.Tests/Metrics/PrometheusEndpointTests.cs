@@ -85,6 +85,44 @@ public sealed partial class PrometheusEndpointTests(TestBroker broker) : IAsyncL
             Deadline, m => "m-failing still reported:\n" + m);
     }
 
+    [Fact]
+    public async Task A_pipeline_of_N_records_shows_N_polled_written_read_and_sent()
+    {
+        var silo = _silo!;
+        const int lines = 500;
+        var topic = "metrics-pipe-" + Guid.NewGuid().ToString("N")[..6];
+        broker.Broker.CreateTopic(topic, 2);
+        var input = Path.Combine(_dir, "pipe-input.txt");
+        var output = Path.Combine(_dir, "pipe-output.txt");
+        LineFiles.Write(input, Enumerable.Range(0, lines).Select(i => $"line-{i}"));
+        await silo.Client.CreateConnectorAsync("p-source", new Dictionary<string, string>
+        {
+            ["connector.class"] = "FileStreamSource", ["file"] = input, ["topic"] = topic,
+        });
+        await silo.Client.CreateConnectorAsync("p-sink", new Dictionary<string, string>
+        {
+            ["connector.class"] = "FileStreamSink", ["file"] = output, ["topics"] = topic,
+        });
+
+        var source = new[] { ("connector", "p-source"), ("task", "0") };
+        var sink = new[] { ("connector", "p-sink"), ("task", "0") };
+        var metrics = await Eventually.Until(() => ScrapeAsync(silo), m =>
+                Value(m, "kafka_connect_source_task_source_record_write_total", source) == lines
+                && Value(m, "kafka_connect_sink_task_sink_record_send_total", sink) == lines
+                && Value(m, "kafka_connect_sink_task_offset_commit_completion_total", sink) >= 1,
+            Deadline, m => "task metrics so far:\n" + string.Join('\n', (m ?? "").Split('\n').Where(l => l.Contains("p-s", StringComparison.Ordinal))));
+
+        Assert.Equal(lines, Value(metrics, "kafka_connect_source_task_source_record_poll_total", source));
+        Assert.Equal(lines, Value(metrics, "kafka_connect_sink_task_sink_record_read_total", sink));
+        Assert.Equal(2, Value(metrics, "kafka_connect_sink_task_partition_count", sink));
+        Assert.Equal(0, Value(metrics, "kafka_connect_source_task_source_record_active_count", source));
+        Assert.Equal(0, Value(metrics, "kafka_connect_sink_task_offset_commit_skip_total", sink));
+        Assert.Equal(lines, LineFiles.CountLines(output));
+        // Only sources have source metrics, only sinks sink metrics.
+        Assert.Null(Value(metrics, "kafka_connect_sink_task_sink_record_read_total", source));
+        Assert.Null(Value(metrics, "kafka_connect_source_task_source_record_poll_total", sink));
+    }
+
     private static async Task<string> ScrapeAsync(SiloProcess silo)
     {
         using var response = await silo.Client.GetAsync("/metrics");

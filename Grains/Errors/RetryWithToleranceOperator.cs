@@ -48,6 +48,9 @@ public sealed class RetryWithToleranceOperator : IAsyncDisposable
 
     public IReadOnlyList<IErrorReporter> Reporters => _reporters;
 
+    /// <summary>Where Connect's task-error-metrics are counted (the task's, set by its loop).</summary>
+    public Metrics.TaskMetrics Metrics { get; set; } = Grains.Metrics.TaskMetrics.None;
+
     /// <summary>Runs <paramref name="operation"/> as <paramref name="stage"/> of the record in <paramref name="context"/>.
     /// Returns its result; default when the context has already failed or the failure was tolerated.</summary>
     public ValueTask<T?> ExecuteAsync<T>(ProcessingContext context, Func<T> operation, Stage stage, string executingClass, CancellationToken cancellationToken) =>
@@ -68,6 +71,7 @@ public sealed class RetryWithToleranceOperator : IAsyncDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            Metrics.RecordFailure();
             return HandleFailureAsync(context, operation, state, e, cancellationToken);
         }
     }
@@ -81,12 +85,14 @@ public sealed class RetryWithToleranceOperator : IAsyncDisposable
         {
             await BackoffAsync(context.Attempt, deadline, cancellationToken);
             context.Attempt++;
+            Metrics.RecordRetry();
             try
             {
                 return operation(state);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                Metrics.RecordFailure();
                 error = e;
             }
         }
@@ -99,6 +105,7 @@ public sealed class RetryWithToleranceOperator : IAsyncDisposable
                 throw new ConnectException("Unhandled exception in error handler", error);
             if (!WithinToleranceLimits())
                 throw new ConnectException("Tolerance exceeded in error handler", error);
+            Metrics.RecordSkipped();
             return default;
         }
         finally
@@ -112,12 +119,14 @@ public sealed class RetryWithToleranceOperator : IAsyncDisposable
     /// the failure is not tolerated (after reporting it, as Connect does).</summary>
     public Task ExecuteFailed(ProcessingContext context, Stage stage, string executingClass, Exception error)
     {
+        Metrics.RecordFailure();
         MarkAsFailed();
         context.CurrentContext(stage, executingClass);
         context.Error = error;
         context.Reported = Report(context);
         if (!WithinToleranceLimits())
             throw new ConnectException("Tolerance exceeded in error handler", error);
+        Metrics.RecordSkipped();
         return context.Reported;
     }
 
@@ -150,7 +159,11 @@ public sealed class RetryWithToleranceOperator : IAsyncDisposable
     public bool WithinToleranceLimits() =>
         _config.Tolerance == ToleranceType.All || Interlocked.Read(ref _totalFailures) == 0;
 
-    private void MarkAsFailed() => Interlocked.Increment(ref _totalFailures);
+    private void MarkAsFailed()
+    {
+        Interlocked.Increment(ref _totalFailures);
+        Metrics.RecordError(_time.GetUtcNow().ToUnixTimeMilliseconds());
+    }
 
     private Task Report(ProcessingContext context)
     {
@@ -161,6 +174,7 @@ public sealed class RetryWithToleranceOperator : IAsyncDisposable
             Task report;
             try { report = reporter.ReportAsync(context); }
             catch (Exception e) { report = Task.FromException(e); }
+            CountReport(reporter, report, context);
             if (!report.IsCompletedSuccessfully) reports.Add(report);
         }
         if (reports.Count == 0) return Task.CompletedTask;
@@ -171,6 +185,24 @@ public sealed class RetryWithToleranceOperator : IAsyncDisposable
             _pendingReports.Add(all);
         }
         return all;
+    }
+
+    private void CountReport(IErrorReporter reporter, Task report, ProcessingContext context)
+    {
+        var metrics = Metrics;
+        switch (reporter)
+        {
+            case DeadLetterQueueReporter:
+                metrics.RecordDeadLetterQueueRequest();
+                if (report.IsFaulted) metrics.RecordDeadLetterQueueFailure();
+                else if (!report.IsCompleted)
+                    _ = report.ContinueWith(static (t, m) => ((Metrics.TaskMetrics)m!).RecordDeadLetterQueueFailure(), metrics,
+                        CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                break;
+            case LogReporter when _config.LogEnable && context.Error is not null:
+                metrics.RecordErrorLogged();
+                break;
+        }
     }
 
     private static bool IsRetriable(Exception error) => error is RetriableException or KafkaRetriableException;

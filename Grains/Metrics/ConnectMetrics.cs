@@ -93,6 +93,28 @@ public sealed class ConnectMetrics : IDisposable
             description: "The share of this task's offset commits that succeeded (0 to 1).");
         _meter.CreateObservableGauge("kafka_connect_connector_task_offset_commit_failure_percentage", () => ObserveCommitShare(success: false),
             description: "The share of this task's offset commits that failed (0 to 1).");
+        CreateErrorInstruments();
+    }
+
+    private void CreateErrorInstruments()
+    {
+        // Strimzi's rules map task-error-metrics attributes to gauges (their names do not end in -total).
+        (string Name, Func<TaskMetrics, long> Value, string Description)[] errors =
+        [
+            ("kafka_connect_task_error_total_record_errors", t => t.RecordErrors, "Records whose processing failed (after retries)."),
+            ("kafka_connect_task_error_total_record_failures", t => t.RecordFailures, "Failed attempts of record processing operations."),
+            ("kafka_connect_task_error_total_records_skipped", t => t.RecordsSkipped, "Records skipped because their failure was tolerated."),
+            ("kafka_connect_task_error_total_retries", t => t.Retries, "Operations retried."),
+            ("kafka_connect_task_error_total_errors_logged", t => t.ErrorsLogged, "Errors logged (errors.log.enable)."),
+            ("kafka_connect_task_error_deadletterqueue_produce_requests", t => t.DeadLetterQueueRequests, "Attempted writes to the dead letter queue."),
+            ("kafka_connect_task_error_deadletterqueue_produce_failures", t => t.DeadLetterQueueFailures, "Failed writes to the dead letter queue."),
+            ("kafka_connect_task_error_last_error_timestamp", t => t.LastErrorTimestamp, "Epoch milliseconds of the last error (0: none)."),
+        ];
+        foreach (var (name, value, description) in errors)
+        {
+            var read = value;
+            _meter.CreateObservableGauge(name, () => ObserveTasks(static _ => true, read), description: description);
+        }
     }
 
     /// <summary>A task loop starts: its counts are reported until the returned registration is disposed.</summary>

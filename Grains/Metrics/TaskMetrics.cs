@@ -15,6 +15,14 @@ public sealed class TaskMetrics(string connector, int task)
     private long _offsetCommitCompletion;
     private long _offsetCommitSkip;
     private long _offsetCommitFailure;
+    private long _recordErrors;
+    private long _recordFailures;
+    private long _recordsSkipped;
+    private long _retries;
+    private long _errorsLogged;
+    private long _dlqRequests;
+    private long _dlqFailures;
+    private long _lastErrorTimestamp;
 
     public string Connector { get; } = connector;
     public int Task { get; } = task;
@@ -37,6 +45,30 @@ public sealed class TaskMetrics(string connector, int task)
     public void OffsetCommitSkipped() => Interlocked.Increment(ref _offsetCommitSkip);
 
     public void OffsetCommitFailed() => Interlocked.Increment(ref _offsetCommitFailure);
+
+    // task-error-metrics, with Connect's meanings: a failure is a failed attempt of an operation, an error a record
+    // whose processing failed in the end, skipped a failed record that was tolerated.
+    public void RecordFailure() => Interlocked.Increment(ref _recordFailures);
+    public void RecordRetry() => Interlocked.Increment(ref _retries);
+    public void RecordSkipped() => Interlocked.Increment(ref _recordsSkipped);
+    public void RecordErrorLogged() => Interlocked.Increment(ref _errorsLogged);
+    public void RecordDeadLetterQueueRequest() => Interlocked.Increment(ref _dlqRequests);
+    public void RecordDeadLetterQueueFailure() => Interlocked.Increment(ref _dlqFailures);
+
+    public void RecordError(long timestampMs)
+    {
+        Interlocked.Increment(ref _recordErrors);
+        Interlocked.Exchange(ref _lastErrorTimestamp, timestampMs);
+    }
+
+    public long RecordErrors => Interlocked.Read(ref _recordErrors);
+    public long RecordFailures => Interlocked.Read(ref _recordFailures);
+    public long RecordsSkipped => Interlocked.Read(ref _recordsSkipped);
+    public long Retries => Interlocked.Read(ref _retries);
+    public long ErrorsLogged => Interlocked.Read(ref _errorsLogged);
+    public long DeadLetterQueueRequests => Interlocked.Read(ref _dlqRequests);
+    public long DeadLetterQueueFailures => Interlocked.Read(ref _dlqFailures);
+    public long LastErrorTimestamp => Interlocked.Read(ref _lastErrorTimestamp);
 
     /// <summary>Partitions assigned to a sink task (partition-count).</summary>
     public int PartitionCount { get; set; }

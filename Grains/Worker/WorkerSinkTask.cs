@@ -79,6 +79,7 @@ public sealed class WorkerSinkTask : WorkerTask
         _headerConverterClass = RetryWithToleranceOperator.ClassNameOf(_headerConverter);
         _chain = TransformationChain<SinkRecord>.Create(Worker.Plugins, _connectorConfig);
         _retryWithToleranceOperator = await ErrorReporters.CreateOperatorAsync(Worker, Id, _connectorConfig, StopToken);
+        _retryWithToleranceOperator.Metrics = Metrics;
         if (_retryWithToleranceOperator.Config.EnablesErrantRecordReporter)
             _errantRecordReporter = new WorkerErrantRecordReporter(_retryWithToleranceOperator, _keyConverter, _valueConverter, _headerConverter);
         _consumer = KafkaClients.BuildConsumer(ConsumerConfig(),

@@ -70,6 +70,7 @@ public sealed class WorkerSourceTask : WorkerTask
         _headerConverterClass = RetryWithToleranceOperator.ClassNameOf(_headerConverter);
         _chain = TransformationChain<SourceRecord>.Create(Worker.Plugins, _connectorConfig);
         _retryWithToleranceOperator = await ErrorReporters.CreateOperatorAsync(Worker, Id, _connectorConfig, StopToken);
+        _retryWithToleranceOperator.Metrics = Metrics;
         _producer = Worker.Producers.Lease(ProducerConfigs.For(Worker, _connectorConfig), Id);
 
         await Worker.OffsetStore.ReadToEndAsync(StopToken);

@@ -123,6 +123,42 @@ public sealed partial class PrometheusEndpointTests(TestBroker broker) : IAsyncL
         Assert.Null(Value(metrics, "kafka_connect_source_task_source_record_poll_total", sink));
     }
 
+    [Fact]
+    public async Task Poison_records_show_as_errors_skipped_logged_and_dead_letter_queue_writes()
+    {
+        var silo = _silo!;
+        var topic = "metrics-poison-" + Guid.NewGuid().ToString("N")[..6];
+        broker.Broker.CreateTopic(topic, 1);
+        // The collection's broker (librdkafka's mock) cannot create topics through the admin API: the test does.
+        broker.Broker.CreateTopic(topic + "-dlq", 1);
+        var values = new[] { "{\"n\":1}", "not json", "{\"n\":2}", "{broken", "{\"n\":3}" };
+        await ErrorHandling.KafkaTopics.ProduceAsync(broker.BootstrapServers, topic,
+            values.Select(v => new Confluent.Kafka.Message<byte[]?, byte[]?> { Value = System.Text.Encoding.UTF8.GetBytes(v) }));
+        await silo.Client.CreateConnectorAsync("poison-sink", new Dictionary<string, string>
+        {
+            ["connector.class"] = "FileStreamSink", ["topics"] = topic, ["file"] = Path.Combine(_dir, "poison-out.txt"),
+            ["value.converter"] = "org.apache.kafka.connect.json.JsonConverter", ["value.converter.schemas.enable"] = "false",
+            ["errors.tolerance"] = "all", ["errors.log.enable"] = "true",
+            ["errors.deadletterqueue.topic.name"] = topic + "-dlq", ["errors.deadletterqueue.topic.replication.factor"] = "1",
+        });
+
+        var task = new[] { ("connector", "poison-sink"), ("task", "0") };
+        var metrics = await Eventually.Until(() => ScrapeAsync(silo), m =>
+                Value(m, "kafka_connect_sink_task_sink_record_read_total", task) == 5
+                && Value(m, "kafka_connect_task_error_deadletterqueue_produce_requests", task) == 2,
+            Deadline, m => "error metrics so far:\n" + string.Join('\n', (m ?? "").Split('\n').Where(l => l.Contains("poison", StringComparison.Ordinal))));
+
+        Assert.Equal(3, Value(metrics, "kafka_connect_sink_task_sink_record_send_total", task));
+        Assert.Equal(2, Value(metrics, "kafka_connect_task_error_total_record_errors", task));
+        Assert.Equal(2, Value(metrics, "kafka_connect_task_error_total_record_failures", task));
+        Assert.Equal(2, Value(metrics, "kafka_connect_task_error_total_records_skipped", task));
+        Assert.Equal(2, Value(metrics, "kafka_connect_task_error_total_errors_logged", task));
+        Assert.Equal(0, Value(metrics, "kafka_connect_task_error_total_retries", task));
+        Assert.Equal(0, Value(metrics, "kafka_connect_task_error_deadletterqueue_produce_failures", task));
+        var lastError = DateTimeOffset.FromUnixTimeMilliseconds((long)Value(metrics, "kafka_connect_task_error_last_error_timestamp", task)!.Value);
+        Assert.InRange(lastError, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1));
+    }
+
     private static async Task<string> ScrapeAsync(SiloProcess silo)
     {
         using var response = await silo.Client.GetAsync("/metrics");

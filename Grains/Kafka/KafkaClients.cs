@@ -30,9 +30,11 @@ public static class KafkaClients
     public static IConsumer<byte[]?, byte[]?> BuildConsumer(IDictionary<string, string> config,
         Action<IConsumer<byte[]?, byte[]?>, List<TopicPartitionOffset>>? onRevoked = null,
         Action<IConsumer<byte[]?, byte[]?>, List<Confluent.Kafka.TopicPartition>>? onAssigned = null,
-        Action<IConsumer<byte[]?, byte[]?>, LogMessage>? log = null)
+        Action<IConsumer<byte[]?, byte[]?>, LogMessage>? log = null,
+        Action<IConsumer<byte[]?, byte[]?>, string>? statistics = null)
     {
         var builder = new ConsumerBuilder<byte[]?, byte[]?>(config);
+        if (statistics is not null) builder.SetStatisticsHandler(statistics);
         if (onRevoked is not null) builder.SetPartitionsRevokedHandler(onRevoked);
         if (onAssigned is not null) builder.SetPartitionsAssignedHandler(onAssigned);
         if (log is not null) builder.SetLogHandler(log);

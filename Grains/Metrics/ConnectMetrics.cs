@@ -94,6 +94,21 @@ public sealed class ConnectMetrics : IDisposable
         _meter.CreateObservableGauge("kafka_connect_connector_task_offset_commit_failure_percentage", () => ObserveCommitShare(success: false),
             description: "The share of this task's offset commits that failed (0 to 1).");
         CreateErrorInstruments();
+        // Strimzi's rule for kafka.consumer<type=consumer-fetch-manager-metrics, client-id, topic, partition>records-lag;
+        // connector and task say which task's consumer it is.
+        _meter.CreateObservableGauge("kafka_consumer_fetch_manager_records_lag", ObserveConsumerLag,
+            description: "Records the sink task's consumer is behind the log end of the partition (log end less position).");
+    }
+
+    private IEnumerable<Measurement<long>> ObserveConsumerLag()
+    {
+        foreach (var t in _taskMetrics.Keys)
+        {
+            if (t.IsSource) continue;
+            foreach (var ((topic, partition), lag) in t.ConsumerLag)
+                yield return new Measurement<long>(lag, Tag("clientid", t.ConsumerClientId), Tag("topic", topic), Tag("partition", partition),
+                    Tag("connector", t.Connector), Tag("task", t.Task));
+        }
     }
 
     private void CreateErrorInstruments()

@@ -70,6 +70,51 @@ public sealed class TaskMetrics(string connector, int task)
     public long DeadLetterQueueFailures => Interlocked.Read(ref _dlqFailures);
     public long LastErrorTimestamp => Interlocked.Read(ref _lastErrorTimestamp);
 
+    /// <summary>The sink consumer's lag per partition, from librdkafka's last statistics (records behind the log end).</summary>
+    public IReadOnlyDictionary<(string Topic, int Partition), long> ConsumerLag { get; private set; } =
+        new Dictionary<(string Topic, int Partition), long>();
+
+    /// <summary>The sink consumer's client.id, Strimzi's clientid label of consumer metrics.</summary>
+    public string? ConsumerClientId { get; set; }
+
+    /// <summary>Reads the lag of every assigned partition from a librdkafka statistics document (called on librdkafka's
+    /// thread every statistics.interval.ms); partitions whose log end or position is not known yet are left out.</summary>
+    public void ConsumerStatistics(string json)
+    {
+        // Paused partitions are not fetched: the statistics' log ends go stale, and the task measures the lag itself.
+        if (ConsumerPaused) return;
+        var lag = new Dictionary<(string Topic, int Partition), long>();
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        if (document.RootElement.TryGetProperty("topics", out var topics))
+        {
+            foreach (var topic in topics.EnumerateObject())
+            {
+                if (!topic.Value.TryGetProperty("partitions", out var partitions)) continue;
+                foreach (var partition in partitions.EnumerateObject())
+                {
+                    // Partition -1 is librdkafka's internal unassigned queue.
+                    if (!int.TryParse(partition.Name, out var id) || id < 0) continue;
+                    var p = partition.Value;
+                    var assigned = p.TryGetProperty("fetch_state", out var state) && state.GetString() is not ("none" or "stopped");
+                    if (!assigned) continue;
+                    // Kafka's records-lag: the log end less the consumer's position (librdkafka's consumer_lag counts
+                    // from the committed offset, unknown until the first commit).
+                    var high = p.TryGetProperty("hi_offset", out var hi) ? hi.GetInt64() : -1;
+                    var position = p.TryGetProperty("app_offset", out var app) ? app.GetInt64() : -1;
+                    if (high >= 0 && position >= 0) lag[(topic.Name, id)] = Math.Max(0, high - position);
+                    else if (p.TryGetProperty("consumer_lag", out var value) && value.GetInt64() >= 0) lag[(topic.Name, id)] = value.GetInt64();
+                }
+            }
+        }
+        ConsumerLag = lag;
+    }
+
+    /// <summary>Set while the task's consumer is paused (the task then measures the lag).</summary>
+    public bool ConsumerPaused { get; set; }
+
+    /// <summary>Lag measured by the task itself (while its partitions are paused and librdkafka fetches nothing).</summary>
+    public void SetConsumerLag(Dictionary<(string Topic, int Partition), long> lag) => ConsumerLag = lag;
+
     /// <summary>Partitions assigned to a sink task (partition-count).</summary>
     public int PartitionCount { get; set; }
 

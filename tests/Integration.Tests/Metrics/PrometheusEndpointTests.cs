@@ -159,6 +159,45 @@ public sealed partial class PrometheusEndpointTests(TestBroker broker) : IAsyncL
         Assert.InRange(lastError, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1));
     }
 
+    [Fact]
+    public async Task A_paused_sink_shows_its_consumer_lag_growing_and_then_draining()
+    {
+        var silo = _silo!;
+        var topic = "metrics-lag-" + Guid.NewGuid().ToString("N")[..6];
+        broker.Broker.CreateTopic(topic, 1);
+        var output = Path.Combine(_dir, "lag-out.txt");
+        await Produce(topic, 0, 10);
+        await silo.Client.CreateConnectorAsync("lag-sink", new Dictionary<string, string>
+        {
+            ["connector.class"] = "FileStreamSink", ["topics"] = topic, ["file"] = output,
+            ["value.converter"] = "org.apache.kafka.connect.storage.StringConverter",
+            ["consumer.override.statistics.interval.ms"] = "500",
+        });
+        var partition = new[] { ("connector", "lag-sink"), ("topic", topic), ("partition", "0"), ("clientid", "connector-consumer-lag-sink-0") };
+        await Eventually.Until(() => ScrapeAsync(silo), m => Value(m, "kafka_consumer_fetch_manager_records_lag", partition) == 0,
+            Deadline, m => "no lag of 0 for the partition yet:\n" + Lines(m, "lag-sink") + "\nsilo log:\n" + string.Join('\n', silo.Log.Split('\n').Where(l => l.Contains("lag-sink", StringComparison.Ordinal)).TakeLast(20)));
+
+        var (paused, _) = await silo.Client.SendAsync(HttpMethod.Put, "connectors/lag-sink/pause");
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, paused);
+        await silo.Client.WaitForStateAsync("lag-sink", "PAUSED", 1, Deadline);
+        await Produce(topic, 10, 200);
+        await Eventually.Until(() => ScrapeAsync(silo), m => Value(m, "kafka_consumer_fetch_manager_records_lag", partition) == 200,
+            Deadline, m => "the paused sink's lag did not reach 200:\n" + Lines(m, "records_lag"));
+
+        var (resumed, _) = await silo.Client.SendAsync(HttpMethod.Put, "connectors/lag-sink/resume");
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, resumed);
+        await Eventually.Until(() => ScrapeAsync(silo), m => Value(m, "kafka_consumer_fetch_manager_records_lag", partition) == 0,
+            Deadline, m => "the resumed sink's lag did not drain:\n" + Lines(m, "records_lag"));
+        await Eventually.Until(() => Task.FromResult(LineFiles.CountLines(output)), n => n == 210, Deadline, n => $"{n} of 210 lines");
+    }
+
+    private Task Produce(string topic, int from, int count) =>
+        ErrorHandling.KafkaTopics.ProduceAsync(broker.BootstrapServers, topic, Enumerable.Range(from, count)
+            .Select(i => new Confluent.Kafka.Message<byte[]?, byte[]?> { Value = System.Text.Encoding.UTF8.GetBytes($"r-{i}") }));
+
+    private static string Lines(string? metrics, string containing) =>
+        string.Join('\n', (metrics ?? "").Split('\n').Where(l => l.Contains(containing, StringComparison.Ordinal)));
+
     private static async Task<string> ScrapeAsync(SiloProcess silo)
     {
         using var response = await silo.Client.GetAsync("/metrics");

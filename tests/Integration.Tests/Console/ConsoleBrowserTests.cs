@@ -12,7 +12,6 @@ namespace OrleansConnect.Tests.Console;
 [Collection(BrokerCollection.Name)]
 public sealed class ConsoleBrowserTests(TestBroker broker) : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
     private static readonly LocatorAssertionsToHaveTextOptions TextWithin = new() { Timeout = 30_000 };
     private static readonly LocatorAssertionsToBeVisibleOptions VisibleWithin = new() { Timeout = 30_000 };
     private static readonly LocatorAssertionsToContainTextOptions ContainsWithin = new() { Timeout = 30_000 };
@@ -25,19 +24,12 @@ public sealed class ConsoleBrowserTests(TestBroker broker) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (!File.Exists(Chromium)) throw new InvalidOperationException($"{Chromium} is missing; install Debian's chromium package (.ci/run does).");
         Directory.CreateDirectory(_dir);
         // Automatic restarts far away: the test restarts the failed task itself, from the console.
         _silo = new SiloProcess(_dir, broker.BootstrapServers, new Dictionary<string, string> { ["task.restart.backoff.initial.ms"] = "600000" });
         await _silo.StartAsync();
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
-        });
+        _browser = await SystemChromium.LaunchAsync(_playwright);
     }
 
     public async Task DisposeAsync()

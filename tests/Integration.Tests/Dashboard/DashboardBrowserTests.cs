@@ -14,8 +14,6 @@ namespace OrleansConnect.Tests.Dashboard;
 public sealed partial class DashboardBrowserTests(TestBroker broker, PostgresServer postgres, ITestOutputHelper output)
     : IClassFixture<PostgresServer>, IAsyncLifetime
 {
-    /// <summary>The system chromium: Playwright's own browser builds are never downloaded.</summary>
-    private const string Chromium = "/usr/bin/chromium";
 
     // The dashboard polls its counters every second; a silo's stats reach it after the silo's first report.
     private static readonly LocatorAssertionsToHaveCountOptions CountWithin = new() { Timeout = 30_000 };
@@ -29,7 +27,6 @@ public sealed partial class DashboardBrowserTests(TestBroker broker, PostgresSer
 
     public async Task InitializeAsync()
     {
-        if (!File.Exists(Chromium)) throw new InvalidOperationException($"{Chromium} is missing; install Debian's chromium package (.ci/run does).");
         Directory.CreateDirectory(_dir);
         _cluster = new SiloCluster(_dir, broker.BootstrapServers, postgres.ConnectionString);
         var started = Stopwatch.StartNew();
@@ -37,14 +34,7 @@ public sealed partial class DashboardBrowserTests(TestBroker broker, PostgresSer
         output.WriteLine($"2 silos healthy in {started.Elapsed.TotalSeconds:F1} s");
 
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            // Root in CI has no usable sandbox; the rest keeps chromium from reaching out to the network.
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
-        });
+        _browser = await SystemChromium.LaunchAsync(_playwright);
     }
 
     public async Task DisposeAsync()

@@ -82,7 +82,11 @@ public sealed class WorkerSinkTask : WorkerTask
         _retryWithToleranceOperator.Metrics = Metrics;
         if (_retryWithToleranceOperator.Config.EnablesErrantRecordReporter)
             _errantRecordReporter = new WorkerErrantRecordReporter(_retryWithToleranceOperator, _keyConverter, _valueConverter, _headerConverter);
-        _consumer = KafkaClients.BuildConsumer(ConsumerConfig(),
+        var consumerConfig = ConsumerConfig();
+        // The paused-lag probe keeps the statistics' pace.
+        _lagProbeInterval = TimeSpan.FromMilliseconds(
+            int.TryParse(consumerConfig.GetValueOrDefault("statistics.interval.ms"), out var statsMs) && statsMs > 0 ? statsMs : 5000);
+        _consumer = KafkaClients.BuildConsumer(consumerConfig,
             onRevoked: (_, partitions) => { lock (_revoked) _revoked.AddRange(partitions.Select(p => new SinkTopicPartition(p.Topic, p.Partition.Value))); },
             onAssigned: (_, partitions) =>
             {
@@ -223,6 +227,7 @@ public sealed class WorkerSinkTask : WorkerTask
     }
 
     private DateTime _nextLagProbe;
+    private TimeSpan _lagProbeInterval;
 
     /// <summary>A paused consumer fetches nothing, so librdkafka's statistics stop seeing the log end grow. While paused,
     /// the lag is read from the partitions' high watermarks (one request per leader, off the thread pool) at the
@@ -230,7 +235,7 @@ public sealed class WorkerSinkTask : WorkerTask
     private async Task ProbeLagWhilePausedAsync()
     {
         if (DateTime.UtcNow < _nextLagProbe) return;
-        _nextLagProbe = DateTime.UtcNow + LagProbeInterval;
+        _nextLagProbe = DateTime.UtcNow + _lagProbeInterval;
         var consumer = _consumer!;
         try
         {
@@ -250,8 +255,6 @@ public sealed class WorkerSinkTask : WorkerTask
         }
     }
 
-    private TimeSpan LagProbeInterval => TimeSpan.FromMilliseconds(
-        int.TryParse(ConsumerConfig().GetValueOrDefault("statistics.interval.ms"), out var ms) && ms > 0 ? ms : 5000);
 
     private void ApplyPause()
     {

@@ -31,6 +31,10 @@ public static class ConnectSiloBuilderExtensions
             var death = TimeSpan.FromMilliseconds(config.GetLong(WorkerConfig.SiloDeathTimeout));
             o.ProbeTimeout = probe;
             o.NumMissedProbesLimit = Math.Max(1, (int)Math.Round(death / probe));
+            // Orleans suppresses death votes while the suspect sent anything within MaxProbeTimeout x missed probes, and
+            // stretches probes up to MaxProbeTimeout on a loaded silo. Its default (4 x the probe) made a paused silo
+            // wait 12 s, and far longer on a busy machine, instead of the death timeout.
+            o.MaxProbeTimeout = probe;
             // A silo declared dead is told through gossip at once; a silo that missed it reads the table this often.
             o.TableRefreshTimeout = TimeSpan.FromSeconds(Math.Max(2, probe.TotalSeconds * 2));
             o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(Math.Max(5, probe.TotalSeconds * 5));

@@ -29,6 +29,9 @@ public interface IConnectorGrain : IGrainWithStringKey
     /// <summary>404 "No status found for connector {name}" if unknown.</summary>
     Task<ConnectorStateInfo> GetStatus();
 
+    /// <summary>The metrics of the connector's running tasks, wherever they run; 404 if unknown.</summary>
+    Task<ConnectorMetricsInfo> GetMetrics();
+
     Task<List<TaskInfo>> GetTasks();
 
     /// <summary>Restart per Connect's matrix. Returns null for the plain (204) restart, otherwise the

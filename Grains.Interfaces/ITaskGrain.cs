@@ -31,6 +31,9 @@ public interface ITaskGrain : IGrainWithStringKey
 
     Task<TaskState> GetStatus();
 
+    /// <summary>The running loop's Connect metrics; null while no loop runs.</summary>
+    Task<TaskMetricsInfo?> GetMetrics();
+
     /// <summary>Topics the running task produced to or consumed from since it started or since the last
     /// <see cref="ResetActiveTopics"/>.</summary>
     Task<List<string>> GetActiveTopics();

@@ -100,6 +100,14 @@ internal static class ConnectorsEndpoints
             .WithName("getConnectorStatus").WithSummary("State of the connector and its tasks")
             .Returns<ConnectorStateInfo>().Fails(Status404NotFound);
 
+        // Beyond Connect (which exposes metrics only over JMX): what /metrics says of the connector's tasks, gathered from
+        // every silo they run on, for the console and for scripts without a Prometheus.
+        connectors.MapGet("/{connector}/metrics", async (HttpContext context, string connector, [FromServices] ConnectGrains grains) =>
+                TypedResults.Json(await grains.Call(Grain(context, grains, connector).GetMetrics(), context.RequestAborted),
+                    ConnectJsonContext.Wire.ConnectorMetricsInfo))
+            .WithName("getConnectorMetrics").WithSummary("Rates, lag and error counts of the connector's running tasks (not in Kafka Connect)")
+            .Returns<ConnectorMetricsInfo>().Fails(Status404NotFound);
+
         MapTargetState(connectors, "pause", "pauseConnector", "PAUSED", Status202Accepted, log, g => g.Pause());
         MapTargetState(connectors, "resume", "resumeConnector", "STARTED", Status202Accepted, log, g => g.Resume());
         MapTargetState(connectors, "stop", "stopConnector", "STOPPED", Status204NoContent, log, g => g.Stop());

@@ -19,6 +19,7 @@ namespace OrleansConnect.Api.Json;
 [JsonSerializable(typeof(ConnectorInfo))]
 [JsonSerializable(typeof(ConnectorStateInfo))]
 [JsonSerializable(typeof(TaskState))]
+[JsonSerializable(typeof(ConnectorMetricsInfo))]
 [JsonSerializable(typeof(List<TaskInfo>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, Dictionary<string, string>>))]

@@ -173,6 +173,13 @@ public sealed class ConnectorGrain(
         return new ConnectorStateInfo(Name, new ConnectorState(_connectorState, worker.WorkerId, _connectorTrace), tasks.ToList(), TypeName);
     }
 
+    public async Task<ConnectorMetricsInfo> GetMetrics()
+    {
+        RequireExists($"Connector {Name} not found");
+        var tasks = await Task.WhenAll(Enumerable.Range(0, S.TaskConfigs.Count).Select(i => GrainFactory.GetGrain<ITaskGrain>(TaskKey(i)).GetMetrics()));
+        return new ConnectorMetricsInfo(Name, TypeName, tasks.OfType<TaskMetricsInfo>().ToList());
+    }
+
     public Task<List<TaskInfo>> GetTasks()
     {
         RequireExists($"Connector {Name} not found");

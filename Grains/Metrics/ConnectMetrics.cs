@@ -23,6 +23,7 @@ public sealed class ConnectMetrics : IDisposable
     private readonly Counter<long> _connectorStartupSuccesses;
     private readonly Counter<long> _connectorStartupFailures;
     private readonly Counter<long> _taskStartupAttempts;
+    private readonly Counter<long> _taskStartupSuccesses;
     private readonly Counter<long> _taskStartupFailures;
     private readonly Counter<long> _taskRestarts;
     private readonly ConcurrentDictionary<(string Connector, int Task), int> _restartAttempts = new();
@@ -46,6 +47,8 @@ public sealed class ConnectMetrics : IDisposable
             description: "The total number of connector starts that failed.");
         _taskStartupAttempts = _meter.CreateCounter<long>("kafka_connect_worker_task_startup_attempts",
             description: "The total number of task startups that this worker has attempted.");
+        _taskStartupSuccesses = _meter.CreateCounter<long>("kafka_connect_worker_task_startup_success",
+            description: "The total number of task starts that succeeded.");
         _taskStartupFailures = _meter.CreateCounter<long>("kafka_connect_worker_task_startup_failure",
             description: "The total number of task starts that failed.");
         _taskRestarts = _meter.CreateCounter<long>("orleansconnect_task_automatic_restarts",
@@ -89,6 +92,7 @@ public sealed class ConnectMetrics : IDisposable
             description: "Offset commits completed successfully.");
         _meter.CreateObservableCounter("kafka_connect_sink_task_offset_commit_skip", () => ObserveTasks(t => !t.IsSource, t => t.OffsetCommitSkip),
             description: "Offset commits skipped (refused during a rebalance; retried at the next interval).");
+        CreateWindowedInstruments();
         _meter.CreateObservableGauge("kafka_connect_connector_task_offset_commit_success_percentage", () => ObserveCommitShare(success: true),
             description: "The share of this task's offset commits that succeeded (0 to 1).");
         _meter.CreateObservableGauge("kafka_connect_connector_task_offset_commit_failure_percentage", () => ObserveCommitShare(success: false),
@@ -108,6 +112,53 @@ public sealed class ConnectMetrics : IDisposable
             foreach (var ((topic, partition), lag) in t.ConsumerLag)
                 yield return new Measurement<long>(lag, Tag("clientid", t.ConsumerClientId), Tag("topic", topic), Tag("partition", partition),
                     Tag("connector", t.Connector), Tag("task", t.Task));
+        }
+    }
+
+    /// <summary>Connect's rates, averages, maxima and ratios: over the last 30 to 60 s (two 30 s samples), read from each
+    /// task's windows at scrape time.</summary>
+    private void CreateWindowedInstruments()
+    {
+        (string Name, Func<TaskMetrics, bool> Which, Func<TaskMetrics, double> Value, string Description)[] gauges =
+        [
+            ("kafka_connect_connector_task_running_ratio", static _ => true, static t => t.RunningRatio,
+                "The share of time (0 to 1) the task spent RUNNING."),
+            ("kafka_connect_connector_task_pause_ratio", static _ => true, static t => t.PauseRatio,
+                "The share of time (0 to 1) the task spent PAUSED."),
+            ("kafka_connect_connector_task_offset_commit_avg_time_ms", static _ => true, static t => t.OffsetCommitTime.Avg,
+                "The average time in milliseconds taken by this task to commit offsets."),
+            ("kafka_connect_connector_task_offset_commit_max_time_ms", static _ => true, static t => t.OffsetCommitTime.Max,
+                "The maximum time in milliseconds taken by this task to commit offsets."),
+            ("kafka_connect_connector_task_batch_size_avg", static _ => true, static t => t.BatchSize.Avg,
+                "The average number of records in the batches the task processed."),
+            ("kafka_connect_connector_task_batch_size_max", static _ => true, static t => t.BatchSize.Max,
+                "The number of records in the largest batch the task processed."),
+            ("kafka_connect_source_task_source_record_poll_rate", static t => t.IsSource, static t => t.SourceRecordPollRate,
+                "The average per-second number of records produced/polled (before transformation) by this task."),
+            ("kafka_connect_source_task_source_record_write_rate", static t => t.IsSource, static t => t.SourceRecordWriteRate,
+                "The average per-second number of records written to Kafka by this task."),
+            ("kafka_connect_source_task_poll_batch_avg_time_ms", static t => t.IsSource, static t => t.BatchTime.Avg,
+                "The average time in milliseconds taken by this task to poll for a batch of source records."),
+            ("kafka_connect_source_task_poll_batch_max_time_ms", static t => t.IsSource, static t => t.BatchTime.Max,
+                "The maximum time in milliseconds taken by this task to poll for a batch of source records."),
+            ("kafka_connect_sink_task_sink_record_read_rate", static t => !t.IsSource, static t => t.SinkRecordReadRate,
+                "The average per-second number of records read from Kafka by this task."),
+            ("kafka_connect_sink_task_sink_record_send_rate", static t => !t.IsSource, static t => t.SinkRecordSendRate,
+                "The average per-second number of records sent/put to this task."),
+            ("kafka_connect_sink_task_put_batch_avg_time_ms", static t => !t.IsSource, static t => t.BatchTime.Avg,
+                "The average time taken by this task to put a batch of sink records."),
+            ("kafka_connect_sink_task_put_batch_max_time_ms", static t => !t.IsSource, static t => t.BatchTime.Max,
+                "The maximum time taken by this task to put a batch of sink records."),
+            ("kafka_connect_sink_task_offset_commit_completion_rate", static t => !t.IsSource, static t => t.OffsetCommitCompletionRate,
+                "The average per-second number of offset commits that completed successfully."),
+            ("kafka_connect_sink_task_offset_commit_skip_rate", static t => !t.IsSource, static t => t.OffsetCommitSkipRate,
+                "The average per-second number of offset commits that were skipped."),
+        ];
+        foreach (var (name, which, value, description) in gauges)
+        {
+            var (select, read) = (which, value);
+            _meter.CreateObservableGauge(name, () => _taskMetrics.Keys.Where(select)
+                .Select(t => new Measurement<double>(read(t), Tag("connector", t.Connector), Tag("task", t.Task))), description: description);
         }
     }
 
@@ -175,6 +226,8 @@ public sealed class ConnectMetrics : IDisposable
     }
 
     public void TaskStartupAttempt() => _taskStartupAttempts.Add(1);
+
+    public void TaskStartupSuccess() => _taskStartupSuccesses.Add(1);
 
     public void TaskStartupFailure() => _taskStartupFailures.Add(1);
 

@@ -24,8 +24,43 @@ public sealed class TaskMetrics(string connector, int task)
     private long _dlqFailures;
     private long _lastErrorTimestamp;
 
+    private readonly long _startMs = Environment.TickCount64;
+    private readonly WindowedStat _batchTime = new();
+    private readonly WindowedStat _batchSize = new();
+    private readonly WindowedStat _commitTime = new();
+    private CounterRate? _pollRate, _writeRate, _readRate, _sendRate, _commitCompletionRate, _commitSkipRate;
+    private StateRatio? _states;
+
     public string Connector { get; } = connector;
     public int Task { get; } = task;
+
+    /// <summary>A source poll or a sink put took <paramref name="elapsedMs"/> for <paramref name="size"/> records
+    /// (poll-batch or put-batch time, and the connector-task batch size).</summary>
+    public void Batch(double elapsedMs, int size)
+    {
+        var now = Environment.TickCount64;
+        _batchTime.Record(elapsedMs, now);
+        _batchSize.Record(size, now);
+    }
+
+    /// <summary>The task's Connect state changed (for running-ratio and pause-ratio).</summary>
+    public void StateChanged(string state) =>
+        LazyInitializer.EnsureInitialized(ref _states, () => new StateRatio(_startMs)).Changed(state, Environment.TickCount64);
+
+    public (double Avg, double Max) BatchTime => _batchTime.Measure(Environment.TickCount64);
+    public (double Avg, double Max) BatchSize => _batchSize.Measure(Environment.TickCount64);
+    public (double Avg, double Max) OffsetCommitTime => _commitTime.Measure(Environment.TickCount64);
+    public double RunningRatio => _states?.Measure("RUNNING", Environment.TickCount64) ?? 0;
+    public double PauseRatio => _states?.Measure("PAUSED", Environment.TickCount64) ?? 0;
+    public double SourceRecordPollRate => Rate(ref _pollRate, SourceRecordPoll);
+    public double SourceRecordWriteRate => Rate(ref _writeRate, SourceRecordWrite);
+    public double SinkRecordReadRate => Rate(ref _readRate, SinkRecordRead);
+    public double SinkRecordSendRate => Rate(ref _sendRate, SinkRecordSend);
+    public double OffsetCommitCompletionRate => Rate(ref _commitCompletionRate, OffsetCommitCompletion);
+    public double OffsetCommitSkipRate => Rate(ref _commitSkipRate, OffsetCommitSkip);
+
+    private double Rate(ref CounterRate? rate, long total) =>
+        LazyInitializer.EnsureInitialized(ref rate, () => new CounterRate(_startMs)).Measure(total, Environment.TickCount64);
 
     /// <summary>Records a source task's poll returned (source-record-poll-total).</summary>
     public void SourceRecordsPolled(int count) => Interlocked.Add(ref _sourceRecordPoll, count);
@@ -39,7 +74,12 @@ public sealed class TaskMetrics(string connector, int task)
     /// <summary>Records handed to the sink task's put (sink-record-send-total).</summary>
     public void SinkRecordsSent(int count) => Interlocked.Add(ref _sinkRecordSend, count);
 
-    public void OffsetCommitCompleted() => Interlocked.Increment(ref _offsetCommitCompletion);
+    /// <summary>An offset commit succeeded after <paramref name="elapsedMs"/> (offset-commit avg and max time).</summary>
+    public void OffsetCommitCompleted(double elapsedMs)
+    {
+        Interlocked.Increment(ref _offsetCommitCompletion);
+        _commitTime.Record(elapsedMs, Environment.TickCount64);
+    }
 
     /// <summary>A sink commit refused by a rebalance, retried at the next interval (offset-commit-skip-total).</summary>
     public void OffsetCommitSkipped() => Interlocked.Increment(ref _offsetCommitSkip);

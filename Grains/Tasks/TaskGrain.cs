@@ -145,6 +145,21 @@ public sealed class TaskGrain(
         return Task.FromResult(new TaskState(id, runnerState, worker.WorkerId, runnerState == States.Failed ? _runner.Trace : null));
     }
 
+    public Task<TaskMetricsInfo?> GetMetrics()
+    {
+        if (_runner is not { Metrics: var m } runner) return Task.FromResult<TaskMetricsInfo?>(null);
+        static double? Known(double value) => double.IsNaN(value) ? null : value;
+        return Task.FromResult<TaskMetricsInfo?>(new TaskMetricsInfo(
+            Id.Task, runner.State, worker.WorkerId,
+            m.IsSource ? m.SourceRecordPoll : m.SinkRecordRead,
+            m.IsSource ? m.SourceRecordPollRate : m.SinkRecordReadRate,
+            m.IsSource ? m.SourceRecordWrite : m.SinkRecordSend,
+            m.IsSource ? m.SourceRecordWriteRate : m.SinkRecordSendRate,
+            m.IsSource ? null : m.ConsumerLag.Values.Sum(),
+            m.RecordErrors, m.RecordsSkipped, m.DeadLetterQueueRequests,
+            Known(m.BatchTime.Avg), Known(m.OffsetCommitTime.Avg), m.RunningRatio));
+    }
+
     /// <summary>The state GetStatus reports, read from outside the grain's turns (the metrics scrape): fields are read once.</summary>
     private string CurrentState()
     {
@@ -228,6 +243,7 @@ public sealed class TaskGrain(
                 IsSource = runner is WorkerSourceTask,
                 ActiveCount = runner is WorkerSourceTask sourceLoop ? sourceLoop.ActiveRecordCount : static () => 0,
             };
+            runner.OnStartup = started => { if (started) metrics.TaskStartupSuccess(); else metrics.TaskStartupFailure(); };
             _trackedLoop = metrics.TrackTaskMetrics(runner.Metrics);
             _runner = runner;
             // The loop runs outside turns: keep the activation (and so the loop) until it is unassigned.

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using ErrorCode = Confluent.Kafka.ErrorCode;
 using Microsoft.Extensions.Logging;
@@ -305,7 +306,9 @@ public sealed class WorkerSinkTask : WorkerTask
         Metrics.SinkRecordsRead(batch.Count);
         if (records.Count > 0)
         {
+            var putting = Stopwatch.GetTimestamp();
             await _task.PutAsync(records, StopToken);
+            Metrics.Batch(Stopwatch.GetElapsedTime(putting).TotalMilliseconds, records.Count);
             Metrics.SinkRecordsSent(records.Count);
         }
         foreach (var (tp, offset) in batchOffsets)
@@ -362,6 +365,7 @@ public sealed class WorkerSinkTask : WorkerTask
             .ToList();
         if (offsets.Count == 0 || await IsFencedAsync(CancellationToken.None)) return;
         var consumer = _consumer!;
+        var committing = Stopwatch.GetTimestamp();
         try
         {
             await KafkaBlocking.Run(() => consumer.Commit(offsets));
@@ -380,7 +384,7 @@ public sealed class WorkerSinkTask : WorkerTask
             Metrics.OffsetCommitFailed();
             throw;
         }
-        Metrics.OffsetCommitCompleted();
+        Metrics.OffsetCommitCompleted(Stopwatch.GetElapsedTime(committing).TotalMilliseconds);
         Logger.LogDebug("Committed offsets of {Count} partitions for {Connector}-{Task}", offsets.Count, Id.Connector, Id.Task);
     }
 

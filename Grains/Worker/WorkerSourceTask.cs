@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using ErrorCode = Confluent.Kafka.ErrorCode;
 using Microsoft.Extensions.Logging;
@@ -88,6 +89,7 @@ public sealed class WorkerSourceTask : WorkerTask
                 if (IsPaused && !await WaitWhilePausedAsync()) break;
                 ThrowIfSendFailed();
                 IReadOnlyList<SourceRecord>? records;
+                var polling = Stopwatch.GetTimestamp();
                 try
                 {
                     records = await _task.PollAsync(StopToken);
@@ -97,6 +99,8 @@ public sealed class WorkerSourceTask : WorkerTask
                     break;
                 }
                 if (records is null || records.Count == 0) continue;
+                // As Connect, only polls that returned records count towards poll-batch time and batch size.
+                Metrics.Batch(Stopwatch.GetElapsedTime(polling).TotalMilliseconds, records.Count);
                 Metrics.SourceRecordsPolled(records.Count);
                 try
                 {
@@ -284,15 +288,20 @@ public sealed class WorkerSourceTask : WorkerTask
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
-                await CommitOffsetsAsync(cancellationToken);
+            {
+                try
+                {
+                    await CommitOffsetsAsync(cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A failed commit is retried at the next interval; the records are not lost, only re-sent after a crash.
+                    Logger.LogWarning(e, "Offset commit of task {Connector}-{Task} failed", Id.Connector, Id.Task);
+                    Metrics.OffsetCommitFailed();
+                }
+            }
         }
         catch (OperationCanceledException) { }
-        catch (Exception e)
-        {
-            // A failed commit is retried at the next interval; the records are not lost, only re-sent after a crash.
-            Logger.LogWarning(e, "Offset commit of task {Connector}-{Task} failed", Id.Connector, Id.Task);
-            Metrics.OffsetCommitFailed();
-        }
     }
 
     private async Task CommitOffsetsAsync(CancellationToken cancellationToken)
@@ -303,11 +312,12 @@ public sealed class WorkerSourceTask : WorkerTask
             if (await IsFencedAsync(cancellationToken)) return;
             var committable = _submitted.TakeCommittable();
             if (committable.Count == 0) return;
+            var committing = Stopwatch.GetTimestamp();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Worker.OffsetFlushTimeout);
             await Worker.OffsetStore.WriteAsync(Id.Connector, committable, timeout.Token);
             await _task.CommitAsync(cancellationToken);
-            Metrics.OffsetCommitCompleted();
+            Metrics.OffsetCommitCompleted(Stopwatch.GetElapsedTime(committing).TotalMilliseconds);
             Logger.LogDebug("Committed {Count} source partition offsets of {Connector}-{Task}", committable.Count, Id.Connector, Id.Task);
         }
         finally

@@ -54,6 +54,12 @@ public abstract class WorkerTask : IAsyncDisposable
         return true;
     }
 
+    /// <summary>Called once the task started (true) or when it failed before it did (false): Connect's task startup
+    /// success and failure counts.</summary>
+    public Action<bool>? OnStartup { get; set; }
+
+    private bool _started;
+
     /// <summary>Called (outside any grain turn) when the loop failed.</summary>
     public Func<string, Task>? OnFailed { get; set; }
 
@@ -77,7 +83,7 @@ public abstract class WorkerTask : IAsyncDisposable
             _paused = pause;
             if (pause) _resumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             else _resumed.TrySetResult();
-            if (_state is States.Running or States.Paused) _state = pause ? States.Paused : States.Running;
+            if (_state is States.Running or States.Paused) SetState(pause ? States.Paused : States.Running);
         }
         Logger.LogInformation("Task {Connector}-{Task} is now {State}", Id.Connector, Id.Task, _state);
     }
@@ -95,8 +101,16 @@ public abstract class WorkerTask : IAsyncDisposable
 
     protected void MarkRunning()
     {
-        lock (_gate) _state = _paused ? States.Paused : States.Running;
+        lock (_gate) SetState(_paused ? States.Paused : States.Running);
+        _started = true;
+        OnStartup?.Invoke(true);
         Logger.LogInformation("Task {Connector}-{Task} started ({State})", Id.Connector, Id.Task, _state);
+    }
+
+    private void SetState(string state)
+    {
+        _state = state;
+        Metrics.StateChanged(state);
     }
 
     private async Task RunAsync()
@@ -104,16 +118,17 @@ public abstract class WorkerTask : IAsyncDisposable
         try
         {
             await ExecuteAsync();
-            if (_state != States.Failed) _state = States.Unassigned;
+            if (_state != States.Failed) SetState(States.Unassigned);
         }
         catch (Exception e) when (IsStopping && e is OperationCanceledException)
         {
-            _state = States.Unassigned;
+            SetState(States.Unassigned);
         }
         catch (Exception e)
         {
             _trace = e.ToString();
-            _state = States.Failed;
+            SetState(States.Failed);
+            if (!_started) OnStartup?.Invoke(false);
             Logger.LogError(e, "Task {Connector}-{Task} failed", Id.Connector, Id.Task);
             try { await CleanupAfterFailureAsync(); }
             catch (Exception cleanup) { Logger.LogWarning(cleanup, "Task {Connector}-{Task} did not clean up after failing", Id.Connector, Id.Task); }

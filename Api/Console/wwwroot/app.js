@@ -6,6 +6,7 @@ const RefreshMs = 2000;
 const $ = (id) => document.getElementById(id);
 
 let connectors = [];   // [{ name, status, info }]
+let metrics = {};      // name -> GET /connectors/{name}/metrics, for the connectors on screen only
 let page = 0;
 
 const api = async (method, path, body) => {
@@ -65,8 +66,21 @@ async function refresh() {
   } catch (e) {
     showError(`Could not load connectors: ${e.message}`);
   }
+  await refreshMetrics();
   render();
 }
+
+// Metrics cost a call to every task, wherever it runs: only the connectors on screen (a page of 50 at most) ask.
+async function refreshMetrics() {
+  const name = currentName();
+  const names = name !== null ? [name] : visible().map((c) => c.name);
+  const fetched = await Promise.all(names.map((n) => api('GET', `${path(n)}/metrics`).catch(() => null)));
+  metrics = Object.fromEntries(names.map((n, i) => [n, fetched[i]]).filter(([, m]) => m));
+}
+
+const rate = (value) => value === undefined ? '–' : value >= 100 ? value.toFixed(0) : value.toFixed(1);
+const count = (value) => value === undefined || value === null ? '–' : String(value);
+const sum = (tasks, field) => tasks.length === 0 ? undefined : tasks.reduce((total, t) => total + (t[field] || 0), 0);
 
 function matches(connector, query) {
   if (!query) return true;
@@ -87,19 +101,35 @@ function taskSummary(tasks) {
   return Object.entries(counts).map(([state, n]) => `${n} ${state}`).join(', ') || 'none';
 }
 
-function renderList() {
+function filtered() {
   const query = $('search').value.trim();
-  const shown = connectors.filter((c) => matches(c, query));
+  return connectors.filter((c) => matches(c, query));
+}
+
+function visible() {
+  const shown = filtered();
   const pages = Math.max(1, Math.ceil(shown.length / PageSize));
   page = Math.min(page, pages - 1);
-  const rows = shown.slice(page * PageSize, (page + 1) * PageSize).map((c) => {
+  return shown.slice(page * PageSize, (page + 1) * PageSize);
+}
+
+function renderList() {
+  const shown = filtered();
+  const pages = Math.max(1, Math.ceil(shown.length / PageSize));
+  const rows = visible().map((c) => {
     const status = c.status || { connector: {}, tasks: [] };
     const silos = [...new Set(status.tasks.map((t) => t.worker_id).filter(Boolean))].sort();
+    const tasks = metrics[c.name]?.tasks || [];
+    const sink = (status.type || c.info?.type) === 'sink';
     return el('tr', { 'data-connector': c.name },
       el('td', {}, el('a', { href: `#/connectors/${encodeURIComponent(c.name)}`, text: c.name })),
       el('td', { text: status.type || c.info?.type || '' }),
       el('td', {}, stateBadge(status.connector.state || 'UNKNOWN')),
       el('td', { class: 'tasks', text: taskSummary(status.tasks) }),
+      el('td', { class: 'number', 'data-metric': 'in-rate', text: rate(sum(tasks, 'records_in_rate')) }),
+      el('td', { class: 'number', 'data-metric': 'out-rate', text: rate(sum(tasks, 'records_out_rate')) }),
+      el('td', { class: 'number', 'data-metric': 'lag', text: sink ? count(sum(tasks, 'consumer_lag')) : '' }),
+      el('td', { class: 'number', 'data-metric': 'errors', text: count(sum(tasks, 'total_record_errors')) }),
       el('td', { text: silos.join(', ') }));
   });
   $('connectors').tBodies[0].replaceChildren(...rows);
@@ -129,10 +159,17 @@ function renderDetail(name) {
   $('detail-summary').replaceChildren(
     `${status.type || ''} connector `, el('code', { text: connector.info?.config?.['connector.class'] || '' }),
     ', state ', stateBadge(status.connector.state || 'UNKNOWN'), ` on ${status.connector.worker_id || '?'}`);
+  const taskMetrics = Object.fromEntries((metrics[name]?.tasks || []).map((t) => [t.id, t]));
+  const sink = status.type === 'sink';
   $('tasks').tBodies[0].replaceChildren(...status.tasks.map((task) => el('tr', { 'data-task': String(task.id) },
     el('td', { text: String(task.id) }),
     el('td', {}, stateBadge(task.state)),
     el('td', { text: task.worker_id || '' }),
+    el('td', { class: 'number', 'data-metric': 'in-rate', text: rate(taskMetrics[task.id]?.records_in_rate) }),
+    el('td', { class: 'number', 'data-metric': 'out-rate', text: rate(taskMetrics[task.id]?.records_out_rate) }),
+    el('td', { class: 'number', 'data-metric': 'lag', text: sink ? count(taskMetrics[task.id]?.consumer_lag) : '' }),
+    el('td', { class: 'number', 'data-metric': 'errors', text: count(taskMetrics[task.id]?.total_record_errors) }),
+    el('td', { class: 'number', 'data-metric': 'dlq', text: count(taskMetrics[task.id]?.deadletterqueue_produce_requests) }),
     el('td', { text: restartsOf(task.trace) }),
     el('td', {}, el('button', { type: 'button', text: `Restart task ${task.id}`, onclick: () => act(name, 'restart-task', task.id) })))));
   const traces = [];
@@ -148,7 +185,7 @@ let lastRendered = '';
 
 function render() {
   const name = currentName();
-  const key = JSON.stringify([name, name === null ? [connectors, $('search').value, page] : connectors.find((c) => c.name === name)]);
+  const key = JSON.stringify([name, metrics, name === null ? [connectors, $('search').value, page] : connectors.find((c) => c.name === name)]);
   if (key === lastRendered) return;
   lastRendered = key;
   $('list').hidden = name !== null;

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using OrleansConnect.Tests.Infrastructure;
@@ -70,8 +71,15 @@ public sealed class ConsoleBrowserTests(TestBroker broker) : IAsyncLifetime
         var sourceRow = page.Locator("#connectors tr[data-connector='pipeline-source']");
         await Expect(sourceRow.Locator("td").Nth(2)).ToHaveTextAsync("RUNNING", TextWithin);
         await Expect(sourceRow.Locator("td.tasks")).ToHaveTextAsync("1 RUNNING", TextWithin);
-        await Expect(sourceRow.Locator("td").Nth(4)).ToHaveTextAsync(silo.WorkerId, TextWithin);
+        await Expect(sourceRow.Locator("td").Nth(8)).ToHaveTextAsync(silo.WorkerId, TextWithin);
         await Expect(page.Locator("#connectors tr[data-connector='pipeline-sink'] td.tasks")).ToHaveTextAsync("1 RUNNING", TextWithin);
+        // Rates, lag and errors from the tasks' metrics: the three lines went through, nothing is behind, nothing failed.
+        var sinkRow = page.Locator("#connectors tr[data-connector='pipeline-sink']");
+        await Expect(sourceRow.Locator("td[data-metric='out-rate']")).ToHaveTextAsync(new Regex(@"^[0-9]+\.[0-9]$"), TextWithin);
+        await Expect(sinkRow.Locator("td[data-metric='in-rate']")).ToHaveTextAsync(new Regex(@"^[0-9]+\.[0-9]$"), TextWithin);
+        await Expect(sinkRow.Locator("td[data-metric='lag']")).ToHaveTextAsync("0", TextWithin);
+        await Expect(sinkRow.Locator("td[data-metric='errors']")).ToHaveTextAsync("0", TextWithin);
+        await Expect(sourceRow.Locator("td[data-metric='lag']")).ToHaveTextAsync("");
         await Expect(page.Locator("#connectors tr[data-connector='failing-sink'] td.tasks")).ToHaveTextAsync("1 FAILED", TextWithin);
         await Expect(page.Locator("#summary")).ToContainTextAsync("1 with failures", ContainsWithin);
         await Screenshot(page, "console-list.png");
@@ -82,7 +90,10 @@ public sealed class ConsoleBrowserTests(TestBroker broker) : IAsyncLifetime
         await Expect(page.Locator("#detail-title")).ToHaveTextAsync("failing-sink", TextWithin);
         var taskRow = page.Locator("#tasks tr[data-task='0']");
         await Expect(taskRow.Locator("td").Nth(1)).ToHaveTextAsync("FAILED", TextWithin);
-        await Expect(taskRow.Locator("td").Nth(3)).ToContainTextAsync("attempt 1, next at", ContainsWithin);
+        await Expect(taskRow.Locator("td").Nth(8)).ToContainTextAsync("attempt 1, next at", ContainsWithin);
+        // A task that failed as it started read nothing.
+        await Expect(taskRow.Locator("td[data-metric='in-rate']")).ToHaveTextAsync("0.0", TextWithin);
+        await Expect(taskRow.Locator("td[data-metric='lag']")).ToHaveTextAsync(new Regex("^(–|0)$"), TextWithin);
         await Expect(page.Locator("#traces pre")).ToContainTextAsync(missingDir, ContainsWithin);
         await Screenshot(page, "console-failed-task.png");
 

@@ -115,7 +115,7 @@ public sealed class TransportContractTests(TestBroker broker, TransportContractT
             ("/", "get"), ("/health", "get"), ("/connectors", "get"), ("/connectors", "post"), ("/connectors", "delete"),
             ("/connectors/{connector}", "get"), ("/connectors/{connector}", "delete"),
             ("/connectors/{connector}/config", "get"), ("/connectors/{connector}/config", "put"), ("/connectors/{connector}/config", "patch"),
-            ("/connectors/{connector}/status", "get"), ("/connectors/{connector}/tasks", "get"), ("/connectors/{connector}/tasks-config", "get"),
+            ("/connectors/{connector}/status", "get"), ("/connectors/{connector}/metrics", "get"), ("/connectors/{connector}/tasks", "get"), ("/connectors/{connector}/tasks-config", "get"),
             ("/connectors/{connector}/tasks/{task}/status", "get"), ("/connectors/{connector}/tasks/{task}/restart", "post"),
             ("/connectors/{connector}/restart", "post"), ("/connectors/{connector}/pause", "put"), ("/connectors/{connector}/resume", "put"),
             ("/connectors/{connector}/stop", "put"), ("/connectors/{connector}/topics", "get"), ("/connectors/{connector}/topics/reset", "put"),

@@ -121,6 +121,44 @@ public sealed partial class PrometheusEndpointTests(TestBroker broker) : IAsyncL
         // Only sources have source metrics, only sinks sink metrics.
         Assert.Null(Value(metrics, "kafka_connect_sink_task_sink_record_read_total", source));
         Assert.Null(Value(metrics, "kafka_connect_source_task_source_record_poll_total", sink));
+
+        // Connect's windowed rates, averages, maxima and ratios over the last minute.
+        foreach (var rate in new[] { "source_task_source_record_poll_rate", "source_task_source_record_write_rate" })
+            Assert.InRange(Value(metrics, "kafka_connect_" + rate, source)!.Value, 0.001, lines);
+        foreach (var rate in new[] { "sink_task_sink_record_read_rate", "sink_task_sink_record_send_rate", "sink_task_offset_commit_completion_rate" })
+            Assert.InRange(Value(metrics, "kafka_connect_" + rate, sink)!.Value, 0.001, lines);
+        Assert.Equal(0, Value(metrics, "kafka_connect_sink_task_offset_commit_skip_rate", sink));
+        foreach (var (task, batch) in new[] { (source, "source_task_poll_batch"), (sink, "sink_task_put_batch") })
+        {
+            var (avgTime, maxTime) = (Value(metrics, $"kafka_connect_{batch}_avg_time_ms", task)!.Value, Value(metrics, $"kafka_connect_{batch}_max_time_ms", task)!.Value);
+            Assert.InRange(avgTime, 0, maxTime);
+            var (avgSize, maxSize) = (Value(metrics, "kafka_connect_connector_task_batch_size_avg", task)!.Value, Value(metrics, "kafka_connect_connector_task_batch_size_max", task)!.Value);
+            // Every record went through in batches of at least one: the average batch is at most the largest, which is at most all.
+            Assert.InRange(avgSize, 1, maxSize);
+            Assert.InRange(maxSize, avgSize, lines);
+            Assert.InRange(Value(metrics, "kafka_connect_connector_task_running_ratio", task)!.Value, 0.01, 1);
+            Assert.Equal(0, Value(metrics, "kafka_connect_connector_task_pause_ratio", task));
+        }
+        var commitAvg = Value(metrics, "kafka_connect_connector_task_offset_commit_avg_time_ms", sink)!.Value;
+        Assert.InRange(commitAvg, 0, Value(metrics, "kafka_connect_connector_task_offset_commit_max_time_ms", sink)!.Value);
+        Assert.Equal(2, Value(metrics, "kafka_connect_worker_task_startup_success_total"));
+
+        // The same counts over REST, gathered from the silos the tasks run on (the console shows these).
+        var (status, sourceMetrics) = await silo.Client.SendAsync(HttpMethod.Get, "connectors/p-source/metrics");
+        Assert.Equal(System.Net.HttpStatusCode.OK, status);
+        Assert.Equal("source", (string?)sourceMetrics!["type"]);
+        var sourceTask = sourceMetrics["tasks"]![0]!;
+        Assert.Equal(lines, (long)sourceTask["records_in_total"]!);
+        Assert.Equal(lines, (long)sourceTask["records_out_total"]!);
+        Assert.Null(sourceTask["consumer_lag"]);
+        Assert.Equal(silo.WorkerId, (string?)sourceTask["worker_id"]);
+        var sinkTask = await Eventually.Until(async () => (await silo.Client.SendAsync(HttpMethod.Get, "connectors/p-sink/metrics")).Body!["tasks"]![0]!,
+            t => (long?)t["consumer_lag"] == 0, Deadline, t => "p-sink metrics: " + t?.ToJsonString());
+        Assert.Equal(lines, (long)sinkTask["records_in_total"]!);
+        Assert.Equal(lines, (long)sinkTask["records_out_total"]!);
+        Assert.Equal(0, (long)sinkTask["total_record_errors"]!);
+        Assert.InRange((double)sinkTask["records_in_rate"]!, 0.001, lines);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await silo.Client.SendAsync(HttpMethod.Get, "connectors/no-such/metrics")).Status);
     }
 
     [Fact]

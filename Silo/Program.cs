@@ -216,7 +216,8 @@ builder.Services.AddSingleton<IReadOnlyList<ConnectorConfigFile>>(connectorFiles
 builder.UseOrleans(silo => silo.UseConnectWorker(workerConfig, siloEndpoint, dataDir));
 // Before the bootstrapper, which marks the silo ready: the API's hosted services start first (see ConnectApi).
 builder.Services.AddConnectApi();
-builder.Services.AddConnectTelemetry(workerId);
+var metricsEnabled = workerConfig.GetBoolean(WorkerConfig.MetricsEnable);
+if (metricsEnabled) builder.Services.AddConnectTelemetry(workerId);
 if (credentials is not null) builder.Services.AddConnectApiBasicAuth(credentials);
 if (jwt is not null) builder.Services.AddConnectApiJwtAuth(jwt);
 builder.Services.AddHostedService<ConnectorBootstrapper>();
@@ -234,7 +235,7 @@ var app = builder.Build();
 // Resolved now: the snapshot at shutdown needs it after the host has disposed its services.
 var connectWorker = app.Services.GetRequiredService<ConnectWorker>();
 app.MapConnectApi();
-app.MapConnectMetrics();
+if (metricsEnabled) app.MapConnectMetrics();
 if (workerConfig.GetBoolean(WorkerConfig.DashboardEnable)) app.MapOrleansDashboard(routePrefix: "/dashboard");
 var served = false;
 app.Lifetime.ApplicationStarted.Register(() =>

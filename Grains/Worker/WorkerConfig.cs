@@ -47,6 +47,7 @@ public sealed class WorkerConfig : AbstractConfig
     public const string SiloTlsCertificatePath = "silo.tls.certificate.path";
     public const string SiloTlsCertificatePassword = "silo.tls.certificate.password";
     public const string DashboardEnable = "dashboard.enable";
+    public const string MetricsEnable = "metrics.enable";
     public const string TasksMaxPerSilo = "tasks.max.per.silo";
     public const string ConnectorTasksMaxLimit = "connector.tasks.max.limit";
     public const string MembershipProbePeriod = "membership.probe.period.ms";
@@ -153,6 +154,8 @@ public sealed class WorkerConfig : AbstractConfig
             "How long a silo may miss probes before it is declared dead (probes missed = this / membership.probe.period.ms).")
         .Define(DashboardEnable, ConfigType.Boolean, true, null, Importance.Low,
             "Serve the Orleans Dashboard under /dashboard on the REST listener.")
+        .Define(MetricsEnable, ConfigType.Boolean, true, null, Importance.Low,
+            "Export metrics: GET /metrics in the Prometheus text format, and OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set. Off, nothing listens to the meters and /metrics answers 404; GET /connectors/{name}/metrics and the console still show the tasks' counts.")
         .Define(TasksMaxPerSilo, ConfigType.Int, null,
             LambdaValidator.With((name, value) => { if (value is int n && n < 1) throw new ConfigException(name, value, "Value must be at least 1"); }, () => "[1,...] or unset"),
             Importance.Medium,

@@ -44,6 +44,29 @@ public sealed class ComposeFileTests
     }
 
     [Fact]
+    public void Prometheus_scrapes_the_metrics_endpoint_of_every_silo_replica()
+    {
+        var yaml = new YamlStream();
+        using (var reader = new StreamReader(Path.Combine(RepositoryPaths.Root, "compose.yaml"))) yaml.Load(reader);
+        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
+        var prometheus = Map(Services(), "prometheus");
+        Assert.StartsWith("prom/prometheus:", Scalar(prometheus, "image"));
+        var mounted = (YamlMappingNode)((YamlSequenceNode)prometheus["configs"]).Children[0];
+        Assert.Equal("/etc/prometheus/prometheus.yml", Scalar(mounted, "target"));
+
+        // The inline config is itself YAML: one job, /metrics, every address the silo service name resolves to.
+        var config = new YamlStream();
+        config.Load(new StringReader(Scalar(Map(Map(root, "configs"), Scalar(mounted, "source")), "content")));
+        var job = (YamlMappingNode)((YamlSequenceNode)((YamlMappingNode)config.Documents[0].RootNode)["scrape_configs"]).Children[0];
+        Assert.Equal("/metrics", Scalar(job, "metrics_path"));
+        var discovery = (YamlMappingNode)((YamlSequenceNode)job["dns_sd_configs"]).Children[0];
+        Assert.Equal("silo", ((YamlScalarNode)((YamlSequenceNode)discovery["names"]).Children[0]).Value);
+        Assert.Equal("A", Scalar(discovery, "type"));
+        var restPort = Scalar(Map(Map(Services(), "silo"), "environment"), "CONNECT_REST_PORT");
+        Assert.Equal(restPort, Scalar(discovery, "port"));
+    }
+
+    [Fact]
     public void Every_silo_setting_in_compose_is_a_worker_config_key_and_the_whole_set_parses()
     {
         var environment = Map(Map(Services(), "silo"), "environment");

@@ -233,6 +233,27 @@ public sealed partial class PrometheusEndpointTests(TestBroker broker) : IAsyncL
         ErrorHandling.KafkaTopics.ProduceAsync(broker.BootstrapServers, topic, Enumerable.Range(from, count)
             .Select(i => new Confluent.Kafka.Message<byte[]?, byte[]?> { Value = System.Text.Encoding.UTF8.GetBytes($"r-{i}") }));
 
+    [Fact]
+    public async Task With_metrics_enable_off_there_is_no_metrics_endpoint_but_the_connector_metrics_stay()
+    {
+        var dir = Path.Combine(_dir, "off");
+        await using var silo = new SiloProcess(dir, broker.BootstrapServers, new Dictionary<string, string> { ["metrics.enable"] = "false" });
+        await silo.StartAsync();
+        var topic = "metrics-off-" + Guid.NewGuid().ToString("N")[..6];
+        broker.Broker.CreateTopic(topic, 1);
+        var input = Path.Combine(dir, "input.txt");
+        LineFiles.Write(input, Enumerable.Range(0, 20).Select(i => $"line-{i}"));
+        await silo.Client.CreateConnectorAsync("off-source", new Dictionary<string, string>
+        {
+            ["connector.class"] = "FileStreamSource", ["file"] = input, ["topic"] = topic,
+        });
+
+        using (var response = await silo.Client.GetAsync("/metrics"))
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+        await Eventually.Until(async () => (await silo.Client.SendAsync(HttpMethod.Get, "connectors/off-source/metrics")).Body,
+            m => m?["tasks"]?.AsArray().Count == 1 && (long?)m["tasks"]![0]!["records_out_total"] == 20, Deadline, m => "off-source metrics: " + m?.ToJsonString());
+    }
+
     private static string Lines(string? metrics, string containing) =>
         string.Join('\n', (metrics ?? "").Split('\n').Where(l => l.Contains(containing, StringComparison.Ordinal)));
 

@@ -2,8 +2,11 @@ using System.Globalization;
 
 namespace OrleansConnect.Throughput;
 
-/// <summary>Command line: <c>[lines] [--partitions N] [--line-bytes N] [--poll-ms N] [--repo DIR] [--timeout SECONDS] [--keep]</c>.</summary>
-public sealed record BenchOptions(int Lines, int Partitions, int LineBytes, TimeSpan PollInterval, string RepositoryRoot, TimeSpan StageTimeout, bool KeepWorkDir)
+/// <summary>Command line: <c>[lines] [--partitions N] [--line-bytes N] [--poll-ms N] [--repo DIR] [--timeout SECONDS] [--keep]
+/// [--metrics on|off] [--scrape-ms N]</c>. With metrics on (the default) the bench scrapes the silo's GET /metrics every
+/// --scrape-ms (1000: harsher than Prometheus' usual 15 s); off, the silo runs with metrics.enable=false.</summary>
+public sealed record BenchOptions(int Lines, int Partitions, int LineBytes, TimeSpan PollInterval, string RepositoryRoot, TimeSpan StageTimeout, bool KeepWorkDir,
+    bool Metrics = true, int ScrapeMs = 1000)
 {
     public const int DefaultLines = 1_000_000;
 
@@ -24,6 +27,8 @@ public sealed record BenchOptions(int Lines, int Partitions, int LineBytes, Time
         string? repo = null;
         var timeout = TimeSpan.FromSeconds(120);
         var keep = false;
+        var metrics = true;
+        var scrapeMs = 1000;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -35,9 +40,18 @@ public sealed record BenchOptions(int Lines, int Partitions, int LineBytes, Time
                 case "--repo": repo = Value(args, ref i); break;
                 case "--timeout": timeout = TimeSpan.FromSeconds(PositiveInt(arg, Value(args, ref i))); break;
                 case "--keep": keep = true; break;
+                case "--metrics":
+                    metrics = Value(args, ref i) switch
+                    {
+                        "on" => true,
+                        "off" => false,
+                        var other => throw new ArgumentException($"--metrics takes on or off, not '{other}'."),
+                    };
+                    break;
+                case "--scrape-ms": scrapeMs = PositiveInt(arg, Value(args, ref i)); break;
                 default:
                     if (arg.StartsWith("--", StringComparison.Ordinal) || lines is not null)
-                        throw new ArgumentException($"Unexpected argument '{arg}'. Usage: [lines] [--partitions N] [--line-bytes N] [--poll-ms N] [--repo DIR] [--timeout SECONDS] [--keep]");
+                        throw new ArgumentException($"Unexpected argument '{arg}'. Usage: [lines] [--partitions N] [--line-bytes N] [--poll-ms N] [--repo DIR] [--timeout SECONDS] [--keep] [--metrics on|off] [--scrape-ms N]");
                     // 1,000,000 and 1_000_000 read as one million.
                     lines = PositiveInt("lines", arg.Replace(",", "").Replace("_", ""));
                     break;
@@ -48,7 +62,7 @@ public sealed record BenchOptions(int Lines, int Partitions, int LineBytes, Time
         // The 10 % and 90 % marks need enough records between them to mean anything.
         if ((lines ?? DefaultLines) < 100) throw new ArgumentException("lines must be at least 100.");
         return new BenchOptions(lines ?? DefaultLines, partitions, lineBytes, TimeSpan.FromMilliseconds(pollMs),
-            Path.GetFullPath(repo ?? FindRepositoryRoot()), timeout, keep);
+            Path.GetFullPath(repo ?? FindRepositoryRoot()), timeout, keep, metrics, scrapeMs);
     }
 
     private static string Value(IReadOnlyList<string> args, ref int i) =>

@@ -69,9 +69,14 @@ public sealed class Benchmark(BenchOptions options, string workDir, TextWriter o
         results.Add(kcatProduce);
 
         // 2. The silo. Process start is not part of any figure: the clock of a row starts at its POST /connectors.
-        var (silo, startTime) = await SiloHost.StartAsync(options.SiloDll, broker.BootstrapServers, workDir, options.StageTimeout, cancellationToken);
+        var (silo, startTime) = await SiloHost.StartAsync(options.SiloDll, broker.BootstrapServers, workDir, options.StageTimeout, options.Metrics, cancellationToken);
         await using var _ = silo;
         output.WriteLine($"Silo started in {startTime.TotalSeconds:0.000} s (process start to GET /health 200; not part of any figure below)");
+        using var scraping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var scraper = options.Metrics ? silo.ScrapeMetricsAsync(TimeSpan.FromMilliseconds(options.ScrapeMs), scraping.Token) : Task.FromResult((0, 0L));
+        output.WriteLine(options.Metrics
+            ? $"Metrics on: GET /metrics scraped every {options.ScrapeMs} ms while the silo runs"
+            : "Metrics off: metrics.enable=false (no exporter, /metrics answers 404)");
         await WarmUpAsync(silo, probe, broker, cancellationToken);
 
         // 3. FileStreamSource, into topics laid out as kcat's.
@@ -127,6 +132,9 @@ public sealed class Benchmark(BenchOptions options, string workDir, TextWriter o
             results.Add(Report(await MeasureSinkAsync(silo, $"OrleansConnect FileStreamSink, {name}", connector, topic, converters, kcatGroupTuned,
                 input, lines, cancellationToken)));
         }
+        await scraping.CancelAsync();
+        var (scrapes, scrapedBytes) = await scraper;
+        if (options.Metrics) output.WriteLine($"{scrapes} scrapes of GET /metrics, {scrapedBytes / Math.Max(1, scrapes) / 1024.0:0.0} KiB each on average");
         return results;
     }
 

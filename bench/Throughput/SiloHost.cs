@@ -31,7 +31,7 @@ public sealed class SiloHost : IAsyncDisposable
 
     /// <summary>Starts the silo and returns once GET /health answers 200, with how long that took.</summary>
     public static async Task<(SiloHost Silo, TimeSpan StartTime)> StartAsync(string siloDll, string bootstrapServers, string workDir,
-        TimeSpan timeout, CancellationToken cancellationToken)
+        TimeSpan timeout, bool metrics, CancellationToken cancellationToken)
     {
         if (!File.Exists(siloDll)) throw new FileNotFoundException($"The silo is not built at {siloDll} (bench/run.sh builds it: dotnet build -c Release Silo).", siloDll);
         var port = FreePort();
@@ -51,6 +51,7 @@ public sealed class SiloHost : IAsyncDisposable
             ["CONNECT_VALUE_CONVERTER"] = StringConverter,
             // The silo compresses with lz4 by default only on the broker it embeds; this broker is external to it.
             ["CONNECT_PRODUCER_COMPRESSION_TYPE"] = "lz4",
+            ["CONNECT_METRICS_ENABLE"] = metrics ? "true" : "false",
         };
         var logPath = Path.Combine(workDir, "silo.log");
         var clock = Stopwatch.StartNew();
@@ -79,6 +80,25 @@ public sealed class SiloHost : IAsyncDisposable
             await silo.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Reads GET /metrics every <paramref name="interval"/> until cancelled, as a (busy) Prometheus would;
+    /// returns how many scrapes answered and their total size.</summary>
+    public async Task<(int Scrapes, long Bytes)> ScrapeMetricsAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        var (scrapes, bytes) = (0, 0L);
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var body = await _client.GetStringAsync("metrics", cancellationToken);
+                scrapes++;
+                bytes += body.Length;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { }
+        return (scrapes, bytes);
     }
 
     public async Task CreateConnectorAsync(string name, IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)

@@ -293,9 +293,10 @@ public sealed class WorkerSourceTask : WorkerTask
                 {
                     await CommitOffsetsAsync(cancellationToken);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                 {
-                    // A failed commit is retried at the next interval; the records are not lost, only re-sent after a crash.
+                    // A failed or timed-out commit is retried at the next interval; the records are not lost, only re-sent
+                    // after a crash.
                     Logger.LogWarning(e, "Offset commit of task {Connector}-{Task} failed", Id.Connector, Id.Task);
                     Metrics.OffsetCommitFailed();
                 }

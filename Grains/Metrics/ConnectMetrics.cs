@@ -73,7 +73,7 @@ public sealed class ConnectMetrics : IDisposable
         _meter.CreateObservableGauge("kafka_connect_connector_task_status", ObserveTaskStatus,
             description: "The status of the connector task (value 1, the status as a label).");
 
-        // The task loops' own groups: totals as counters (Prometheus derives the rates), the rest as gauges.
+        // The task loops' own groups: totals as counters, the rest (and Connect's windowed rates) as gauges.
         _meter.CreateObservableCounter("kafka_connect_source_task_source_record_poll", () => ObserveTasks(t => t.IsSource, t => t.SourceRecordPoll),
             description: "Records produced/polled (before transformation) by this task.");
         _meter.CreateObservableCounter("kafka_connect_source_task_source_record_write", () => ObserveTasks(t => t.IsSource, t => t.SourceRecordWrite),

@@ -241,7 +241,7 @@ public sealed class TaskGrain(
             runner.Metrics = new Metrics.TaskMetrics(id.Connector, id.Task)
             {
                 IsSource = runner is WorkerSourceTask,
-                ActiveCount = runner is WorkerSourceTask sourceLoop ? sourceLoop.ActiveRecordCount : static () => 0,
+                ActiveCount = runner.ActiveRecordCount,
             };
             runner.OnStartup = started => { if (started) metrics.TaskStartupSuccess(); else metrics.TaskStartupFailure(); };
             _trackedLoop = metrics.TrackTaskMetrics(runner.Metrics);

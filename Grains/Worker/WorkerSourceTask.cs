@@ -41,9 +41,6 @@ public sealed class WorkerSourceTask : WorkerTask
     private string _valueConverterClass = "";
     private string _headerConverterClass = "";
     private ProducerLease? _producer;
-
-    /// <summary>Records sent and not yet acknowledged (source-record-active-count), read by the metrics scrape.</summary>
-    public long ActiveRecordCount() => _producer?.InFlight ?? 0;
     private volatile Exception? _sendError;
     private bool _started;
 
@@ -60,6 +57,9 @@ public sealed class WorkerSourceTask : WorkerTask
 
     /// <summary>Forgets the active topics: each is reported again with its next record (topics/reset).</summary>
     public void ResetActiveTopics() => _topicCreation.ResetSeenTopics();
+
+    /// <summary>Records sent and not yet acknowledged (source-record-active-count).</summary>
+    public override long ActiveRecordCount() => _producer?.InFlight ?? 0;
 
     protected override async Task ExecuteAsync()
     {

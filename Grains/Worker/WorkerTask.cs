@@ -36,6 +36,10 @@ public abstract class WorkerTask : IAsyncDisposable
     /// <summary>Connect's task metrics of this loop (set by the task grain before Start).</summary>
     public Metrics.TaskMetrics Metrics { get; set; } = Grains.Metrics.TaskMetrics.None;
 
+    /// <summary>Records this loop holds that are not yet done (source- and sink-record-active-count), read by the
+    /// metrics scrape from outside the loop.</summary>
+    public abstract long ActiveRecordCount();
+
     /// <summary>True when the fence says a newer activation took over (its commits must not happen).</summary>
     protected async Task<bool> IsFencedAsync(CancellationToken cancellationToken)
     {

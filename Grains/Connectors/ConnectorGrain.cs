@@ -131,7 +131,6 @@ public sealed class ConnectorGrain(
         logger.LogInformation("Connector {Connector} deleted", Name);
         _tracked?.Dispose();
         _tracked = null;
-        metrics.ForgetRestarts(Name, 0);
         DeactivateOnIdle();
     }
 
@@ -532,6 +531,8 @@ public sealed class ConnectorGrain(
             _backoff.Remove(i);
             return GrainFactory.GetGrain<ITaskGrain>(TaskKey(i)).Unassign();
         }));
+        // With their backoff, the tasks' restart-attempt series go (stop, fewer tasks, delete).
+        metrics.ForgetRestarts(Name, from);
     }
 
     private async Task RestartTaskNowAsync(int taskId)

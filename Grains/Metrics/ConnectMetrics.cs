@@ -238,7 +238,8 @@ public sealed class ConnectMetrics : IDisposable
         _restartAttempts[(connector, task)] = attempt;
     }
 
-    /// <summary>The connector is gone (deleted or its tasks reduced): its per-task series stop.</summary>
+    /// <summary>Tasks from <paramref name="fromTask"/> on are gone (stopped, reduced or deleted): their restart-attempt
+    /// series stop.</summary>
     public void ForgetRestarts(string connector, int fromTask)
     {
         foreach (var key in _restartAttempts.Keys)

@@ -70,8 +70,11 @@ public sealed class WorkerSinkTask : WorkerTask
     public static string GroupIdOf(string connector, IReadOnlyDictionary<string, string> connectorConfig) =>
         connectorConfig.TryGetValue("consumer.override.group.id", out var id) && !string.IsNullOrWhiteSpace(id) ? id : $"connect-{connector}";
 
-    /// <summary>Not counted yet for sinks (sink-record-active-count reads 0).</summary>
-    public override long ActiveRecordCount() => 0;
+    /// <summary>Records read since the last commit that covered them (sink-record-active-count): the read total less
+    /// what it was when the last successful commit took its snapshot.</summary>
+    public override long ActiveRecordCount() => Metrics.SinkRecordRead - Volatile.Read(ref _readAtLastCommit);
+
+    private long _readAtLastCommit;
 
     protected override async Task ExecuteAsync()
     {
@@ -356,7 +359,14 @@ public sealed class WorkerSinkTask : WorkerTask
 
     private async Task CommitAsync()
     {
-        if (_currentOffsets.Count == 0) return;
+        // Commits run between batches: everything read so far has been put and is in _currentOffsets.
+        var read = Metrics.SinkRecordRead;
+        if (_currentOffsets.Count == 0)
+        {
+            // Nothing this task owns is waiting (no records yet, or their partitions went to another task).
+            Volatile.Write(ref _readAtLastCommit, read);
+            return;
+        }
         // Records committed past as failed must be in the dead letter queue first (a failed report fails the task).
         await _retryWithToleranceOperator!.AwaitReportsAsync(Worker.OffsetFlushTimeout);
         var snapshot = new Dictionary<SinkTopicPartition, OffsetAndMetadata>(_currentOffsets);
@@ -387,6 +397,7 @@ public sealed class WorkerSinkTask : WorkerTask
             throw;
         }
         Metrics.OffsetCommitCompleted(Stopwatch.GetElapsedTime(committing).TotalMilliseconds);
+        Volatile.Write(ref _readAtLastCommit, read);
         Logger.LogDebug("Committed offsets of {Count} partitions for {Connector}-{Task}", offsets.Count, Id.Connector, Id.Task);
     }
 

@@ -139,6 +139,9 @@ public sealed partial class PrometheusEndpointTests(TestBroker broker) : IAsyncL
             Assert.InRange(Value(metrics, "kafka_connect_connector_task_running_ratio", task)!.Value, 0.01, 1);
             Assert.Equal(0, Value(metrics, "kafka_connect_connector_task_pause_ratio", task));
         }
+        // Once a commit covered every record read (commits every second here), nothing is active.
+        await Eventually.Until(() => ScrapeAsync(silo), m => Value(m, "kafka_connect_sink_task_sink_record_active_count", sink) == 0,
+            Deadline, m => "p-sink active: " + Lines(m, "sink_record_active_count"));
         var commitAvg = Value(metrics, "kafka_connect_connector_task_offset_commit_avg_time_ms", sink)!.Value;
         Assert.InRange(commitAvg, 0, Value(metrics, "kafka_connect_connector_task_offset_commit_max_time_ms", sink)!.Value);
         Assert.Equal(2, Value(metrics, "kafka_connect_worker_task_startup_success_total"));
@@ -232,6 +235,29 @@ public sealed partial class PrometheusEndpointTests(TestBroker broker) : IAsyncL
     private Task Produce(string topic, int from, int count) =>
         ErrorHandling.KafkaTopics.ProduceAsync(broker.BootstrapServers, topic, Enumerable.Range(from, count)
             .Select(i => new Confluent.Kafka.Message<byte[]?, byte[]?> { Value = System.Text.Encoding.UTF8.GetBytes($"r-{i}") }));
+
+    [Fact]
+    public async Task A_sink_counts_the_records_it_read_as_active_until_a_commit_covers_them()
+    {
+        // Commits only every ten minutes: what the sink read stays uncommitted for the whole test.
+        var dir = Path.Combine(_dir, "active");
+        await using var silo = new SiloProcess(dir, broker.BootstrapServers, new Dictionary<string, string> { ["offset.flush.interval.ms"] = "600000" });
+        await silo.StartAsync();
+        var topic = "metrics-active-" + Guid.NewGuid().ToString("N")[..6];
+        broker.Broker.CreateTopic(topic, 1);
+        await Produce(topic, 0, 7);
+        await silo.Client.CreateConnectorAsync("active-sink", new Dictionary<string, string>
+        {
+            ["connector.class"] = "FileStreamSink", ["topics"] = topic, ["file"] = Path.Combine(dir, "out.txt"),
+            ["value.converter"] = "org.apache.kafka.connect.storage.StringConverter",
+        });
+
+        var task = new[] { ("connector", "active-sink"), ("task", "0") };
+        var metrics = await Eventually.Until(() => ScrapeAsync(silo), m => Value(m, "kafka_connect_sink_task_sink_record_send_total", task) == 7,
+            Deadline, m => "active-sink so far:\n" + Lines(m, "active-sink"));
+        Assert.Equal(7, Value(metrics, "kafka_connect_sink_task_sink_record_active_count", task));
+        Assert.Equal(0, Value(metrics, "kafka_connect_sink_task_offset_commit_completion_total", task) ?? 0);
+    }
 
     [Fact]
     public async Task With_metrics_enable_off_there_is_no_metrics_endpoint_but_the_connector_metrics_stay()

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.RegularExpressions;
 using OrleansConnect.Connect.Config;
+using OrleansConnect.Grains.Security;
 
 namespace OrleansConnect.Grains.Kafka;
 
@@ -212,7 +213,7 @@ public static partial class KafkaSecurityConfig
             case "JKS": return StoreType.Jks;
             case null or "":
                 // Kafka's default is JKS; a store that is not one is taken for what its bytes say.
-                if (content.Length >= 4 && content[0] == 0xFE && content[1] == 0xED && content[2] == 0xFE && content[3] == 0xED) return StoreType.Jks;
+                if (KeyStoreFormat.IsJks(content)) return StoreType.Jks;
                 return Encoding.ASCII.GetString(content, 0, Math.Min(content.Length, 4096)).Contains("-----BEGIN ") ? StoreType.Pem : StoreType.Pkcs12;
             default:
                 problems.Add(new Problem(typeKey, $"'{declared}' is not supported (PEM or PKCS12)"));
@@ -231,7 +232,7 @@ public static partial class KafkaSecurityConfig
     }
 
     private static string JksMessage(string typeKey) =>
-        $"JKS stores cannot be read by this runtime's Kafka client (librdkafka) ({typeKey}); convert it with `keytool -importkeystore -srckeystore <store>.jks -destkeystore <store>.p12 -deststoretype PKCS12` or use PEM";
+        $"JKS stores cannot be read by this runtime's Kafka client (librdkafka) ({typeKey}); convert it with `{KeyStoreFormat.JksToPkcs12}` or use PEM";
 
     private static void TranslateTruststore(string? location, IReadOnlyDictionary<string, string?> configs, Dictionary<string, string?> result, List<Problem> problems)
     {

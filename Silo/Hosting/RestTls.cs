@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using OrleansConnect.Grains.Security;
 using OrleansConnect.Grains.Worker;
 
 namespace OrleansConnect.Silo.Hosting;
@@ -37,7 +38,7 @@ public static class RestTls
                 "use rest.auth.basic.credentials.file or rest.auth.jwt.* (docs/security.md)");
         if (type == "JKS")
             throw new RestTlsException($"{prefix}ssl.keystore.type=JKS is not supported: convert the keystore to PKCS12 " +
-                "(keytool -importkeystore -srckeystore <jks> -destkeystore <p12> -deststoretype PKCS12) and set ssl.keystore.type=PKCS12");
+                $"({KeyStoreFormat.JksToPkcs12}) and set ssl.keystore.type=PKCS12");
         if (type is not (null or "PKCS12" or "PEM"))
             throw new RestTlsException($"{prefix}ssl.keystore.type={type} is not supported: use PKCS12 or PEM");
 
@@ -58,9 +59,8 @@ public static class RestTls
     private static X509Certificate2 LoadPkcs12(byte[] bytes, string path, string? password, string? keyPassword, string prefix)
     {
         // Kafka's default keystore type is JKS; a JKS file given without a type is named as such rather than as a bad password.
-        if (bytes.Length >= 4 && bytes[0] == 0xFE && bytes[1] == 0xED && bytes[2] == 0xFE && bytes[3] == 0xED)
-            throw new RestTlsException($"{path} is a JKS keystore, which is not supported: convert it to PKCS12 " +
-                "(keytool -importkeystore -srckeystore <jks> -destkeystore <p12> -deststoretype PKCS12)");
+        if (KeyStoreFormat.IsJks(bytes))
+            throw new RestTlsException($"{path} is a JKS keystore, which is not supported: convert it to PKCS12 ({KeyStoreFormat.JksToPkcs12})");
         X509Certificate2 certificate;
         try
         {

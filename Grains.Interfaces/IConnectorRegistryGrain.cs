@@ -2,7 +2,8 @@ using Orleans;
 
 namespace OrleansConnect.Grains.Interfaces;
 
-/// <summary>The set of connector names in the cluster; key = the cluster's group.id.</summary>
+/// <summary>One shard of the connector names of a cluster; key = "&lt;group.id&gt;/&lt;shard&gt;". Reach it through
+/// <see cref="ConnectorRegistry"/>, which picks the shard.</summary>
 [Alias("oc.IConnectorRegistryGrain")]
 public interface IConnectorRegistryGrain : IGrainWithStringKey
 {

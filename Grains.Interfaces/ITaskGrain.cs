@@ -12,13 +12,19 @@ public sealed record TaskAssignment(
     TargetState TargetState,
     long Generation);
 
+/// <summary>A task's answer to <see cref="ITaskGrain.Assign"/>: its status after the call, and its active topics
+/// before it (a new generation restarts the loop, which forgets them).</summary>
+[GenerateSerializer, Alias("oc.TaskReport")]
+public sealed record TaskReport(TaskState Status, List<string> ActiveTopics);
+
 /// <summary>One per task; key = "&lt;connector&gt;-&lt;task&gt;" (<see cref="ConnectorTaskId"/>). Runs the task loop
 /// on the silo where it is activated. Never calls the ConnectorGrain from inside a turn.</summary>
 [Alias("oc.ITaskGrain")]
 public interface ITaskGrain : IGrainWithStringKey
 {
-    /// <summary>Starts (or reconfigures) the task; a running task with the same generation is left alone.</summary>
-    Task Assign(TaskAssignment assignment);
+    /// <summary>Starts (or reconfigures) the task; a running task with the same generation is left alone. Answers
+    /// the task's status and the topics it used until now, so that a connector's reconcile costs one call per task.</summary>
+    Task<TaskReport> Assign(TaskAssignment assignment);
 
     /// <summary>Moves a running task to PAUSED or back to RUNNING.</summary>
     Task SetTargetState(TargetState state);

@@ -218,29 +218,29 @@ internal static class ConnectorsEndpoints
     private static async Task<IResult> List(HttpContext context, ConnectGrains grains, string[]? expand, ILogger log)
     {
         var ct = context.RequestAborted;
-        var names = (await grains.Call(grains.Registry().List(), ct))
-            .Distinct(StringComparer.Ordinal)
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        var names = await grains.Call(grains.Registry().ListAsync(), ct);
         // Any expand parameter, even an empty or unknown one, switches to the map form.
         if (!context.Request.Query.ContainsKey("expand"))
             return TypedResults.Json(names, ConnectJsonContext.Wire.ListString);
 
+        // Exact, case-sensitive values as in Connect; others are ignored.
         var expansions = expand ?? [];
+        // Every status from one call per silo rather than one per connector and task.
+        var statuses = expansions.Contains("status") ? await grains.Call(grains.Statuses.GetAsync(names, ct), ct) : null;
         var entries = await Task.WhenAll(names.Select(async name =>
         {
             var grain = grains.Connector(name);
             var entry = new ConnectorExpansion();
             try
             {
-                foreach (var expansion in expansions)
+                if (statuses is not null)
                 {
-                    // Exact, case-sensitive values as in Connect; others are ignored.
-                    if (expansion == "status")
-                        entry.Status = await grains.Call(grain.GetStatus(), ct);
-                    else if (expansion == "info")
-                        entry.Info = await grains.Call(grain.GetInfo(), ct);
+                    // Deleted between listing and reading the statuses: left out.
+                    if (!statuses.TryGetValue(name, out var status)) return (name, (ConnectorExpansion?)null);
+                    entry.Status = status;
                 }
+                if (expansions.Contains("info"))
+                    entry.Info = await grains.Call(grain.GetInfo(), ct);
                 return (name, entry);
             }
             catch (ConnectRestException e) when (e.Status == Status404NotFound)

@@ -37,8 +37,8 @@ internal static class RootEndpoints
 
         try
         {
-            // Any answer from the registry grain proves the grain runtime serves calls.
-            await grains.Registry().List().WaitAsync(grains.HealthCheckTimeout, context.RequestAborted);
+            // Any answer from a registry grain proves the grain runtime serves calls.
+            await grains.Registry().PingAsync().WaitAsync(grains.HealthCheckTimeout, context.RequestAborted);
             return Status(WorkerStatus.Healthy(), StatusCodes.Status200OK);
         }
         catch (TimeoutException)

@@ -7,11 +7,14 @@ namespace OrleansConnect.Api.Http;
 
 /// <summary>The grains a request talks to, and the request timeout every call is awaited with
 /// (Connect's herder requests are bounded the same way).</summary>
-internal sealed class ConnectGrains(IGrainFactory grainFactory, IWorkerInfo worker, IOptions<ConnectApiOptions> options)
+internal sealed class ConnectGrains(IGrainFactory grainFactory, IWorkerInfo worker, IConnectorStatuses statuses, IOptions<ConnectApiOptions> options)
 {
     private readonly ConnectApiOptions _options = options.Value;
 
     public IWorkerInfo Worker => worker;
+
+    /// <summary>Many connectors' statuses at once (GET /connectors?expand=status).</summary>
+    public IConnectorStatuses Statuses => statuses;
 
     /// <summary>The connector's grain. Orleans refuses blank grain keys, and no connector can have a blank name
     /// (validation refuses it), so a blank name is simply not found.</summary>
@@ -27,7 +30,7 @@ internal sealed class ConnectGrains(IGrainFactory grainFactory, IWorkerInfo work
         throw new BadRequestException("Connector name must not be blank.");
     }
 
-    public IConnectorRegistryGrain Registry() => grainFactory.GetGrain<IConnectorRegistryGrain>(worker.GroupId);
+    public ConnectorRegistry Registry() => new(grainFactory, worker.GroupId);
 
     public IPluginsGrain Plugins() => grainFactory.GetGrain<IPluginsGrain>(_options.PluginsGrainKey);
 

@@ -58,8 +58,8 @@ public sealed class DeadSiloSupervisor(
             .Select(m => m.SiloAddress.ToParsableString()).Order(StringComparer.Ordinal).ToList();
         var me = active.IndexOf(localSilo.SiloAddress.ToParsableString());
         if (me < 0) return;
-        var names = await grains.GetGrain<IConnectorRegistryGrain>(worker.Config.GetString(WorkerConfig.GroupId)!).List();
-        var mine = names.Where(n => StableHash(n) % (uint)active.Count == me).ToList();
+        var names = await new ConnectorRegistry(grains, worker.Config.GetString(WorkerConfig.GroupId)!).ListAsync();
+        var mine = names.Where(n => ConnectorRegistry.StableHash(n) % (uint)active.Count == me).ToList();
         await Parallel.ForEachAsync(mine, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
             async (name, _) =>
             {
@@ -67,13 +67,5 @@ public sealed class DeadSiloSupervisor(
                 catch (Exception e) { logger.LogWarning(e, "Connector {Connector} could not be woken; its reminder will retry", name); }
             });
         logger.LogInformation("Woke {Count} of {Total} connectors after a silo died", mine.Count, names.Count);
-    }
-
-    /// <summary>FNV-1a over the name's UTF-16 units: the same on every silo (string.GetHashCode is per process).</summary>
-    internal static uint StableHash(string value)
-    {
-        var hash = 2166136261u;
-        foreach (var c in value) hash = (hash ^ c) * 16777619u;
-        return hash;
     }
 }

@@ -22,6 +22,7 @@ public sealed class ConnectorGrain(
     ConnectWorker worker,
     ConnectorConfigValidator validator,
     Metrics.ConnectMetrics metrics,
+    Cluster.LocalStatuses localStatuses,
     ConnectorSecrets secrets,
     ILogger<ConnectorGrain> logger) : Grain, IConnectorGrain, IRemindable
 {
@@ -38,6 +39,11 @@ public sealed class ConnectorGrain(
     private bool _reminderRegistered;
     private IDisposable? _tracked;
     private string _connectorClass = "";
+    // What this silo's status listing reads from outside the grain's turns (Cluster.LocalStatuses).
+    private IDisposable? _listed;
+    private volatile int _taskCount;
+    private volatile string _typeName = "unknown";
+    private volatile Dictionary<int, string> _restartPlans = [];
 
     private string Name => this.GetPrimaryKeyString();
     private ConnectorGrainState S => state.State;
@@ -47,7 +53,12 @@ public sealed class ConnectorGrain(
     {
         if (!Exists) return;
         Track();
+        // Kept for as long as it exists: its reminder would activate it again within a period anyway, and the status
+        // listing reads it in place (an activation costs memory, not calls).
+        DelayDeactivation(TimeSpan.MaxValue);
         await RewriteSecretsIfNeededAsync();
+        // Heals a create whose registry write failed after its own: listing it again is a no-op otherwise.
+        await Registry.Add(Name);
         await worker.ApiStarted.WaitAsync(cancellationToken);
         await ReconcileAsync(cancellationToken);
     }
@@ -57,6 +68,7 @@ public sealed class ConnectorGrain(
         foreach (var timer in _restartTimers.Values) timer.Dispose();
         await StopConnectorInstanceAsync();
         _tracked?.Dispose();
+        _listed?.Dispose();
     }
 
     /// <summary>Connect's connector metrics (status, class, type) for this activation, read at each scrape. The scrape
@@ -68,6 +80,11 @@ public sealed class ConnectorGrain(
         _connectorClass = worker.Plugins.FindConnector(configured)?.ClassName ?? configured;
         _tracked ??= metrics.TrackConnector(Name, () => new Metrics.ConnectMetrics.ConnectorView(
             _connectorState, _connectorClass, _isSink ? "sink" : "source"));
+        _typeName = TypeName;
+        _taskCount = S.TaskConfigs.Count;
+        var name = Name;
+        _listed ??= localStatuses.AddConnector(name, () => new ConnectorStatusView(
+            name, new ConnectorState(_connectorState, worker.WorkerId, _connectorTrace), _typeName, _taskCount, _restartPlans));
     }
 
     public async Task<PutConfigResult> PutConfig(Dictionary<string, string> config, bool allowReplace, TargetState? initialState)
@@ -82,9 +99,10 @@ public sealed class ConnectorGrain(
         Track();
         if (created) S.TargetState = initialState ?? TargetState.Started;
         await state.WriteStateAsync();
+        DelayDeactivation(TimeSpan.MaxValue);
         if (created)
         {
-            await GrainFactory.GetGrain<IConnectorRegistryGrain>(worker.Config.GetString(WorkerConfig.GroupId)!).Add(Name);
+            await Registry.Add(Name);
             await EnsureReminderAsync();
         }
         logger.LogInformation("Connector {Connector} {Action} (target state {TargetState})", Name, created ? "created" : "reconfigured", S.TargetState);
@@ -122,15 +140,18 @@ public sealed class ConnectorGrain(
         await UnassignTasksAsync(0, taskCount);
         await state.ClearStateAsync();
         S.Config = null;
-        S.TaskConfigs = [];
+        SetTaskConfigs([]);
         S.ActiveTopics = [];
         S.SinkOffsetPartitions = [];
-        await GrainFactory.GetGrain<IConnectorRegistryGrain>(worker.Config.GetString(WorkerConfig.GroupId)!).Remove(Name);
+        await Registry.Remove(Name);
         if (await this.GetReminder(ReconcileReminder) is { } reminder) await this.UnregisterReminder(reminder);
         _reminderRegistered = false;
         logger.LogInformation("Connector {Connector} deleted", Name);
         _tracked?.Dispose();
         _tracked = null;
+        _listed?.Dispose();
+        _listed = null;
+        DelayDeactivation(TimeSpan.Zero);
         DeactivateOnIdle();
     }
 
@@ -158,7 +179,7 @@ public sealed class ConnectorGrain(
         RequireExists($"Unknown connector {Name}");
         var taskCount = S.TaskConfigs.Count;
         S.TargetState = TargetState.Stopped;
-        S.TaskConfigs = [];
+        SetTaskConfigs([]);
         S.Generation++;
         await state.WriteStateAsync();
         await UnassignTasksAsync(0, taskCount);
@@ -242,6 +263,7 @@ public sealed class ConnectorGrain(
         if (_restartTimers.ContainsKey(taskId)) return Task.CompletedTask;
         var backoff = BackoffOf(taskId);
         var delay = backoff.OnFailure(trace, DateTimeOffset.UtcNow);
+        PublishRestartPlans();
         logger.LogWarning("Task {Connector}-{Task} failed; automatic restart attempt {Attempt} in {Delay}", Name, taskId, backoff.Attempts, delay);
         _restartTimers[taskId] = this.RegisterGrainTimer(async _ =>
         {
@@ -337,7 +359,13 @@ public sealed class ConnectorGrain(
         taskCount = Math.Max(taskCount, S.TaskConfigs.Count);
         if (!Exists || taskCount == 0 || !worker.Config.GetBoolean(WorkerConfig.TopicTrackingEnable)) return;
         var reported = await Task.WhenAll(Enumerable.Range(0, taskCount).Select(i => GrainFactory.GetGrain<ITaskGrain>(TaskKey(i)).GetActiveTopics()));
-        var added = reported.SelectMany(t => t).Distinct(StringComparer.Ordinal).Where(t => !S.ActiveTopics.Contains(t)).ToList();
+        await AddActiveTopicsAsync(reported.SelectMany(t => t));
+    }
+
+    private async Task AddActiveTopicsAsync(IEnumerable<string> reported)
+    {
+        if (!Exists || !worker.Config.GetBoolean(WorkerConfig.TopicTrackingEnable)) return;
+        var added = reported.Distinct(StringComparer.Ordinal).Where(t => !S.ActiveTopics.Contains(t)).ToList();
         if (added.Count == 0) return;
         S.ActiveTopics.AddRange(added);
         await state.WriteStateAsync();
@@ -374,14 +402,6 @@ public sealed class ConnectorGrain(
         cancellationToken.ThrowIfCancellationRequested();
         await EnsureReminderAsync();
         await ApplyTargetStateAsync(regenerateTasks: S.TargetState == TargetState.Started && S.TaskConfigs.Count == 0);
-        await CollectActiveTopicsAsync();
-        // Tasks that failed while nobody was watching (e.g. before this activation) get their backoff too.
-        for (var i = 0; i < S.TaskConfigs.Count; i++)
-        {
-            if (_restartTimers.ContainsKey(i)) continue;
-            var status = await GrainFactory.GetGrain<ITaskGrain>(TaskKey(i)).GetStatus();
-            if (status.State == States.Failed) await OnTaskFailed(i, status.Trace ?? "");
-        }
     }
 
     private async Task ApplyTargetStateAsync(bool regenerateTasks)
@@ -481,7 +501,7 @@ public sealed class ConnectorGrain(
             return;
         var previousCount = S.TaskConfigs.Count;
         var secretKeys = secrets.SecretKeys(config);
-        S.TaskConfigs = generated.Select(c => secrets.Protect(c, secretKeys)).ToList();
+        SetTaskConfigs(generated.Select(c => secrets.Protect(c, secretKeys)).ToList());
         S.Generation++;
         await state.WriteStateAsync();
         if (previousCount > generated.Count) await UnassignTasksAsync(generated.Count, previousCount);
@@ -515,11 +535,19 @@ public sealed class ConnectorGrain(
         return taskType.FullName!.Replace('+', '$');
     }
 
+    /// <summary>Assigns every task (a no-op for a task already running this generation): one call per task, whose
+    /// answer brings its active topics and its status, so a reconcile also notices tasks that failed unwatched.</summary>
     private async Task AssignTasksAsync()
     {
-        await CollectActiveTopicsAsync();
-        var assignments = S.TaskConfigs.Select((config, i) => (i, new TaskAssignment(S.Config!, config, S.TargetState, S.Generation)));
-        await Task.WhenAll(assignments.Select(a => GrainFactory.GetGrain<ITaskGrain>(TaskKey(a.i)).Assign(a.Item2)));
+        var reports = await Task.WhenAll(S.TaskConfigs.Select((config, i) =>
+            GrainFactory.GetGrain<ITaskGrain>(TaskKey(i)).Assign(new TaskAssignment(S.Config!, config, S.TargetState, S.Generation))));
+        await AddActiveTopicsAsync(reports.SelectMany(r => r.ActiveTopics));
+        // Tasks that failed while nobody was watching (e.g. before this activation) get their backoff too.
+        for (var i = 0; i < reports.Length; i++)
+        {
+            if (reports[i].Status.State == States.Failed && !_restartTimers.ContainsKey(i))
+                await OnTaskFailed(i, reports[i].Status.Trace ?? "");
+        }
     }
 
     private async Task UnassignTasksAsync(int from, int to)
@@ -531,6 +559,7 @@ public sealed class ConnectorGrain(
             _backoff.Remove(i);
             return GrainFactory.GetGrain<ITaskGrain>(TaskKey(i)).Unassign();
         }));
+        PublishRestartPlans();
         // With their backoff, the tasks' restart-attempt series go (stop, fewer tasks, delete).
         metrics.ForgetRestarts(Name, from);
     }
@@ -540,6 +569,7 @@ public sealed class ConnectorGrain(
         if (_restartTimers.Remove(taskId, out var pending)) pending.Dispose();
         await CollectActiveTopicsAsync();
         BackoffOf(taskId).OnRestart(DateTimeOffset.UtcNow);
+        PublishRestartPlans();
         var grain = GrainFactory.GetGrain<ITaskGrain>(TaskKey(taskId));
         await grain.Assign(new TaskAssignment(S.Config!, S.TaskConfigs[taskId], S.TargetState, S.Generation));
         await grain.Restart();
@@ -592,7 +622,7 @@ public sealed class ConnectorGrain(
         try
         {
             S.Config = secrets.Protect(secrets.Reveal(S.Config!), secretKeys);
-            S.TaskConfigs = S.TaskConfigs.Select(c => secrets.Protect(secrets.Reveal(c), secretKeys)).ToList();
+            SetTaskConfigs(S.TaskConfigs.Select(c => secrets.Protect(secrets.Reveal(c), secretKeys)).ToList());
             // A new generation makes every task grain take the re-encrypted assignment (its stored copy used the old key).
             if (S.TaskConfigs.Count > 0) S.Generation++;
         }
@@ -604,6 +634,17 @@ public sealed class ConnectorGrain(
         await state.WriteStateAsync();
         logger.LogInformation("Connector {Connector}: stored secrets re-encrypted with the current key", Name);
     }
+
+    private void SetTaskConfigs(List<Dictionary<string, string>> configs)
+    {
+        S.TaskConfigs = configs;
+        _taskCount = configs.Count;
+    }
+
+    /// <summary>The restart plans the status listing shows, as a fresh snapshot (read from outside the turns).</summary>
+    private void PublishRestartPlans() => _restartPlans = _backoff.ToDictionary(kv => kv.Key, kv => kv.Value.Describe());
+
+    private ConnectorRegistry Registry => new(GrainFactory, worker.Config.GetString(WorkerConfig.GroupId)!);
 
     private string TaskKey(int taskId) => new ConnectorTaskId(Name, taskId).ToString();
 

@@ -1,9 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
-using Orleans.Providers;
 using Orleans.Runtime.Placement;
-using Orleans.Storage;
 using OrleansConnect.Connect.Connector;
 using OrleansConnect.Connect.Sink;
 using OrleansConnect.Connect.Source;
@@ -18,13 +16,15 @@ namespace OrleansConnect.Grains.Tasks;
 /// activated; activation with a stored assignment starts it, so re-activating elsewhere resumes the task. Placed on the
 /// silo with the fewest tasks (<see cref="Cluster.TaskPlacement"/>), moved to a joining silo one at a time by the
 /// <see cref="Cluster.TaskRebalancer"/> (a clean stop and commit here, a resume there), and kept alive while its loop
-/// runs outside turns. In a cluster every loop holds a <see cref="TaskLease"/>, so a replaced one never commits again;
-/// one silo alone has nobody to be replaced by, and its commits read no lease.</summary>
+/// runs outside turns. In a cluster every loop commits only while its silo's <see cref="Cluster.SiloFence"/> confirms the
+/// silo is alive, so a replaced one never commits again; one silo alone has nobody to be replaced by, and checks nothing.
+/// An activation reads its state once and writes it only when its assignment changes: an idle task costs no storage.</summary>
 [Cluster.TaskPlacement]
 public sealed class TaskGrain(
     [PersistentState(TaskGrain.StateName)] IPersistentState<TaskGrainState> state,
     ConnectWorker worker,
     Cluster.LocalTasks localTasks,
+    Cluster.LocalStatuses localStatuses,
     Metrics.ConnectMetrics metrics,
     Security.ConnectorSecrets secrets,
     ILoggerFactory loggerFactory) : Grain, ITaskGrain
@@ -34,79 +34,49 @@ public sealed class TaskGrain(
     private readonly ILogger _logger = loggerFactory.CreateLogger<TaskGrain>();
     private WorkerTask? _runner;
     private string? _startFailure;
-    private IDisposable? _fenceTimer;
-    private TaskLease? _lease;
+    private Cluster.SiloFence? _fence;
+    private CancellationTokenRegistration _stopWhenFenced;
     private string? _waitingForSlot;
     private bool _holdsSlot;
     private IDisposable? _tracked;
     private IDisposable? _trackedLoop;
+    private IDisposable? _listed;
 
-    private ConnectorTaskId Id => ConnectorTaskId.Parse(this.GetPrimaryKeyString());
+    private ConnectorTaskId? _id;
+    private ConnectorTaskId Id => _id ??= ConnectorTaskId.Parse(this.GetPrimaryKeyString());
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         localTasks.Add(this.GetPrimaryKeyString(), GrainContext.GrainReference.AsReference<ITaskGrain>());
+        var connector = Id.Connector;
+        _listed = localStatuses.AddTask(this.GetPrimaryKeyString(), () => new TaskStatusView(connector, StatusNow()));
+        _fence = worker.Config.IsClustered ? ServiceProvider.GetRequiredService<Cluster.SiloFence>() : null;
         if (state.State.Assignment is not { } assignment) return;
         await worker.ApiStarted.WaitAsync(cancellationToken);
-        if (worker.Config.IsClustered) await TakeLeaseAsync(cancellationToken);
         await StartRunnerAsync(assignment);
-    }
-
-    /// <summary>Writes a fresh lease (with whatever else changed in the state) and holds it from now on. A silo may be
-    /// replaced while it still runs (paused, cut off): the lease is checked before every commit and, by a timer, every
-    /// probe period, which stops a replaced loop at once.</summary>
-    private async Task TakeLeaseAsync(CancellationToken cancellationToken)
-    {
-        state.State.Lease = TaskLease.NewValue();
-        await state.WriteStateAsync(cancellationToken);
-        var storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
-        _lease = new TaskLease(storage, GrainContext.GrainId, state.State.Lease);
-        if (_fenceTimer is null)
-        {
-            var period = TimeSpan.FromMilliseconds(Math.Max(500, worker.Config.GetLong(WorkerConfig.MembershipProbePeriod)));
-            _fenceTimer = this.RegisterGrainTimer(CheckFenceAsync, period, period);
-        }
-    }
-
-    private async Task CheckFenceAsync(CancellationToken cancellationToken)
-    {
-        if (_runner is null || _lease is null) return;
-        bool current;
-        try { current = await _lease.IsCurrentAsync(cancellationToken); }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // Storage could not be read: the check before each commit still holds, and membership stops a dead silo.
-            _logger.LogDebug(e, "Could not check the lease of {Connector}-{Task}", Id.Connector, Id.Task);
-            return;
-        }
-        if (current) return;
-        _logger.LogWarning("Task {Connector}-{Task} was taken over by a newer activation; stopping its loop here", Id.Connector, Id.Task);
-        _fenceTimer?.Dispose();
-        _fenceTimer = null;
-        await StopRunnerAsync();
-        DelayDeactivation(TimeSpan.Zero);
-        DeactivateOnIdle();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         localTasks.Remove(this.GetPrimaryKeyString());
+        _listed?.Dispose();
         await StopRunnerAsync();
     }
 
-    public async Task Assign(TaskAssignment assignment)
+    public async Task<TaskReport> Assign(TaskAssignment assignment)
     {
+        var topics = ActiveTopics();
         var current = state.State.Assignment;
         if (current is not null && current.Generation == assignment.Generation && (_runner is not null || _startFailure is not null))
         {
             if (current.TargetState != assignment.TargetState) await SetTargetState(assignment.TargetState);
-            return;
+            return new TaskReport(StatusNow(), topics);
         }
         await StopRunnerAsync();
         state.State.Assignment = assignment;
-        if (worker.Config.IsClustered && _lease is null) await TakeLeaseAsync(CancellationToken.None);
-        else await state.WriteStateAsync();
+        await state.WriteStateAsync();
         await StartRunnerAsync(assignment);
+        return new TaskReport(StatusNow(), topics);
     }
 
     public async Task SetTargetState(TargetState targetState)
@@ -122,8 +92,6 @@ public sealed class TaskGrain(
         await StopRunnerAsync();
         if (state.RecordExists) await state.ClearStateAsync();
         state.State.Assignment = null;
-        state.State.Lease = null;
-        _lease = null;
         DelayDeactivation(TimeSpan.Zero);
         DeactivateOnIdle();
     }
@@ -135,14 +103,18 @@ public sealed class TaskGrain(
         await StartRunnerAsync(assignment);
     }
 
-    public Task<TaskState> GetStatus()
+    public Task<TaskState> GetStatus() => Task.FromResult(StatusNow());
+
+    /// <summary>The task's Connect status. Also read from outside the grain's turns (a silo's status listing, the
+    /// metrics scrape), so it reads each field once and never the grain state.</summary>
+    private TaskState StatusNow()
     {
         var id = Id.Task;
-        if (_startFailure is not null) return Task.FromResult(new TaskState(id, States.Failed, worker.WorkerId, _startFailure));
-        if (_waitingForSlot is not null) return Task.FromResult(new TaskState(id, States.Unassigned, worker.WorkerId, _waitingForSlot));
-        if (_runner is null) return Task.FromResult(new TaskState(id, States.Unassigned, worker.WorkerId));
-        var runnerState = _runner.State;
-        return Task.FromResult(new TaskState(id, runnerState, worker.WorkerId, runnerState == States.Failed ? _runner.Trace : null));
+        if (Volatile.Read(ref _startFailure) is { } failure) return new TaskState(id, States.Failed, worker.WorkerId, failure);
+        if (Volatile.Read(ref _waitingForSlot) is { } waiting) return new TaskState(id, States.Unassigned, worker.WorkerId, waiting);
+        if (Volatile.Read(ref _runner) is not { } runner) return new TaskState(id, States.Unassigned, worker.WorkerId);
+        var runnerState = runner.State;
+        return new TaskState(id, runnerState, worker.WorkerId, runnerState == States.Failed ? runner.Trace : null);
     }
 
     public Task<TaskMetricsInfo?> GetMetrics()
@@ -160,20 +132,14 @@ public sealed class TaskGrain(
             Known(m.BatchTime.Avg), Known(m.OffsetCommitTime.Avg), m.RunningRatio));
     }
 
-    /// <summary>The state GetStatus reports, read from outside the grain's turns (the metrics scrape): fields are read once.</summary>
-    private string CurrentState()
-    {
-        if (Volatile.Read(ref _startFailure) is not null) return States.Failed;
-        if (Volatile.Read(ref _waitingForSlot) is not null) return States.Unassigned;
-        return Volatile.Read(ref _runner)?.State ?? States.Unassigned;
-    }
+    public Task<List<string>> GetActiveTopics() => Task.FromResult(ActiveTopics());
 
-    public Task<List<string>> GetActiveTopics() => Task.FromResult(_runner switch
+    private List<string> ActiveTopics() => _runner switch
     {
         WorkerSourceTask source => source.ActiveTopics.ToList(),
         WorkerSinkTask sink => sink.ActiveTopics.ToList(),
         _ => [],
-    });
+    };
 
     public Task ResetActiveTopics()
     {
@@ -191,7 +157,7 @@ public sealed class TaskGrain(
         _startFailure = null;
         _waitingForSlot = null;
         // The task's Connect state (as GET …/status shows it) at each scrape, until the runner stops.
-        _tracked ??= metrics.TrackTask(id.Connector, id.Task, () => CurrentState());
+        _tracked ??= metrics.TrackTask(id.Connector, id.Task, () => StatusNow().State);
         if (!worker.TaskSlots.TryTake())
         {
             // Over this silo's budget: stay UNASSIGNED and say why; the connector's reconcile tries again.
@@ -227,13 +193,18 @@ public sealed class TaskGrain(
                 _ => throw new Connect.Errors.ConnectException($"{connector.TaskClass} is neither a SourceTask nor a SinkTask"),
             };
             var connectorGrain = GrainFactory.GetGrain<IConnectorGrain>(id.Connector);
-            var lease = _lease;
-            if (lease is not null) runner.Fence = lease.IsCurrentAsync;
+            var fence = _fence;
+            if (fence is not null)
+            {
+                runner.Fence = fence.IsCurrentAsync;
+                // A silo that learns it was declared dead stops its loops at once (their final commits are refused).
+                _stopWhenFenced = fence.Fenced.Register(static r => _ = ((WorkerTask)r!).StopAsync(), runner);
+            }
             runner.OnFailed = async trace =>
             {
                 // A superseded activation's loop (a silo that woke after being replaced) fails as it is fenced out;
                 // reporting that would have the connector restart the task that now runs fine elsewhere.
-                if (lease is null || await lease.IsCurrentAsync(CancellationToken.None))
+                if (fence is null || await fence.IsCurrentAsync(CancellationToken.None))
                     await connectorGrain.OnTaskFailed(id.Task, trace);
                 else
                     _logger.LogInformation("Task {Connector}-{Task} failed after a newer activation took over; not reporting it", id.Connector, id.Task);
@@ -289,6 +260,8 @@ public sealed class TaskGrain(
         _tracked = null;
         _trackedLoop?.Dispose();
         _trackedLoop = null;
+        await _stopWhenFenced.DisposeAsync();
+        _stopWhenFenced = default;
         if (runner is null) return;
         runner.OnFailed = null;
         try { await runner.DisposeAsync(); }

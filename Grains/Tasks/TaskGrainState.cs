@@ -3,16 +3,11 @@ using OrleansConnect.Grains.Interfaces;
 
 namespace OrleansConnect.Grains.Tasks;
 
-/// <summary>A task's assignment, durable so that an activation anywhere (after a crash or a move) knows what to run,
-/// and the lease of the activation that runs it (<see cref="TaskLease"/>). Serializable by Orleans too: a task that
-/// moves to a joining silo carries its state along (grain migration).</summary>
+/// <summary>A task's assignment, durable so that an activation anywhere (after a crash or a move) knows what to run.
+/// Serializable by Orleans too: a task that moves to a joining silo carries its state along (grain migration).</summary>
 [GenerateSerializer, Alias("oc.TaskGrainState")]
 public sealed class TaskGrainState
 {
     [Id(0)]
     public TaskAssignment? Assignment { get; set; }
-
-    /// <summary>Taken anew by every activation that starts the task's loop; a loop may commit only while it is its own.</summary>
-    [Id(1)]
-    public string? Lease { get; set; }
 }

@@ -130,7 +130,7 @@ public sealed class WorkerConfig : AbstractConfig
             "Delay before the first automatic restart of a FAILED task; doubles with each attempt.")
         .Define(TaskRestartBackoffMax, ConfigType.Long, 60000L, Range.AtLeast(1L), Importance.Low,
             "Cap on the delay between automatic restarts of a FAILED task.")
-        .Define(ReconcileInterval, ConfigType.Long, 10000L, Range.AtLeast(1000L), Importance.Low,
+        .Define(ReconcileInterval, ConfigType.Long, 60000L, Range.AtLeast(1000L), Importance.Low,
             "Period of the durable reminder that drives each connector to its target state.")
         .Define(EmbeddedBrokerCount, ConfigType.Int, 3, Range.Between(1, 16), Importance.Low,
             "Brokers in the embedded Kafka-protocol cluster (only without bootstrap.servers).")

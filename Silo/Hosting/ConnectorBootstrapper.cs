@@ -36,21 +36,24 @@ public sealed class ConnectorBootstrapper(
     {
         try
         {
-            var names = await grains.GetGrain<IConnectorRegistryGrain>(workerInfo.GroupId).List();
-            foreach (var name in names)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                try
+            var registry = new ConnectorRegistry(grains, workerInfo.GroupId);
+            await registry.MigrateUnshardedAsync();
+            var names = await registry.ListAsync();
+            // Activating a connector resumes it and its tasks; a few at a time, so thousands wake in seconds.
+            await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+                async (name, _) =>
                 {
-                    var connector = grains.GetGrain<IConnectorGrain>(name);
-                    if (await connector.Exists() && await connector.GetInfo() is { Type: "sink" } info)
-                        worker.RegisterConsumerGroup(WorkerSinkTask.GroupIdOf(name, info.Config));
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    logger.LogError(e, "Connector {Connector} could not be resumed; its reminder will try again", name);
-                }
-            }
+                    try
+                    {
+                        var connector = grains.GetGrain<IConnectorGrain>(name);
+                        if (await connector.Exists() && await connector.GetInfo() is { Type: "sink" } info)
+                            worker.RegisterConsumerGroup(WorkerSinkTask.GroupIdOf(name, info.Config));
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        logger.LogError(e, "Connector {Connector} could not be resumed; its reminder will try again", name);
+                    }
+                });
             foreach (var file in connectorFiles)
             {
                 cancellationToken.ThrowIfCancellationRequested();

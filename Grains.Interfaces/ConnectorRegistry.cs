@@ -1,0 +1,50 @@
+using Orleans;
+
+namespace OrleansConnect.Grains.Interfaces;
+
+/// <summary>The connector names of one cluster, split over <see cref="Shards"/> registry grains by a stable hash of the
+/// name. One grain holding every name would write the whole list on each create (quadratic in the number of
+/// connectors) and serialize every create through one activation; a shard writes a few hundred names at most.</summary>
+public sealed class ConnectorRegistry(IGrainFactory grains, string groupId)
+{
+    public const int Shards = 32;
+
+    public Task Add(string connector) => ShardOf(connector).Add(connector);
+
+    public Task Remove(string connector) => ShardOf(connector).Remove(connector);
+
+    /// <summary>Every name, sorted ordinally.</summary>
+    public async Task<List<string>> ListAsync()
+    {
+        var parts = await Task.WhenAll(Enumerable.Range(0, Shards).Select(i => Shard(i).List()));
+        var names = parts.SelectMany(p => p).Distinct(StringComparer.Ordinal).ToList();
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    /// <summary>One grain call to one shard: an answer proves the grain runtime serves calls.</summary>
+    public Task PingAsync() => Shard(0).List();
+
+    /// <summary>Moves the names of a registry written before the shards (one grain keyed by group.id) into the shards;
+    /// that grain does it as it activates. Called once as a silo starts.</summary>
+    public Task MigrateUnshardedAsync() => grains.GetGrain<IConnectorRegistryGrain>(groupId).List();
+
+    /// <summary>The shard a key of a registry grain names, or null for the unsharded registry of older versions.</summary>
+    public static (string GroupId, int? Shard) ParseKey(string key)
+    {
+        var slash = key.LastIndexOf('/');
+        return slash > 0 && int.TryParse(key.AsSpan(slash + 1), out var shard) ? (key[..slash], shard) : (key, null);
+    }
+
+    private IConnectorRegistryGrain ShardOf(string connector) => Shard((int)(StableHash(connector) % Shards));
+
+    private IConnectorRegistryGrain Shard(int shard) => grains.GetGrain<IConnectorRegistryGrain>($"{groupId}/{shard}");
+
+    /// <summary>FNV-1a over the name's UTF-16 units: the same on every silo (string.GetHashCode is per process).</summary>
+    public static uint StableHash(string value)
+    {
+        var hash = 2166136261u;
+        foreach (var c in value) hash = (hash ^ c) * 16777619u;
+        return hash;
+    }
+}

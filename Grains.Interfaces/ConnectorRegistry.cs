@@ -9,14 +9,19 @@ public sealed class ConnectorRegistry(IGrainFactory grains, string groupId)
 {
     public const int Shards = 32;
 
+    // Longer than a silo takes to be declared dead (the death timeout, 3 s by default), shorter than a request's bound.
+    private static readonly TimeSpan UnreachableBudget = TimeSpan.FromSeconds(15);
+
     public Task Add(string connector) => ShardOf(connector).Add(connector);
 
     public Task Remove(string connector) => ShardOf(connector).Remove(connector);
 
-    /// <summary>Every name, sorted ordinally.</summary>
-    public async Task<List<string>> ListAsync()
+    /// <summary>Every name, sorted ordinally. A shard on a silo that just died is asked again until it has come back
+    /// elsewhere.</summary>
+    public async Task<List<string>> ListAsync(CancellationToken cancellationToken = default)
     {
-        var parts = await Task.WhenAll(Enumerable.Range(0, Shards).Select(i => Shard(i).List()));
+        var parts = await Task.WhenAll(Enumerable.Range(0, Shards).Select(i =>
+            SiloUnreachable.RetryAsync(() => Shard(i).List(), UnreachableBudget, cancellationToken)));
         var names = parts.SelectMany(p => p).Distinct(StringComparer.Ordinal).ToList();
         names.Sort(StringComparer.Ordinal);
         return names;

@@ -218,7 +218,7 @@ internal static class ConnectorsEndpoints
     private static async Task<IResult> List(HttpContext context, ConnectGrains grains, string[]? expand, ILogger log)
     {
         var ct = context.RequestAborted;
-        var names = await grains.Call(grains.Registry().ListAsync(), ct);
+        var names = await grains.Call(grains.Registry().ListAsync(ct), ct);
         // Any expand parameter, even an empty or unknown one, switches to the map form.
         if (!context.Request.Query.ContainsKey("expand"))
             return TypedResults.Json(names, ConnectJsonContext.Wire.ListString);

@@ -20,6 +20,7 @@ public sealed class ClusterConnectorStatuses(
     // A silo reads its activations' fields in milliseconds; one that takes longer is dying or cut off.
     private static readonly TimeSpan SiloTimeout = TimeSpan.FromSeconds(5);
     private const int DirectCallParallelism = 32;
+    private static readonly TimeSpan UnreachableBudget = TimeSpan.FromSeconds(15);
 
     public async Task<IReadOnlyDictionary<string, ConnectorStateInfo>> GetAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
     {
@@ -52,7 +53,8 @@ public sealed class ClusterConnectorStatuses(
         await Parallel.ForEachAsync(unseen, new ParallelOptions { MaxDegreeOfParallelism = DirectCallParallelism, CancellationToken = cancellationToken },
             async (name, _) =>
             {
-                try { asked[name] = await grains.GetGrain<IConnectorGrain>(name).GetStatus(); }
+                // A connector on a silo that just died comes back elsewhere once membership declares the silo dead.
+                try { asked[name] = await SiloUnreachable.RetryAsync(() => grains.GetGrain<IConnectorGrain>(name).GetStatus(), UnreachableBudget, cancellationToken); }
                 catch (ConnectRestException e) when (e.Status == 404) { } // deleted meanwhile: left out, as Connect does
             });
         foreach (var (name, status) in asked) result[name] = status;

@@ -37,7 +37,7 @@ public sealed class SiloFence : ILifecycleParticipant<ISiloLifecycle>, IDisposab
     {
     }
 
-    internal SiloFence(IMembershipTable table, SiloAddress self, LocalTasks localTasks, TimeSpan probePeriod, TimeSpan deathTimeout, ILogger<SiloFence> logger)
+    public SiloFence(IMembershipTable table, SiloAddress self, LocalTasks localTasks, TimeSpan probePeriod, TimeSpan deathTimeout, ILogger<SiloFence> logger)
     {
         _table = table;
         _self = self;
@@ -99,7 +99,7 @@ public sealed class SiloFence : ILifecycleParticipant<ISiloLifecycle>, IDisposab
 
     /// <summary>Reads this silo's own membership row. Never throws: an unreadable table confirms nothing, so loops
     /// do not commit until it can be read again (what is not committed is redone, never lost).</summary>
-    internal async Task ReadOnceAsync()
+    private async Task ReadOnceAsync()
     {
         var started = Environment.TickCount64;
         SiloStatus? status;

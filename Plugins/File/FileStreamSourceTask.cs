@@ -12,7 +12,11 @@ public sealed class FileStreamSourceTask : SourceTask
 {
     public const string FilenameField = "filename";
     public const string PositionField = "position";
-    private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(250);
+    // At the end of the file the task waits before reading again: briefly right after data (a file being written
+    // keeps flowing), doubling up to Kafka's one second while it stays idle, so thousands of idle tasks cost little.
+    private static readonly TimeSpan FirstIdleWait = TimeSpan.FromMilliseconds(125);
+    private static readonly TimeSpan MaxIdleWait = TimeSpan.FromSeconds(1);
+    private const int InitialBufferSize = 4 * 1024;
 
     private string? _filename;
     private string _topic = "";
@@ -20,7 +24,9 @@ public sealed class FileStreamSourceTask : SourceTask
     private Stream? _stream;
     private IReadOnlyDictionary<string, object?>? _partition;
     private long _position;
-    private byte[] _buffer = new byte[64 * 1024];
+    // Grows (doubling) as long lines or large reads need; an idle task keeps a small one.
+    private byte[] _buffer = new byte[InitialBufferSize];
+    private TimeSpan _idleWait = FirstIdleWait;
     private int _start;
     private int _end;
     private bool _pendingCr;
@@ -40,7 +46,7 @@ public sealed class FileStreamSourceTask : SourceTask
     {
         if (_stream is null && !Open())
         {
-            await Task.Delay(IdleWait, ct);
+            await IdleAsync(ct);
             return null;
         }
         List<SourceRecord>? records = null;
@@ -54,17 +60,24 @@ public sealed class FileStreamSourceTask : SourceTask
                 if (read == 0)
                 {
                     // At the end of a file that may still grow: wait a little, as Kafka's task does.
-                    await Task.Delay(IdleWait, ct);
+                    await IdleAsync(ct);
                     return null;
                 }
                 continue;
             }
             records ??= new List<SourceRecord>(Math.Min(_batchSize, 1024));
+            _idleWait = FirstIdleWait;
             var offset = _partition is null ? null : new PositionOffset(_position);
             records.Add(new SourceRecord(_partition, offset, _topic, null, null, null, Schema.StringSchema, line,
                 DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
         }
         return records;
+    }
+
+    private async Task IdleAsync(CancellationToken ct)
+    {
+        await Task.Delay(_idleWait, ct);
+        _idleWait = TimeSpan.FromTicks(Math.Min(MaxIdleWait.Ticks, _idleWait.Ticks * 2));
     }
 
     private bool Open()

@@ -92,7 +92,14 @@ public sealed class ConnectorGrain(
         // "[hidden]" as a client read it back keeps the stored secret.
         config = secrets.RestoreHidden(config, Exists ? PlainConfig : null);
         var result = validator.ValidateForStore(config.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
-        if (Exists && !allowReplace) throw new AlreadyExistsException($"Connector {Name} already exists");
+        if (Exists && !allowReplace)
+        {
+            // A create that stored its config and then failed (the registry or the reminder write) answered 5xx; the
+            // client's retry lands here: complete it (both are no-ops when done), then answer 409 as for any existing one.
+            await Registry.Add(Name);
+            await EnsureReminderAsync();
+            throw new AlreadyExistsException($"Connector {Name} already exists");
+        }
         var created = !Exists;
         _isSink = result.IsSink;
         S.Config = secrets.Protect(config, secrets.SecretKeys(config));

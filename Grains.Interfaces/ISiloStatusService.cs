@@ -4,31 +4,35 @@ using OrleansConnect.Grains.Interfaces.Models;
 
 namespace OrleansConnect.Grains.Interfaces;
 
-/// <summary>One per silo (an Orleans grain service): the statuses of the connectors and tasks activated on that silo,
-/// read from the activations' fields without calling them. Listing every connector's status asks each silo once
-/// instead of every connector and task grain.</summary>
+/// <summary>One per silo (an Orleans grain service): the statuses (and, when asked, the infos) of the connectors and
+/// tasks activated on that silo, read from the activations' fields without calling them. Listing every connector asks
+/// each silo once instead of every connector and task grain.</summary>
 [Alias("oc.ISiloStatusService")]
 public interface ISiloStatusService : IGrainService
 {
-    Task<SiloStatuses> GetLocalStatuses();
+    Task<SiloStatuses> GetLocalStatuses(bool withInfo);
 }
 
 /// <summary>What one silo's activations report.</summary>
 [GenerateSerializer, Alias("oc.SiloStatuses")]
 public sealed record SiloStatuses(List<ConnectorStatusView> Connectors, List<TaskStatusView> Tasks);
 
-/// <summary>A ConnectorGrain activation's status: its connector state, type, how many task configs it has and, per task
-/// with an automatic restart plan, the line the status trace starts with.</summary>
+/// <summary>A ConnectorGrain activation's status: its connector state, type, how many task configs it has, per task
+/// with an automatic restart plan the line the status trace starts with, and its info (secrets masked) when asked.</summary>
 [GenerateSerializer, Alias("oc.ConnectorStatusView")]
-public sealed record ConnectorStatusView(string Name, ConnectorState Connector, string Type, int TaskCount, Dictionary<int, string> RestartPlans);
+public sealed record ConnectorStatusView(string Name, ConnectorState Connector, string Type, int TaskCount,
+    Dictionary<int, string> RestartPlans, ConnectorInfo? Info);
 
 /// <summary>A TaskGrain activation's status.</summary>
 [GenerateSerializer, Alias("oc.TaskStatusView")]
 public sealed record TaskStatusView(string Connector, TaskState Status);
 
-/// <summary>The status of many connectors at once, as GET /connectors?expand=status needs it (a local service).</summary>
-public interface IConnectorStatuses
+/// <summary>One connector of a listing: the expansions asked for.</summary>
+public sealed record ConnectorListing(ConnectorStateInfo? Status, ConnectorInfo? Info);
+
+/// <summary>The status and info of many connectors at once, as GET /connectors?expand=... needs them (a local service).</summary>
+public interface IConnectorListings
 {
-    /// <summary>The status of each named connector that exists; a connector deleted meanwhile is left out.</summary>
-    Task<IReadOnlyDictionary<string, ConnectorStateInfo>> GetAsync(IReadOnlyList<string> names, CancellationToken cancellationToken);
+    /// <summary>The requested expansions of each named connector that exists; a connector deleted meanwhile is left out.</summary>
+    Task<IReadOnlyDictionary<string, ConnectorListing>> GetAsync(IReadOnlyList<string> names, bool status, bool info, CancellationToken cancellationToken);
 }

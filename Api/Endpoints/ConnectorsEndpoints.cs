@@ -225,37 +225,20 @@ internal static class ConnectorsEndpoints
 
         // Exact, case-sensitive values as in Connect; others are ignored.
         var expansions = expand ?? [];
-        // Every status from one call per silo rather than one per connector and task.
-        var statuses = expansions.Contains("status") ? await grains.Call(grains.Statuses.GetAsync(names, ct), ct) : null;
-        var entries = await Task.WhenAll(names.Select(async name =>
-        {
-            var grain = grains.Connector(name);
-            var entry = new ConnectorExpansion();
-            try
-            {
-                if (statuses is not null)
-                {
-                    // Deleted between listing and reading the statuses: left out.
-                    if (!statuses.TryGetValue(name, out var status)) return (name, (ConnectorExpansion?)null);
-                    entry.Status = status;
-                }
-                if (expansions.Contains("info"))
-                    entry.Info = await grains.Call(grain.GetInfo(), ct);
-                return (name, entry);
-            }
-            catch (ConnectRestException e) when (e.Status == Status404NotFound)
-            {
-                // Deleted between listing and looking it up: left out, as Connect does.
-                ApiLog.ConnectorVanished(log, name);
-                return (name, (ConnectorExpansion?)null);
-            }
-        }));
-
+        bool status = expansions.Contains("status"), info = expansions.Contains("info");
         var result = new SortedDictionary<string, ConnectorExpansion>(StringComparer.Ordinal);
-        foreach (var (name, entry) in entries)
+        if (!status && !info)
         {
-            if (entry is not null)
-                result[name] = entry;
+            foreach (var name in names) result[name] = new ConnectorExpansion();
+        }
+        else
+        {
+            // Every connector from one call per silo rather than one per connector and task. A connector deleted between
+            // listing and reading is left out, as Connect does.
+            var listings = await grains.Call(grains.Listings.GetAsync(names, status, info, ct), ct);
+            foreach (var (name, listing) in listings)
+                result[name] = new ConnectorExpansion { Status = listing.Status, Info = listing.Info };
+            if (listings.Count < names.Count) ApiLog.ConnectorVanished(log, string.Join(", ", names.Where(n => !listings.ContainsKey(n))));
         }
         return TypedResults.Json(result, ConnectJsonContext.Wire.SortedDictionaryStringConnectorExpansion);
     }

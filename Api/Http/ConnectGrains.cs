@@ -7,14 +7,14 @@ namespace OrleansConnect.Api.Http;
 
 /// <summary>The grains a request talks to, and the request timeout every call is awaited with
 /// (Connect's herder requests are bounded the same way).</summary>
-internal sealed class ConnectGrains(IGrainFactory grainFactory, IWorkerInfo worker, IConnectorStatuses statuses, IOptions<ConnectApiOptions> options)
+internal sealed class ConnectGrains(IGrainFactory grainFactory, IWorkerInfo worker, IConnectorListings listings, IOptions<ConnectApiOptions> options)
 {
     private readonly ConnectApiOptions _options = options.Value;
 
     public IWorkerInfo Worker => worker;
 
-    /// <summary>Many connectors' statuses at once (GET /connectors?expand=status).</summary>
-    public IConnectorStatuses Statuses => statuses;
+    /// <summary>Many connectors' statuses and infos at once (GET /connectors?expand=...).</summary>
+    public IConnectorListings Listings => listings;
 
     /// <summary>The connector's grain. Orleans refuses blank grain keys, and no connector can have a blank name
     /// (validation refuses it), so a blank name is simply not found.</summary>

@@ -14,7 +14,7 @@ public static class ClusterSiloBuilderExtensions
         silo.Services.AddSingleton<LocalStatuses>();
         silo.AddGrainService<SiloStatusService>();
         silo.Services.AddSingleton<ISiloStatusClient, SiloStatusClient>();
-        silo.Services.AddSingleton<Interfaces.IConnectorStatuses, ClusterConnectorStatuses>();
+        silo.Services.AddSingleton<Interfaces.IConnectorListings, ClusterConnectorListings>();
         silo.Services.AddMetrics();
         silo.Services.AddSingleton<Metrics.ConnectMetrics>();
         silo.Services.AddSingleton<ClusterTaskCounts>();

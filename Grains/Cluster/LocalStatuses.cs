@@ -8,15 +8,16 @@ namespace OrleansConnect.Grains.Cluster;
 /// them all at once for a listing.</summary>
 public sealed class LocalStatuses
 {
-    private readonly ConcurrentDictionary<string, Func<ConnectorStatusView?>> _connectors = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Func<bool, ConnectorStatusView?>> _connectors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Func<TaskStatusView?>> _tasks = new(StringComparer.Ordinal);
 
-    public IDisposable AddConnector(string name, Func<ConnectorStatusView?> status) => Add(_connectors, name, status);
+    /// <summary>Lists a connector activation; <paramref name="status"/> gets whether to include the info.</summary>
+    public IDisposable AddConnector(string name, Func<bool, ConnectorStatusView?> status) => Add(_connectors, name, status);
 
     public IDisposable AddTask(string key, Func<TaskStatusView?> status) => Add(_tasks, key, status);
 
-    public SiloStatuses Snapshot() => new(
-        _connectors.Values.Select(read => read()).OfType<ConnectorStatusView>().ToList(),
+    public SiloStatuses Snapshot(bool withInfo) => new(
+        _connectors.Values.Select(read => read(withInfo)).OfType<ConnectorStatusView>().ToList(),
         _tasks.Values.Select(read => read()).OfType<TaskStatusView>().ToList());
 
     private static IDisposable Add<T>(ConcurrentDictionary<string, T> entries, string key, T value) where T : class

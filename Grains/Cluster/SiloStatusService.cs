@@ -10,16 +10,16 @@ namespace OrleansConnect.Grains.Cluster;
 public sealed class SiloStatusService(GrainId id, Orleans.Runtime.Silo silo, ILoggerFactory loggerFactory, LocalStatuses statuses)
     : GrainService(id, silo, loggerFactory), ISiloStatusService
 {
-    public Task<SiloStatuses> GetLocalStatuses() => Task.FromResult(statuses.Snapshot());
+    public Task<SiloStatuses> GetLocalStatuses(bool withInfo) => Task.FromResult(statuses.Snapshot(withInfo));
 }
 
 /// <summary>Reaches the <see cref="ISiloStatusService"/> of a given silo.</summary>
 public interface ISiloStatusClient : IGrainServiceClient<ISiloStatusService>
 {
-    Task<SiloStatuses> GetAsync(SiloAddress silo);
+    Task<SiloStatuses> GetAsync(SiloAddress silo, bool withInfo);
 }
 
 public sealed class SiloStatusClient(IServiceProvider services) : GrainServiceClient<ISiloStatusService>(services), ISiloStatusClient
 {
-    public Task<SiloStatuses> GetAsync(SiloAddress silo) => GetGrainService(silo).GetLocalStatuses();
+    public Task<SiloStatuses> GetAsync(SiloAddress silo, bool withInfo) => GetGrainService(silo).GetLocalStatuses(withInfo);
 }

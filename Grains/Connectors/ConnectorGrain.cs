@@ -44,6 +44,7 @@ public sealed class ConnectorGrain(
     private volatile int _taskCount;
     private volatile string _typeName = "unknown";
     private volatile Dictionary<int, string> _restartPlans = [];
+    private volatile ConnectorInfo? _info;
 
     private string Name => this.GetPrimaryKeyString();
     private ConnectorGrainState S => state.State;
@@ -82,9 +83,11 @@ public sealed class ConnectorGrain(
             _connectorState, _connectorClass, _isSink ? "sink" : "source"));
         _typeName = TypeName;
         _taskCount = S.TaskConfigs.Count;
+        _info = Info();
         var name = Name;
-        _listed ??= localStatuses.AddConnector(name, () => new ConnectorStatusView(
-            name, new ConnectorState(_connectorState, worker.WorkerId, _connectorTrace), _typeName, _taskCount, _restartPlans));
+        _listed ??= localStatuses.AddConnector(name, withInfo => new ConnectorStatusView(
+            name, new ConnectorState(_connectorState, worker.WorkerId, _connectorTrace), _typeName, _taskCount, _restartPlans,
+            withInfo ? _info : null));
     }
 
     public async Task<PutConfigResult> PutConfig(Dictionary<string, string> config, bool allowReplace, TargetState? initialState)
@@ -646,6 +649,7 @@ public sealed class ConnectorGrain(
     {
         S.TaskConfigs = configs;
         _taskCount = configs.Count;
+        if (S.Config is not null) _info = Info();
     }
 
     /// <summary>The restart plans the status listing shows, as a fresh snapshot (read from outside the turns).</summary>

@@ -7,25 +7,26 @@ using OrleansConnect.Grains.Interfaces.Models;
 
 namespace OrleansConnect.Grains.Cluster;
 
-/// <summary>The statuses of many connectors from one call per active silo (<see cref="ISiloStatusService"/>) instead
-/// of one per connector and task, so listing 10,000 connectors costs three calls on three silos. Every status is
-/// read live from the activations, as the per-connector call reads it. A connector with no activation (or one on a
-/// silo that did not answer) is asked directly, which activates it as a single status request would.</summary>
-public sealed class ClusterConnectorStatuses(
+/// <summary>The statuses and infos of many connectors from one call per active silo (<see cref="ISiloStatusService"/>)
+/// instead of one per connector and task, so listing 10,000 connectors costs three calls on three silos. Everything is
+/// read live from the activations, as the per-connector calls read it. A connector with no activation (or one on a silo
+/// that did not answer) is asked directly, which activates it as a single request would.</summary>
+public sealed class ClusterConnectorListings(
     ISiloStatusClient silos,
     IClusterMembershipService membership,
     IGrainFactory grains,
-    ILogger<ClusterConnectorStatuses> logger) : IConnectorStatuses
+    ILogger<ClusterConnectorListings> logger) : IConnectorListings
 {
     // A silo reads its activations' fields in milliseconds; one that takes longer is dying or cut off.
     private static readonly TimeSpan SiloTimeout = TimeSpan.FromSeconds(5);
-    private const int DirectCallParallelism = 32;
     private static readonly TimeSpan UnreachableBudget = TimeSpan.FromSeconds(15);
+    private const int DirectCallParallelism = 32;
 
-    public async Task<IReadOnlyDictionary<string, ConnectorStateInfo>> GetAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, ConnectorListing>> GetAsync(IReadOnlyList<string> names, bool status, bool info,
+        CancellationToken cancellationToken)
     {
         var active = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToList();
-        var reports = await Task.WhenAll(active.Select(silo => AskAsync(silo, cancellationToken)));
+        var reports = await Task.WhenAll(active.Select(silo => AskAsync(silo, info, cancellationToken)));
 
         var connectors = new Dictionary<string, ConnectorStatusView>(StringComparer.Ordinal);
         var tasks = new Dictionary<(string Connector, int Task), TaskState>();
@@ -40,32 +41,39 @@ public sealed class ClusterConnectorStatuses(
             }
         }
 
-        var result = new Dictionary<string, ConnectorStateInfo>(StringComparer.Ordinal);
+        var result = new Dictionary<string, ConnectorListing>(StringComparer.Ordinal);
         var unseen = new List<string>();
         foreach (var name in names)
         {
-            if (connectors.TryGetValue(name, out var view)) result[name] = Merge(view, tasks);
+            if (connectors.TryGetValue(name, out var view) && (!info || view.Info is not null))
+                result[name] = new ConnectorListing(status ? Merge(view, tasks) : null, info ? view.Info : null);
             else unseen.Add(name);
         }
         if (unseen.Count == 0) return result;
 
-        var asked = new System.Collections.Concurrent.ConcurrentDictionary<string, ConnectorStateInfo>(StringComparer.Ordinal);
+        var asked = new System.Collections.Concurrent.ConcurrentDictionary<string, ConnectorListing>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(unseen, new ParallelOptions { MaxDegreeOfParallelism = DirectCallParallelism, CancellationToken = cancellationToken },
-            async (name, _) =>
+            async (name, ct) =>
             {
-                // A connector on a silo that just died comes back elsewhere once membership declares the silo dead.
-                try { asked[name] = await SiloUnreachable.RetryAsync(() => grains.GetGrain<IConnectorGrain>(name).GetStatus(), UnreachableBudget, cancellationToken); }
+                var grain = grains.GetGrain<IConnectorGrain>(name);
+                try
+                {
+                    // A connector on a silo that just died comes back elsewhere once membership declares the silo dead.
+                    var connectorStatus = status ? await SiloUnreachable.RetryAsync(grain.GetStatus, UnreachableBudget, ct) : null;
+                    var connectorInfo = info ? await SiloUnreachable.RetryAsync(grain.GetInfo, UnreachableBudget, ct) : null;
+                    asked[name] = new ConnectorListing(connectorStatus, connectorInfo);
+                }
                 catch (ConnectRestException e) when (e.Status == 404) { } // deleted meanwhile: left out, as Connect does
             });
-        foreach (var (name, status) in asked) result[name] = status;
+        foreach (var (name, listing) in asked) result[name] = listing;
         return result;
     }
 
-    private async Task<SiloStatuses?> AskAsync(SiloAddress silo, CancellationToken cancellationToken)
+    private async Task<SiloStatuses?> AskAsync(SiloAddress silo, bool withInfo, CancellationToken cancellationToken)
     {
         try
         {
-            return await silos.GetAsync(silo).WaitAsync(SiloTimeout, cancellationToken);
+            return await silos.GetAsync(silo, withInfo).WaitAsync(SiloTimeout, cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {

@@ -54,6 +54,7 @@ public static class ConnectSiloBuilderExtensions
                     ? throw new Connect.Config.ConfigException($"{WorkerConfig.StorageConnectionString} is required with {WorkerConfig.StorageProvider}=postgresql")
                     : $"Data Source={Path.Combine(dataDir, "orleansconnect.db")}"),
             Parts = StorageParts.Persistence | StorageParts.Reminders,
+            MaxPoolSize = config.GetInt(WorkerConfig.StorageConnectionPoolMax),
         });
         silo.AddConnectTaskServices(config.IsClustered);
         if (config.GetBoolean(WorkerConfig.DashboardEnable)) silo.AddDashboard();
@@ -96,6 +97,8 @@ public static class ConnectSiloBuilderExtensions
                 Vendor = StorageVendor.PostgreSql,
                 ConnectionString = connectionString,
                 Parts = StorageParts.Clustering,
+                // The same cap, and the same resulting string when membership uses the storage's: then one pool serves both.
+                MaxPoolSize = config.GetInt(WorkerConfig.StorageConnectionPoolMax),
             });
         }
         if (config.GetString(WorkerConfig.SiloTlsCertificatePath) is { Length: > 0 } certificatePath)

@@ -30,6 +30,15 @@ public sealed class ConnectStorageOptions
     /// <summary>How grain state is written into the Payload column (JSON text either way).</summary>
     public GrainStateJson StateJson { get; set; } = GrainStateJson.SystemTextJson;
 
+    /// <summary>The default of <see cref="MaxPoolSize"/>: three silos with one pool each stay well within PostgreSQL's
+    /// default max_connections of 100.</summary>
+    public const int DefaultMaxPoolSize = 10;
+
+    /// <summary>PostgreSQL only: Npgsql's Maximum Pool Size for the providers' connections, unless the connection string
+    /// names one itself (the string wins). Npgsql keeps one pool per distinct connection string, so grain state and
+    /// reminders (and membership, when it uses the same string) share these connections.</summary>
+    public int MaxPoolSize { get; set; } = DefaultMaxPoolSize;
+
     public ConnectStorageOptions Clone() => (ConnectStorageOptions)MemberwiseClone();
 }
 

@@ -25,7 +25,10 @@ public static class ConnectStorageSiloBuilderExtensions
         if (options.Vendor == StorageVendor.Sqlite && options.Parts.HasFlag(StorageParts.Clustering))
             throw new StorageSetupException("SQLite storage: clustering needs PostgreSQL; a single SQLite silo uses localhost clustering.");
         var invariant = OrleansSqlSchema.InvariantFor(options.Vendor);
-        var connectionString = options.ConnectionString;
+        // The providers' string carries the pool cap; the installer keeps the given one (it opens unpooled connections).
+        var connectionString = options.Vendor == StorageVendor.PostgreSql
+            ? PostgresPool.WithCap(options.ConnectionString, options.MaxPoolSize)
+            : options.ConnectionString;
 
         if (options.InstallSchema)
         {
@@ -91,8 +94,16 @@ public static class ConnectStorageSiloBuilderExtensions
             timeout.CancelAfter(options.InstallTimeout);
             try
             {
+                if (options.Vendor == StorageVendor.PostgreSql) PostgresPool.Check(options.ConnectionString, options.MaxPoolSize);
                 await OrleansSqlSchema.InstallAsync(options.Vendor, options.ConnectionString, options.Parts, timeout.Token);
-                logger.LogInformation("Storage schema ready ({Vendor}: {Parts})", options.Vendor, options.Parts);
+                if (options.Vendor != StorageVendor.PostgreSql)
+                    logger.LogInformation("Storage schema ready ({Vendor}: {Parts})", options.Vendor, options.Parts);
+                else if (PostgresPool.EffectiveMax(options.ConnectionString, options.MaxPoolSize) is { } max)
+                    logger.LogInformation("Storage schema ready ({Vendor}: {Parts}); at most {MaxPoolSize} pooled connections for this connection string",
+                        options.Vendor, options.Parts, max);
+                else
+                    logger.LogWarning("Storage schema ready ({Vendor}: {Parts}); the connection string turns pooling off, so connections are not capped",
+                        options.Vendor, options.Parts);
             }
             catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
             {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using OrleansConnect.Silo.Storage;
 using OrleansConnect.Silo.Tests.Infrastructure;
@@ -6,8 +7,9 @@ using Xunit.Abstractions;
 
 namespace OrleansConnect.Silo.Tests;
 
-/// <summary>The silo's storage when PostgreSQL misbehaves, against real throwaway servers: the pool cap holds under load
-/// on a server with few connection slots. Each test starts servers of its own.</summary>
+/// <summary>The silo's storage when PostgreSQL misbehaves, against real throwaway servers: a restart within the retry
+/// budget goes unnoticed by grains, and the pool cap holds under load on a server with few connection slots. Each test
+/// starts servers of its own, because it stops them.</summary>
 public sealed class StorageResilienceTests(ITestOutputHelper output)
 {
     // Trust authentication ignores it; it is there to prove it never shows.
@@ -15,6 +17,39 @@ public sealed class StorageResilienceTests(ITestOutputHelper output)
 
     private static async Task<string> NewDatabaseAsync(PostgresServer server) =>
         new NpgsqlConnectionStringBuilder(await Databases.NewPostgresDatabaseAsync(server)) { Password = Password }.ConnectionString;
+
+    [Fact]
+    public async Task Grain_writes_during_a_PostgreSQL_restart_succeed_without_an_error()
+    {
+        await using var server = new PostgresServerScope();
+        await server.Server.InitializeAsync();
+        var storage = new ConnectStorageOptions { Vendor = StorageVendor.PostgreSql, ConnectionString = await NewDatabaseAsync(server.Server) };
+        var logs = new CapturedLogs();
+        await using var silo = await TestSilo.StartAsync(storage, configure: logs.AddTo);
+        var keys = Enumerable.Range(0, 20).Select(i => $"restart-{i}").ToArray();
+        await Task.WhenAll(keys.Select(k => silo.Grains.GetGrain<INoteGrain>(k).Set("before")));
+
+        // "fast" ends the pool's sessions with 57P01, then the port refuses connections until the restart.
+        await server.Server.StopAsync("fast");
+        var writes = keys.Select(k => silo.Grains.GetGrain<INoteGrain>(k).Set("during the restart")).ToArray();
+        int Retried() => keys.Count(k => logs.At(LogLevel.Debug).Any(l => l.Message.Contains($"could not write the state of note '{k}'", StringComparison.Ordinal)));
+        await Eventually.Until(() => Task.FromResult(Retried()), n => n == keys.Length, TimeSpan.FromSeconds(10),
+            n => $"every write retried at least once ({n} of {keys.Length} were)\n{logs.Text}");
+        Assert.All(writes, w => Assert.False(w.IsCompleted, "a write completed while PostgreSQL was down"));
+
+        await server.Server.RestartAsync();
+        await Task.WhenAll(writes).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var rows = await Databases.QueryAsync(true, storage.ConnectionString,
+            "SELECT count(*) FROM OrleansStorage WHERE GrainTypeString = 'note/note' AND Payload LIKE '%during the restart%' AND Version = 2");
+        Assert.Equal((long)keys.Length, Convert.ToInt64(rows[0][0]));
+        // One Warning per write that needed retries, naming the operation; no error on the way.
+        var recovered = logs.At(LogLevel.Warning).Where(l => l.Message.StartsWith("PostgreSQL storage: managed to write the state of note 'restart-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(keys.Length, recovered.Count);
+        Assert.DoesNotContain(logs.Lines, l => l.Level >= LogLevel.Error);
+        Assert.DoesNotContain(Password, logs.Text, StringComparison.Ordinal);
+        output.WriteLine(logs.Text);
+    }
 
     [Fact]
     public async Task Connections_stay_within_the_pool_cap_on_a_server_with_few_slots()

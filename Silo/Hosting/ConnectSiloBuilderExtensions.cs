@@ -61,10 +61,16 @@ public static class ConnectSiloBuilderExtensions
         return silo;
     }
 
-    /// <summary>What Orleans' generated serializers do not cover: preview records carry JSON values as they are.</summary>
+    /// <summary>What Orleans' generated serializers do not cover: preview records carry JSON values as they are, and
+    /// Npgsql's exceptions may cross a grain call.</summary>
     public static ISiloBuilder AddConnectSerialization(this ISiloBuilder silo)
     {
         silo.Services.AddSerializer(s => s.AddJsonSerializer(isSupported: t => t == typeof(JsonElement)));
+        // Orleans serializes exceptions of other libraries (message, stack trace, inner exception) only from namespaces it
+        // is told of: "Microsoft" (Microsoft.Data.Sqlite among them), "System" and "Azure" by default. Storage failures
+        // reach grains as StorageFailedException, but one we did not wrap (a grain's own Npgsql call, a provider of
+        // Orleans' that fails outside grain state and reminders) would otherwise turn into a CodecNotFoundException.
+        silo.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
         return silo;
     }
 

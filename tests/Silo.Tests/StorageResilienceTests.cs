@@ -1,5 +1,11 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Serialization;
+using OrleansConnect.Grains.Interfaces.Errors;
 using OrleansConnect.Silo.Storage;
 using OrleansConnect.Silo.Tests.Infrastructure;
 using OrleansConnect.Tests.Infrastructure;
@@ -8,8 +14,9 @@ using Xunit.Abstractions;
 namespace OrleansConnect.Silo.Tests;
 
 /// <summary>The silo's storage when PostgreSQL misbehaves, against real throwaway servers: a restart within the retry
-/// budget goes unnoticed by grains, and the pool cap holds under load on a server with few connection slots. Each test
-/// starts servers of its own, because it stops them.</summary>
+/// budget goes unnoticed by grains, the pool cap holds under load on a server with few connection slots, and an outage
+/// longer than the budget reaches the caller (on another silo) as our 500 error naming the storage and the operation.
+/// Each test starts servers of its own, because it stops them.</summary>
 public sealed class StorageResilienceTests(ITestOutputHelper output)
 {
     // Trust authentication ignores it; it is there to prove it never shows.
@@ -114,6 +121,94 @@ public sealed class StorageResilienceTests(ITestOutputHelper output)
             catch (OperationCanceledException) { }
         }
         return (peak, samples);
+    }
+
+    [Fact]
+    public async Task An_outage_past_the_retry_budget_reaches_a_caller_on_another_silo_as_a_500_naming_storage_and_operation()
+    {
+        // Membership on one server, grain state and reminders on another that goes away: the cluster keeps working, so
+        // what the caller gets is the storage failure, across a real silo-to-silo call.
+        await using var membershipServer = new PostgresServerScope();
+        await using var stateServer = new PostgresServerScope();
+        await Task.WhenAll(membershipServer.Server.InitializeAsync(), stateServer.Server.InitializeAsync());
+        var clustering = new ConnectStorageOptions
+        {
+            Vendor = StorageVendor.PostgreSql,
+            ConnectionString = await Databases.NewPostgresDatabaseAsync(membershipServer.Server),
+            Parts = StorageParts.Clustering,
+        };
+        var budget = TimeSpan.FromSeconds(2);
+        var storage = new ConnectStorageOptions
+        {
+            Vendor = StorageVendor.PostgreSql,
+            ConnectionString = await NewDatabaseAsync(stateServer.Server),
+            RetryBudget = budget,
+        };
+        var logs = new CapturedLogs();
+        await using var first = await TestSilo.StartAsync(storage, clusterId: "outage", clustering: clustering, configure: logs.AddTo);
+        await using var second = await TestSilo.StartAsync(storage, clusterId: "outage", clustering: clustering, configure: logs.AddTo);
+        var membership = first.Host.Services.GetRequiredService<IClusterMembershipService>();
+        await Eventually.Until(() => Task.FromResult(membership.CurrentSnapshot.Members.Values.Count(m => m.Status == SiloStatus.Active)),
+            n => n == 2, TimeSpan.FromSeconds(60), n => $"2 active silos, saw {n}");
+
+        // A note activated on the second silo, called through the first.
+        var secondAddress = second.Host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString();
+        INoteGrain? remote = null;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        for (var i = 0; remote is null && DateTime.UtcNow < deadline; i++)
+        {
+            var note = first.Grains.GetGrain<INoteGrain>($"remote-{i}");
+            if (await note.Where() == secondAddress) remote = note;
+        }
+        Assert.NotNull(remote);
+        var remoteKey = remote.GetPrimaryKeyString();
+
+        await stateServer.Server.StopAsync("immediate");
+
+        var write = await FailsWithStorageErrorAsync(() => remote.Set("lost"), budget);
+        Assert.StartsWith($"PostgreSQL storage: could not write the state of note '{remoteKey}' (", write.Message);
+        Assert.Contains("Failed to connect to 127.0.0.1:", write.Message);
+        Assert.Contains("gave up after", write.Message);
+        Assert.Equal("write the state of note '" + remoteKey + "'", write.Operation);
+        Assert.True(write.Transient);
+
+        // A grain not active anywhere fails its activation on the read; the caller gets the same kind of answer.
+        var read = await FailsWithStorageErrorAsync(() => first.Grains.GetGrain<INoteGrain>("never-activated").Get(), budget);
+        Assert.StartsWith("PostgreSQL storage: could not read the state of note 'never-activated' (", read.Message);
+
+        // Reminders are registered by the silo that owns the grain's range: Orleans' reminder table fails the same way.
+        var reminder = await FailsWithStorageErrorAsync(() => first.Grains.GetGrain<ITickGrain>("outage-tick").Start(TimeSpan.FromSeconds(1)), budget);
+        Assert.StartsWith("PostgreSQL storage: could not register reminder 'tick' of tick 'outage-tick' (", reminder.Message);
+
+        var failed = logs.At(LogLevel.Warning).Where(l => l.Message.StartsWith($"PostgreSQL storage: could not write the state of note '{remoteKey}' after", StringComparison.Ordinal)).ToList();
+        Assert.Single(failed);
+        Assert.DoesNotContain(Password, logs.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(nameof(CodecNotFoundException), logs.Text, StringComparison.Ordinal);
+        output.WriteLine(string.Join("\n", write.Message, read.Message, reminder.Message));
+        output.WriteLine(logs.Text);
+    }
+
+    /// <summary>Runs a grain call that must fail with our storage error somewhere in what arrives (Orleans wraps a
+    /// grain-state failure in an OrleansException), not before the budget and well within Orleans' 30 s timeout, and
+    /// without a password, a connection string or a codec error anywhere in the chain.</summary>
+    private static async Task<StorageFailedException> FailsWithStorageErrorAsync(Func<Task> call, TimeSpan budget)
+    {
+        var clock = Stopwatch.StartNew();
+        var thrown = await Assert.ThrowsAnyAsync<Exception>(call);
+        clock.Stop();
+        var chain = new List<Exception>();
+        for (var e = thrown; e is not null; e = e.InnerException) chain.Add(e);
+        var all = string.Join("\n---\n", chain.Select(e => e.GetType().FullName + ": " + e.Message));
+        Assert.DoesNotContain(chain, e => e is CodecNotFoundException);
+        var error = chain.OfType<StorageFailedException>().FirstOrDefault();
+        Assert.True(error is not null, $"no StorageFailedException in what the caller got:\n{all}");
+        Assert.Equal(500, error.Status);
+        Assert.Equal("PostgreSQL", error.Storage);
+        Assert.DoesNotContain(Password, all, StringComparison.Ordinal);
+        Assert.DoesNotContain("Username=", all, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed >= budget * 0.9, $"failed after {clock.Elapsed}, before the {budget} retry budget:\n{all}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(25), $"took {clock.Elapsed}:\n{all}");
+        return error;
     }
 
     /// <summary>A PostgreSQL server of the test's own, removed with it.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 using Orleans;
 using Orleans.Runtime;
@@ -15,8 +16,8 @@ namespace OrleansConnect.Silo.Tests;
 
 /// <summary>The silo's storage when PostgreSQL misbehaves, against real throwaway servers: a restart within the retry
 /// budget goes unnoticed by grains, the pool cap holds under load on a server with few connection slots, and an outage
-/// longer than the budget reaches the caller (on another silo) as our 500 error naming the storage and the operation.
-/// Each test starts servers of its own, because it stops them.</summary>
+/// longer than the budget reaches the caller (on another silo) as our 500 error naming the storage and the operation;
+/// and a SQLite file locked by another writer is waited out. Each test starts servers of its own, because it stops them.</summary>
 public sealed class StorageResilienceTests(ITestOutputHelper output)
 {
     // Trust authentication ignores it; it is there to prove it never shows.
@@ -56,6 +57,39 @@ public sealed class StorageResilienceTests(ITestOutputHelper output)
         Assert.DoesNotContain(logs.Lines, l => l.Level >= LogLevel.Error);
         Assert.DoesNotContain(Password, logs.Text, StringComparison.Ordinal);
         output.WriteLine(logs.Text);
+    }
+
+    [Fact]
+    public async Task A_write_blocked_by_another_SQLite_writer_is_retried_until_the_lock_is_released()
+    {
+        using var directory = new TempDirectory();
+        var file = Path.Combine(directory.Path, "locked.db");
+        // Microsoft.Data.Sqlite waits out a lock for the command timeout (30 s unless set) before it reports it busy.
+        var storage = new ConnectStorageOptions { Vendor = StorageVendor.Sqlite, ConnectionString = $"Data Source={file};Default Timeout=1" };
+        var logs = new CapturedLogs();
+        await using var silo = await TestSilo.StartAsync(storage, configure: logs.AddTo);
+        var grain = silo.Grains.GetGrain<INoteGrain>("locked");
+        await grain.Set("before");
+
+        Task write;
+        await using (var holder = new SqliteConnection($"Data Source={file};Pooling=false"))
+        {
+            await holder.OpenAsync();
+            await using (var begin = new SqliteCommand("BEGIN EXCLUSIVE", holder)) await begin.ExecuteNonQueryAsync();
+            write = grain.Set("after the lock");
+            await Eventually.Until(() => Task.FromResult(logs.At(LogLevel.Debug).Any(l =>
+                    l.Message.StartsWith("SQLite storage: could not write the state of note 'locked' (attempt 1: SQLite Error 5: 'database is locked'", StringComparison.Ordinal))),
+                TimeSpan.FromSeconds(10), $"the write found the file locked and retried\n{logs.Text}");
+            Assert.False(write.IsCompleted, "the write completed while another connection held the write lock");
+            await using var commit = new SqliteCommand("COMMIT", holder);
+            await commit.ExecuteNonQueryAsync();
+        }
+        await write.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("after the lock", (await grain.Get()).Text);
+        var rows = await Databases.QueryAsync(false, storage.ConnectionString, "SELECT Payload FROM OrleansStorage WHERE GrainTypeString = 'note/note'");
+        Assert.Contains("after the lock", (string)Assert.Single(rows)[0]!, StringComparison.Ordinal);
+        Assert.Single(logs.At(LogLevel.Warning), l => l.Message.StartsWith("SQLite storage: managed to write the state of note 'locked' after", StringComparison.Ordinal));
     }
 
     [Fact]

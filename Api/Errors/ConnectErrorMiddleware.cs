@@ -9,7 +9,8 @@ namespace OrleansConnect.Api.Errors;
 
 /// <summary>Connect's exception mapper: every failure leaves as {"error_code","message"} with error_code = status.
 /// <list type="bullet">
-/// <item><see cref="ConnectRestException"/> (what grains throw): its status and message.</item>
+/// <item><see cref="ConnectRestException"/> (what grains throw), also when Orleans wrapped it (a storage failure arrives
+/// inside an OrleansException): its status and message.</item>
 /// <item>Errors of the HTTP layer (bad request framing, body too large): their status.</item>
 /// <item>Anything else: 500 with the exception's message.</item>
 /// <item>A response the framework ended with an error status and no body (unknown path 404, wrong method 405,
@@ -64,7 +65,10 @@ internal sealed class ConnectErrorMiddleware(RequestDelegate next, ILogger<Conne
         _ => (StatusCodes.Status500InternalServerError, e.Message),
     };
 
-    // Grain calls may surface the grain's exception wrapped; the mapping is about the grain's exception.
+    // Grain calls may surface the grain's exception wrapped; the mapping is about the grain's exception. Orleans wraps
+    // too: a failed grain-state read, write or clear arrives as OrleansException("Error from storage provider ...") with
+    // the storage's StorageFailedException inside (and so does an activation that failed on it), so a Connect error
+    // anywhere down the chain is the answer.
     private static Exception Unwrap(Exception e)
     {
         while (true)
@@ -77,9 +81,29 @@ internal sealed class ConnectErrorMiddleware(RequestDelegate next, ILogger<Conne
                 case TargetInvocationException { InnerException: { } inner }:
                     e = inner;
                     continue;
-                default:
+                case ConnectRestException:
                     return e;
+                default:
+                    return FindConnectError(e.InnerException, depth: 0) ?? e;
             }
         }
+    }
+
+    private static ConnectRestException? FindConnectError(Exception? e, int depth)
+    {
+        // Bounded: exception chains are short, and a deserialized one should never be trusted to end.
+        for (; e is not null && depth < 16; e = e.InnerException, depth++)
+        {
+            if (e is ConnectRestException rest) return rest;
+            if (e is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions)
+                {
+                    if (FindConnectError(inner, depth + 1) is { } found) return found;
+                }
+                return null;
+            }
+        }
+        return null;
     }
 }

@@ -35,6 +35,7 @@ public sealed class WorkerConfig : AbstractConfig
     public const string DataDir = "data.dir";
     public const string StorageProvider = "storage.provider";
     public const string StorageConnectionString = "storage.connection.string";
+    public const string StorageConnectionPoolMax = "storage.connection.pool.max";
     public const string TaskRestartBackoffInitial = "task.restart.backoff.initial.ms";
     public const string TaskRestartBackoffMax = "task.restart.backoff.max.ms";
     public const string ReconcileInterval = "reconcile.interval.ms";
@@ -126,6 +127,10 @@ public sealed class WorkerConfig : AbstractConfig
             "Where grain state and reminders are stored.")
         .Define(StorageConnectionString, ConfigType.Password, null, null, Importance.Medium,
             "ADO.NET connection string for the storage; unset uses <data.dir>/orleansconnect.db with sqlite.")
+        .Define(StorageConnectionPoolMax, ConfigType.Int, 10, Range.Between(1, 1000), Importance.Medium,
+            "Most PostgreSQL connections a silo opens per distinct connection string (Npgsql's Maximum Pool Size): grain state, reminders " +
+            "and PostgreSQL membership share one pool when they use the same string. The default lets 3 silos fit PostgreSQL's default " +
+            "max_connections (100) with room to spare. An explicit Maximum Pool Size in a connection string wins. Not used with sqlite.")
         .Define(TaskRestartBackoffInitial, ConfigType.Long, 1000L, Range.AtLeast(1L), Importance.Low,
             "Delay before the first automatic restart of a FAILED task; doubles with each attempt.")
         .Define(TaskRestartBackoffMax, ConfigType.Long, 60000L, Range.AtLeast(1L), Importance.Low,

@@ -54,16 +54,23 @@ public static class ConnectSiloBuilderExtensions
                     ? throw new Connect.Config.ConfigException($"{WorkerConfig.StorageConnectionString} is required with {WorkerConfig.StorageProvider}=postgresql")
                     : $"Data Source={Path.Combine(dataDir, "orleansconnect.db")}"),
             Parts = StorageParts.Persistence | StorageParts.Reminders,
+            MaxPoolSize = config.GetInt(WorkerConfig.StorageConnectionPoolMax),
         });
         silo.AddConnectTaskServices(config.IsClustered);
         if (config.GetBoolean(WorkerConfig.DashboardEnable)) silo.AddDashboard();
         return silo;
     }
 
-    /// <summary>What Orleans' generated serializers do not cover: preview records carry JSON values as they are.</summary>
+    /// <summary>What Orleans' generated serializers do not cover: preview records carry JSON values as they are, and
+    /// Npgsql's exceptions may cross a grain call.</summary>
     public static ISiloBuilder AddConnectSerialization(this ISiloBuilder silo)
     {
         silo.Services.AddSerializer(s => s.AddJsonSerializer(isSupported: t => t == typeof(JsonElement)));
+        // Orleans serializes exceptions of other libraries (message, stack trace, inner exception) only from namespaces it
+        // is told of: "Microsoft" (Microsoft.Data.Sqlite among them), "System" and "Azure" by default. Storage failures
+        // reach grains as StorageFailedException, but one we did not wrap (a grain's own Npgsql call, a provider of
+        // Orleans' that fails outside grain state and reminders) would otherwise turn into a CodecNotFoundException.
+        silo.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
         return silo;
     }
 
@@ -96,6 +103,8 @@ public static class ConnectSiloBuilderExtensions
                 Vendor = StorageVendor.PostgreSql,
                 ConnectionString = connectionString,
                 Parts = StorageParts.Clustering,
+                // The same cap, and the same resulting string when membership uses the storage's: then one pool serves both.
+                MaxPoolSize = config.GetInt(WorkerConfig.StorageConnectionPoolMax),
             });
         }
         if (config.GetString(WorkerConfig.SiloTlsCertificatePath) is { Length: > 0 } certificatePath)

@@ -30,6 +30,26 @@ public sealed class ConnectStorageOptions
     /// <summary>How grain state is written into the Payload column (JSON text either way).</summary>
     public GrainStateJson StateJson { get; set; } = GrainStateJson.SystemTextJson;
 
+    /// <summary>The default of <see cref="MaxPoolSize"/>: three silos with one pool each stay well within PostgreSQL's
+    /// default max_connections of 100.</summary>
+    public const int DefaultMaxPoolSize = 10;
+
+    /// <summary>PostgreSQL only: Npgsql's Maximum Pool Size for the providers' connections, unless the connection string
+    /// names one itself (the string wins). Npgsql keeps one pool per distinct connection string, so grain state and
+    /// reminders (and membership, when it uses the same string) share these connections.</summary>
+    public int MaxPoolSize { get; set; } = DefaultMaxPoolSize;
+
+    /// <summary>How long the silo keeps retrying a grain-state or reminder operation that failed transiently (connection
+    /// refused, too many clients, the server restarting, SQLite busy). The last attempt starts within this time of the
+    /// first; an attempt in flight is never abandoned. Zero turns retries off.</summary>
+    public TimeSpan RetryBudget { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The first retry delay; each further one doubles, up to <see cref="RetryMaxDelay"/>, with jitter.</summary>
+    public TimeSpan RetryFirstDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest delay between two attempts.</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     public ConnectStorageOptions Clone() => (ConnectStorageOptions)MemberwiseClone();
 }
 

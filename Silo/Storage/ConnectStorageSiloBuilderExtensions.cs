@@ -25,7 +25,14 @@ public static class ConnectStorageSiloBuilderExtensions
         if (options.Vendor == StorageVendor.Sqlite && options.Parts.HasFlag(StorageParts.Clustering))
             throw new StorageSetupException("SQLite storage: clustering needs PostgreSQL; a single SQLite silo uses localhost clustering.");
         var invariant = OrleansSqlSchema.InvariantFor(options.Vendor);
-        var connectionString = options.ConnectionString;
+        // The providers' string carries the pool cap; the installer keeps the given one (it opens unpooled connections).
+        var connectionString = options.Vendor == StorageVendor.PostgreSql
+            ? PostgresPool.WithCap(options.ConnectionString, options.MaxPoolSize)
+            : options.ConnectionString;
+        // One retry policy per registration, shared by its grain storage and reminder table (keyed by an object of its own).
+        var retryKey = new object();
+        builder.Services.AddKeyedSingleton(retryKey, (sp, _) => new StorageRetry(options, sp.GetRequiredService<ILogger<StorageRetry>>()));
+        StorageRetry Retry(IServiceProvider sp) => sp.GetRequiredKeyedService<StorageRetry>(retryKey);
 
         if (options.InstallSchema)
         {
@@ -44,10 +51,16 @@ public static class ConnectStorageSiloBuilderExtensions
                     o.GrainStorageSerializer = new SystemTextJsonGrainStorageSerializer(
                         sp.GetRequiredService<IOptions<SystemTextJsonGrainStorageSerializerOptions>>());
             }));
-            // Grains reach the ADO.NET provider through one grain-type-scoping wrapper, under Orleans' "Default" name
-            // and under "connect": both names share one instance, its init and its rows.
+            // Grains reach the ADO.NET provider through the retrying wrapper and the grain-type-scoping one, under Orleans'
+            // "Default" name and under "connect": both names share one instance, its init and its rows.
             builder.Services.AddKeyedSingleton<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (sp, _) =>
-                new GrainTypeScopedStorage(sp.GetRequiredKeyedService<IGrainStorage>(ConnectStorageOptions.AdoNetProviderName)));
+                new ResilientGrainStorage(
+                    new GrainTypeScopedStorage(sp.GetRequiredKeyedService<IGrainStorage>(ConnectStorageOptions.AdoNetProviderName)),
+                    Retry(sp)));
+            // The provider logs every failed attempt at Error; the wrapper logs each operation that failed once, at
+            // Warning, whether a retry saved it or not, and Orleans logs what reaches the grain. Without this a restart of
+            // PostgreSQL under load would print thousands of errors for operations that then succeeded.
+            builder.Services.AddLogging(logging => logging.AddFilter(typeof(AdoNetGrainStorage).FullName, LogLevel.Critical));
             builder.Services.AddKeyedSingleton<IGrainStorage>(ConnectStorageOptions.ConnectStorageName,
                 (sp, _) => sp.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME));
             builder.Services.TryAddSingleton<IGrainStorage>(sp => sp.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME));
@@ -60,6 +73,7 @@ public static class ConnectStorageSiloBuilderExtensions
                 o.Invariant = invariant;
                 o.ConnectionString = connectionString;
             });
+            DecorateReminderTable(builder.Services, Retry);
         }
 
         if (options.Parts.HasFlag(StorageParts.Clustering))
@@ -72,6 +86,21 @@ public static class ConnectStorageSiloBuilderExtensions
         }
 
         return builder;
+    }
+
+    /// <summary>Wraps the reminder table the ADO.NET provider just registered (an internal Orleans type) in
+    /// <see cref="ResilientReminderTable"/>.</summary>
+    private static void DecorateReminderTable(IServiceCollection services, Func<IServiceProvider, StorageRetry> retry)
+    {
+        var registered = services.Last(d => d.ServiceType == typeof(IReminderTable) && !d.IsKeyedService);
+        services.Remove(registered);
+        services.AddSingleton<IReminderTable>(sp =>
+        {
+            var inner = registered.ImplementationInstance as IReminderTable
+                ?? registered.ImplementationFactory?.Invoke(sp) as IReminderTable
+                ?? (IReminderTable)ActivatorUtilities.CreateInstance(sp, registered.ImplementationType!);
+            return new ResilientReminderTable(inner, retry(sp));
+        });
     }
 
     /// <summary>Runs the installer before anything in the silo touches the database. It subscribes just before
@@ -91,8 +120,16 @@ public static class ConnectStorageSiloBuilderExtensions
             timeout.CancelAfter(options.InstallTimeout);
             try
             {
+                if (options.Vendor == StorageVendor.PostgreSql) PostgresPool.Check(options.ConnectionString, options.MaxPoolSize);
                 await OrleansSqlSchema.InstallAsync(options.Vendor, options.ConnectionString, options.Parts, timeout.Token);
-                logger.LogInformation("Storage schema ready ({Vendor}: {Parts})", options.Vendor, options.Parts);
+                if (options.Vendor != StorageVendor.PostgreSql)
+                    logger.LogInformation("Storage schema ready ({Vendor}: {Parts})", options.Vendor, options.Parts);
+                else if (PostgresPool.EffectiveMax(options.ConnectionString, options.MaxPoolSize) is { } max)
+                    logger.LogInformation("Storage schema ready ({Vendor}: {Parts}); at most {MaxPoolSize} pooled connections for this connection string",
+                        options.Vendor, options.Parts, max);
+                else
+                    logger.LogWarning("Storage schema ready ({Vendor}: {Parts}); the connection string turns pooling off, so connections are not capped",
+                        options.Vendor, options.Parts);
             }
             catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
             {

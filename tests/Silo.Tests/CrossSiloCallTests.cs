@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Orleans;
 using Orleans.Runtime;
 using Orleans.Serialization;
@@ -62,6 +63,26 @@ public sealed class CrossSiloCallTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_Npgsql_exception_raised_on_another_silo_arrives_as_itself_not_as_a_codec_error()
+    {
+        // A real refused connection: what a grain's own Npgsql call (or a provider we did not wrap) throws. Orleans
+        // serializes only exceptions from the namespaces it is told of; AddConnectSerialization adds Npgsql.
+        var grain = await OnOtherSiloAsync();
+        var port = ClosedPort();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => grain.FailWithNpgsql(port));
+        var npgsql = Assert.IsType<NpgsqlException>(error);
+        Assert.Equal($"Failed to connect to 127.0.0.1:{port}", npgsql.Message);
+        Assert.IsType<System.Net.Sockets.SocketException>(npgsql.InnerException);
+    }
+
+    private static int ClosedPort()
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return ((System.Net.IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    [Fact]
     public async Task Rest_entities_assignments_offsets_and_preview_records_cross_intact()
     {
         var grain = await OnOtherSiloAsync();
@@ -97,6 +118,7 @@ public interface IEchoGrain : IGrainWithStringKey
 {
     Task<string> Where();
     Task Fail(int status, string message);
+    Task FailWithNpgsql(int closedPort);
     Task<ConnectorStateInfo> EchoStatus(ConnectorStateInfo status);
     Task<TaskAssignment> EchoAssignment(TaskAssignment assignment);
     Task<ConnectorOffsets> EchoOffsets(ConnectorOffsets offsets);
@@ -114,6 +136,12 @@ public sealed class EchoGrain(ILocalSiloDetails silo) : Grain, IEchoGrain
         400 => new BadRequestException(message),
         _ => new ConnectRestException(status, message),
     });
+
+    public async Task FailWithNpgsql(int closedPort)
+    {
+        await using var connection = new NpgsqlConnection($"Host=127.0.0.1;Port={closedPort};Username=u;Password=p;Pooling=false;Timeout=5");
+        await connection.OpenAsync();
+    }
 
     public Task<ConnectorStateInfo> EchoStatus(ConnectorStateInfo status) => Task.FromResult(status);
     public Task<TaskAssignment> EchoAssignment(TaskAssignment assignment) => Task.FromResult(assignment);

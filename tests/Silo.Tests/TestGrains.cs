@@ -18,12 +18,17 @@ public interface INoteGrain : IGrainWithStringKey
     Task<bool> Exists();
     Task Set(string text, params string[] tags);
     Task Clear();
+
+    /// <summary>The silo this activation runs on.</summary>
+    Task<string> Where();
 }
 
 /// <summary>Keeps its state in the "Default" provider.</summary>
-public sealed class NoteGrain([PersistentState("note", "Default")] IPersistentState<NoteState> state) : Grain, INoteGrain
+public sealed class NoteGrain([PersistentState("note", "Default")] IPersistentState<NoteState> state, ILocalSiloDetails silo) : Grain, INoteGrain
 {
     public Task<NoteState> Get() => Task.FromResult(state.State);
+
+    public Task<string> Where() => Task.FromResult(silo.SiloAddress.ToParsableString());
 
     public Task<bool> Exists() => Task.FromResult(state.RecordExists);
 

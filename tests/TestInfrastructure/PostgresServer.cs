@@ -15,6 +15,9 @@ public sealed class PostgresServer : IAsyncLifetime
     private bool _started;
 
     public int Port { get; } = FreePort();
+
+    /// <summary>PostgreSQL's max_connections for this server (set before it starts).</summary>
+    public int MaxConnections { get; init; } = 300;
     public string Database { get; } = "oc_" + Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>The connection string of this test class's database.</summary>
@@ -28,9 +31,7 @@ public sealed class PostgresServer : IAsyncLifetime
         var data = Path.Combine(_dir, "data");
         if (IsRoot) await RunAsync("chown", ["-R", "postgres:postgres", _dir], asPostgres: false);
         await RunAsync(Path.Combine(BinDir, "initdb"), ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
-        await RunAsync(Path.Combine(BinDir, "pg_ctl"),
-            ["-D", data, "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", "-l", Path.Combine(_dir, "log"), "-w", "start"]);
-        _started = true;
+        await StartServerAsync();
         var admin = $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=false";
         await Eventually.Until(async () =>
         {
@@ -45,6 +46,25 @@ public sealed class PostgresServer : IAsyncLifetime
             catch (NpgsqlException) { return false; }
         }, TimeSpan.FromSeconds(30), $"PostgreSQL on port {Port} accepts connections\n{ServerLog}");
     }
+
+    private async Task StartServerAsync()
+    {
+        await RunAsync(Path.Combine(BinDir, "pg_ctl"),
+            ["-D", Path.Combine(_dir, "data"), "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections={MaxConnections}",
+                "-l", Path.Combine(_dir, "log"), "-w", "start"]);
+        _started = true;
+    }
+
+    /// <summary>Stops the server as an administrator would: "fast" ends every session with 57P01 (admin shutdown),
+    /// "immediate" drops them; either way clients then get connection refused. Returns once it is down.</summary>
+    public async Task StopAsync(string mode = "fast")
+    {
+        await RunAsync(Path.Combine(BinDir, "pg_ctl"), ["-D", Path.Combine(_dir, "data"), "-m", mode, "-w", "stop"]);
+        _started = false;
+    }
+
+    /// <summary>Starts a stopped server again on the same port and data; returns once it accepts connections.</summary>
+    public Task RestartAsync() => StartServerAsync();
 
     public string ServerLog
     {

@@ -23,10 +23,12 @@ public sealed class TestSilo : IAsyncDisposable
 
     /// <summary>Builds and starts a silo. Without clustering in <paramref name="storage"/> it uses localhost
     /// clustering, like the embedded single-silo setup; ports are free ones so tests can run side by side.</summary>
+    /// <param name="clustering">Membership on a store of its own (Parts = Clustering), instead of in
+    /// <paramref name="storage"/> or localhost clustering.</param>
     public static async Task<TestSilo> StartAsync(ConnectStorageOptions storage, string clusterId = "oc-test",
-        Action<ISiloBuilder>? configure = null, CancellationToken ct = default)
+        Action<ISiloBuilder>? configure = null, CancellationToken ct = default, ConnectStorageOptions? clustering = null)
     {
-        var host = Build(storage, clusterId, configure);
+        var host = Build(storage, clusterId, configure, clustering);
         try
         {
             await host.StartAsync(ct);
@@ -39,13 +41,15 @@ public sealed class TestSilo : IAsyncDisposable
         return new TestSilo(host);
     }
 
-    public static IHost Build(ConnectStorageOptions storage, string clusterId = "oc-test", Action<ISiloBuilder>? configure = null) =>
+    public static IHost Build(ConnectStorageOptions storage, string clusterId = "oc-test", Action<ISiloBuilder>? configure = null,
+        ConnectStorageOptions? clustering = null) =>
         Microsoft.Extensions.Hosting.Host.CreateDefaultBuilder()
             .ConfigureLogging(logging => logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning))
             .UseOrleans(silo =>
             {
                 var siloPort = FreePort();
-                if (storage.Parts.HasFlag(StorageParts.Clustering))
+                if (clustering is not null) silo.UseConnectStorage(clustering);
+                if (storage.Parts.HasFlag(StorageParts.Clustering) || clustering is not null)
                 {
                     silo.Configure<ClusterOptions>(o =>
                     {

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 
-namespace OrleansConnect.Failover;
+namespace OrleansConnect.Bench;
 
 /// <summary>One silo process with fixed REST and silo ports, so a replacement after kill -9 comes back at the
 /// same address (as a restarted container would). Output goes straight to a log file through <c>sh -c exec</c>,
@@ -14,14 +14,17 @@ public sealed partial class SiloNode(string siloDll, string workDir, IReadOnlyDi
     private Process? _process;
     private int _incarnation;
 
-    public int RestPort { get; } = FreePort.Next();
-    public int SiloPort { get; } = FreePort.Next();
+    public int RestPort { get; } = SiloBench.FreePort();
+    public int SiloPort { get; } = SiloBench.FreePort();
     public string WorkerId => $"127.0.0.1:{RestPort}";
     public HttpClient Client { get; } = new() { BaseAddress = null, Timeout = TimeSpan.FromSeconds(30) };
     public bool IsRunning => _process is { HasExited: false };
     public string LogPath => Path.Combine(workDir, $"silo-{RestPort}-{_incarnation}.log");
 
-    private Uri Base => new($"http://127.0.0.1:{RestPort}/");
+    public Uri BaseAddress => new($"http://127.0.0.1:{RestPort}/");
+
+    /// <summary>The running process's pid (for /proc), or null before the start and after it exited.</summary>
+    public int? Pid => _process is { HasExited: false } p ? p.Id : null;
 
     public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -42,16 +45,16 @@ public sealed partial class SiloNode(string siloDll, string workDir, IReadOnlyDi
         foreach (var (key, value) in settings) info.Environment["CONNECT_" + key.ToUpperInvariant().Replace('.', '_')] = value;
         _process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the silo.");
         var process = _process;
-        await Poll.UntilAsync(async () =>
+        await SiloBench.UntilAsync(async () =>
         {
             if (process.HasExited) throw new InvalidOperationException($"The silo {WorkerId} exited with code {process.ExitCode}:\n{Tail()}");
             try
             {
-                using var response = await Client.GetAsync(new Uri(Base, "health"), cancellationToken);
+                using var response = await Client.GetAsync(new Uri(BaseAddress, "health"), cancellationToken);
                 return response.StatusCode == HttpStatusCode.OK;
             }
             catch (HttpRequestException) { return false; }
-        }, timeout, TimeSpan.FromMilliseconds(50), () => $"silo {WorkerId} GET /health 200\n{Tail()}", cancellationToken);
+        }, timeout, () => $"silo {WorkerId} GET /health 200\n{Tail()}", cancellationToken, TimeSpan.FromMilliseconds(50));
     }
 
     /// <summary>kill -9: no clean stop, no commit, no goodbye to the membership table.</summary>
@@ -64,7 +67,7 @@ public sealed partial class SiloNode(string siloDll, string workDir, IReadOnlyDi
 
     public async Task CreateConnectorAsync(string name, IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
     {
-        using var response = await Client.PostAsJsonAsync(new Uri(Base, "connectors"), new { name, config }, cancellationToken);
+        using var response = await Client.PostAsJsonAsync(new Uri(BaseAddress, "connectors"), new { name, config }, cancellationToken);
         if (response.StatusCode != HttpStatusCode.Created)
             throw new InvalidOperationException($"POST /connectors ({name}) on {WorkerId} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
     }
@@ -75,7 +78,7 @@ public sealed partial class SiloNode(string siloDll, string workDir, IReadOnlyDi
         var result = new List<TaskPlacement>();
         foreach (var name in connectors)
         {
-            using var response = await Client.GetAsync(new Uri(Base, $"connectors/{name}/status"), cancellationToken);
+            using var response = await Client.GetAsync(new Uri(BaseAddress, $"connectors/{name}/status"), cancellationToken);
             if (!response.IsSuccessStatusCode) throw new HttpRequestException($"GET /connectors/{name}/status on {WorkerId} answered {(int)response.StatusCode}");
             var status = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
             foreach (var task in status?["tasks"]?.AsArray() ?? [])

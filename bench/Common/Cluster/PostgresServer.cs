@@ -17,6 +17,9 @@ public sealed class PostgresServer(int maxConnections = 300) : IAsyncDisposable
 
     public int MaxConnections => maxConnections;
 
+    /// <summary>The server's directory (data, socket, log), deleted on dispose.</summary>
+    public string Root => _dir;
+
     /// <summary>The server's log (connection refusals show there); gone after dispose.</summary>
     public string LogPath => Path.Combine(_dir, "log");
 

@@ -26,24 +26,24 @@ public sealed partial class SiloNode(string siloDll, string workDir, IReadOnlyDi
     /// <summary>The running process's pid (for /proc), or null before the start and after it exited.</summary>
     public int? Pid => _process is { HasExited: false } p ? p.Id : null;
 
-    public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="started">Told the pid as soon as the process runs (before it is healthy), for a caller that must be
+    /// able to kill it should it itself be killed meanwhile.</param>
+    public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken, Action<int>? started = null)
     {
         _incarnation++;
         Directory.CreateDirectory(workDir);
-        var info = new ProcessStartInfo("/bin/sh") { WorkingDirectory = workDir, UseShellExecute = false };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec \"$0\" \"$@\" >\"$BENCH_LOG\" 2>&1");
-        info.ArgumentList.Add("dotnet");
-        info.ArgumentList.Add(siloDll);
-        info.Environment["BENCH_LOG"] = LogPath;
-        info.Environment["CONNECT_REST_PORT"] = RestPort.ToString();
-        info.Environment["CONNECT_REST_HOST_NAME"] = "127.0.0.1";
-        info.Environment["CONNECT_REST_ADVERTISED_HOST_NAME"] = "127.0.0.1";
-        info.Environment["CONNECT_SILO_PORT"] = SiloPort.ToString();
-        info.Environment["CONNECT_SILO_ADVERTISED_HOST_NAME"] = "127.0.0.1";
-        info.Environment["CONNECT_DATA_DIR"] = Path.Combine(workDir, "data");
-        foreach (var (key, value) in settings) info.Environment["CONNECT_" + key.ToUpperInvariant().Replace('.', '_')] = value;
-        _process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the silo.");
+        var environment = new Dictionary<string, string>
+        {
+            ["CONNECT_REST_PORT"] = RestPort.ToString(),
+            ["CONNECT_REST_HOST_NAME"] = "127.0.0.1",
+            ["CONNECT_REST_ADVERTISED_HOST_NAME"] = "127.0.0.1",
+            ["CONNECT_SILO_PORT"] = SiloPort.ToString(),
+            ["CONNECT_SILO_ADVERTISED_HOST_NAME"] = "127.0.0.1",
+            ["CONNECT_DATA_DIR"] = Path.Combine(workDir, "data"),
+        };
+        foreach (var (key, value) in settings) environment["CONNECT_" + key.ToUpperInvariant().Replace('.', '_')] = value;
+        _process = SiloBench.StartLogged("dotnet", [siloDll], workDir, LogPath, environment);
+        started?.Invoke(_process.Id);
         var process = _process;
         await SiloBench.UntilAsync(async () =>
         {

@@ -112,8 +112,8 @@ public sealed class StatusPoller(Rest rest, bool perConnector, Action<string> sa
         return new ClusterStatus(new Dictionary<string, IReadOnlyList<TaskState>>(tasks, StringComparer.Ordinal), Method, failed, clock.Elapsed);
     }
 
-    /// <summary>Looks until <paramref name="done"/> holds or the deadline passes: when it first held (from
-    /// <paramref name="clock"/>), or null, and the last look.</summary>
+    /// <summary>Looks until <paramref name="done"/> holds or the deadline passes (a look still running then is cut short):
+    /// when it first held (from <paramref name="clock"/>), or null, and the last complete look.</summary>
     public async Task<(TimeSpan? At, ClusterStatus? Last, int Looks)> UntilAsync(IReadOnlyList<Uri> silos, IReadOnlyList<string> connectors,
         Func<ClusterStatus, bool> done, System.Diagnostics.Stopwatch clock, TimeSpan deadline, Action<ClusterStatus> progress,
         CancellationToken cancellationToken, TimeSpan? interval = null)
@@ -123,25 +123,52 @@ public sealed class StatusPoller(Rest rest, bool perConnector, Action<string> sa
         ClusterStatus? last = null;
         var looks = 0;
         TimeSpan? lastProgress = null;
-        while (clock.Elapsed < deadline)
+        using var phase = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        phase.CancelAfter(deadline - clock.Elapsed > TimeSpan.Zero ? deadline - clock.Elapsed : TimeSpan.Zero);
+        try
         {
-            var look = await LookAsync(silos, connectors, cancellationToken);
-            looks++;
-            if (look is not null)
+            while (true)
             {
-                last = look;
-                if (done(look)) return (clock.Elapsed, look, looks);
-                // Progress at most every 10 s: a look at 1,000 connectors can be quick.
-                if (lastProgress is null || clock.Elapsed - lastProgress >= TimeSpan.FromSeconds(10))
+                var look = await LookAsync(silos, connectors, phase.Token);
+                looks++;
+                if (look is not null)
                 {
-                    progress(look);
-                    lastProgress = clock.Elapsed;
+                    last = look;
+                    if (done(look)) return (clock.Elapsed, look, looks);
+                    // Progress at most every 10 s: a look at 1,000 connectors can be quick.
+                    if (lastProgress is null || clock.Elapsed - lastProgress >= TimeSpan.FromSeconds(10))
+                    {
+                        progress(look);
+                        lastProgress = clock.Elapsed;
+                    }
                 }
+                await Task.Delay(interval ?? TimeSpan.FromMilliseconds(500), phase.Token);
             }
-            var pause = interval ?? TimeSpan.FromMilliseconds(500);
-            if (clock.Elapsed + pause >= deadline) break;
-            await Task.Delay(pause, cancellationToken);
         }
-        return (null, last, looks);
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) // the deadline
+        {
+            return (null, last, looks);
+        }
+    }
+
+    /// <summary>One look that answered within <paramref name="limit"/>, trying again after a failed one (a silo may time
+    /// out once); null if none did.</summary>
+    public async Task<ClusterStatus?> AnsweredLookAsync(IReadOnlyList<Uri> silos, IReadOnlyList<string> connectors, TimeSpan limit,
+        CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(limit);
+        try
+        {
+            while (true)
+            {
+                if (await LookAsync(silos, connectors, deadline.Token) is { } look) return look;
+                await Task.Delay(TimeSpan.FromMilliseconds(500), deadline.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
     }
 }

@@ -21,6 +21,8 @@ public sealed class ScaleBenchmark(ScaleOptions options, string workDir, TextWri
     private static readonly TimeSpan SiloStartTimeout = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan CreateTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan LatencyTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan LookLimit = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan WarmUpLimit = TimeSpan.FromSeconds(30);
 
     private readonly Stopwatch _run = Stopwatch.StartNew();
     private readonly Rest _rest = new();
@@ -142,16 +144,23 @@ public sealed class ScaleBenchmark(ScaleOptions options, string workDir, TextWri
         if (at is null) Report.Unfinished.Add($"not every task RUNNING {options.PhaseTimeout.TotalSeconds:0} s after the creates ({Report.Start.States})");
         Say(at is { } t ? $"Every task RUNNING {(t - Report.Create.LastCreate).TotalSeconds:0.0} s after the last create; per silo: {Placement(Report.Start.Placement)}"
             : $"Not every task RUNNING within {options.PhaseTimeout.TotalSeconds:0} s: {Report.Start.States}");
+        if (at is null && last is not null)
+        {
+            // Which ones, and whether their create had to be retried: a lead for whoever reads the silo logs.
+            var stuck = created.Where(n => last.Running([n]) == 0).ToList();
+            Say($"  not RUNNING ({stuck.Count}; first 20): " + string.Join(", ", stuck.Take(20).Select(n =>
+                $"{n} [{ClusterStatus.Format(last.States([n]))}{(creation.Retried.Contains(n) ? "; its create was retried" : "")}]")));
+        }
         Census(_phase);
 
         _phase = $"idle, {options.Connectors} connectors";
         Say($"Settling {options.Settle.TotalSeconds:0} s, then measuring the idle cluster for {options.IdleWindow.TotalSeconds:0} s");
         await Task.Delay(options.Settle, cancellationToken);
-        var placement = await LookAsync(poller, bases, created, cancellationToken);
+        var placement = await poller.AnsweredLookAsync(bases, created, LookLimit, cancellationToken);
         Report.IdlePlacement = placement?.RunningByWorker();
         Report.IdleLoaded = await IdleFigures.MeasureAsync(silos, monitor, options.IdleWindow, cancellationToken);
         SayIdle(Report.IdleLoaded);
-        if (await LookAsync(poller, bases, created, cancellationToken) is { } afterIdle)
+        if (await poller.AnsweredLookAsync(bases, created, LookLimit, cancellationToken) is { } afterIdle)
             Say($"  after the idle window: {ClusterStatus.Format(afterIdle.States(created))}");
         Census(_phase);
 
@@ -175,7 +184,8 @@ public sealed class ScaleBenchmark(ScaleOptions options, string workDir, TextWri
     }
 
     /// <summary>What the create phase returns: the figures and which connectors exist.</summary>
-    private sealed record CreateOutcome(CreateFigures Figures, HashSet<string> CreatedNames);
+    /// <param name="Retried">Connectors whose first attempt answered 5xx or timed out: a suspect when one never starts.</param>
+    private sealed record CreateOutcome(CreateFigures Figures, HashSet<string> CreatedNames, HashSet<string> Retried);
 
     private async Task<CreateOutcome> CreateAsync(List<SiloNode> silos, List<string> names, Stopwatch clock, CancellationToken cancellationToken)
     {
@@ -190,6 +200,7 @@ public sealed class ScaleBenchmark(ScaleOptions options, string workDir, TextWri
         var retries = new Outcomes();
         var latencies = new ConcurrentBag<double>();
         var created = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal); // value: created by an attempt that failed
+        var retried = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
         var attempted = 0;
         var answered = 0;
         long lastCreateTicks = 0;
@@ -234,6 +245,7 @@ public sealed class ScaleBenchmark(ScaleOptions options, string workDir, TextWri
                         };
                         if (done is true) SetMax(ref lastCreateTicks, clock.Elapsed.Ticks);
                         if (done is not null) break;
+                        retried.TryAdd(name, true);
                         if (attempt < CreateAttempts) await Task.Delay(TimeSpan.FromSeconds(attempt), deadline.Token);
                     }
                     if (Interlocked.Increment(ref answered) is var n && n % Math.Max(1, names.Count / 10) == 0)
@@ -250,7 +262,7 @@ public sealed class ScaleBenchmark(ScaleOptions options, string workDir, TextWri
         if (deadlineHit) Report.Unfinished.Add($"creating: {figures.Attempted} of {names.Count} attempted, {figures.Created} created within {options.PhaseTimeout.TotalSeconds:0} s");
         Say($"{figures.Created} of {names.Count} connectors created, the last after {figures.LastCreate.TotalSeconds:0.0} s ({figures.Rate:0.0} /s); " +
             $"first answers: {first}; retries: {(retries.Total == 0 ? "none" : retries.ToString())}");
-        return new CreateOutcome(figures, created.Keys.ToHashSet(StringComparer.Ordinal));
+        return new CreateOutcome(figures, created.Keys.ToHashSet(StringComparer.Ordinal), retried.Keys.ToHashSet(StringComparer.Ordinal));
     }
 
     private async Task LatenciesAsync(List<Uri> bases, List<string> connectors, CancellationToken cancellationToken)
@@ -260,12 +272,23 @@ public sealed class ScaleBenchmark(ScaleOptions options, string workDir, TextWri
             Report.Unfinished.Add("REST latency: no connector to ask about");
             return;
         }
-        // Warm-up, untimed: each silo's first answers pay for JIT and grain activations.
-        foreach (var silo in bases)
+        // Warm-up, untimed and cut at WarmUpLimit: each silo's first answers pay for JIT and grain activations.
+        using (var warmUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            await _rest.SendAsync(HttpMethod.Get, new Uri(silo, "connectors?expand=status"), null, LatencyTimeout, cancellationToken);
-            for (var i = 0; i < 20; i++)
-                await _rest.SendAsync(HttpMethod.Get, new Uri(silo, $"connectors/{connectors[i * 7 % connectors.Count]}/status"), null, LatencyTimeout, cancellationToken);
+            warmUp.CancelAfter(WarmUpLimit);
+            try
+            {
+                foreach (var silo in bases)
+                {
+                    await _rest.SendAsync(HttpMethod.Get, new Uri(silo, "connectors?expand=status"), null, LatencyTimeout, warmUp.Token);
+                    for (var i = 0; i < 20; i++)
+                        await _rest.SendAsync(HttpMethod.Get, new Uri(silo, $"connectors/{connectors[i * 7 % connectors.Count]}/status"), null, LatencyTimeout, warmUp.Token);
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                Say($"  warm-up cut after {WarmUpLimit.TotalSeconds:0} s");
+            }
         }
         foreach (var clients in new[] { 1, 8 })
         {
@@ -305,7 +328,7 @@ public sealed class ScaleBenchmark(ScaleOptions options, string workDir, TextWri
 
     private async Task FailoverAsync(List<SiloNode> silos, StatusPoller poller, List<string> connectors, CancellationToken cancellationToken)
     {
-        var look = await LookAsync(poller, silos.Select(s => s.BaseAddress).ToList(), connectors, cancellationToken);
+        var look = await poller.AnsweredLookAsync(silos.Select(s => s.BaseAddress).ToList(), connectors, LookLimit, cancellationToken);
         if (look is null)
         {
             Report.FailoverSkipped = "not run: no status look answered before the kill";
@@ -335,16 +358,6 @@ public sealed class ScaleBenchmark(ScaleOptions options, string workDir, TextWri
         if (at is null) Report.Unfinished.Add($"failover: not every task RUNNING on the survivors {options.PhaseTimeout.TotalSeconds:0} s after the kill ({Report.Failover.States})");
         Say(at is { } t ? $"Every task RUNNING on the survivors {t.TotalSeconds:0.0} s after the kill (its own tasks: {orphansAt?.TotalSeconds:0.0} s); per silo: {Placement(Report.Failover.Placement)}"
             : $"Not every task RUNNING on the survivors within {options.PhaseTimeout.TotalSeconds:0} s: {Report.Failover.States}");
-    }
-
-    /// <summary>One look that answered, trying a few times (a silo may time out once).</summary>
-    private static async Task<ClusterStatus?> LookAsync(StatusPoller poller, List<Uri> bases, List<string> connectors, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < 4; attempt++)
-        {
-            if (await poller.LookAsync(bases, connectors, cancellationToken) is { } look) return look;
-        }
-        return null;
     }
 
     /// <summary>The body of the first answer of each kind that was not 2xx: what a 500 says is part of the finding.</summary>

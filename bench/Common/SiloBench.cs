@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -45,6 +46,13 @@ public static partial class SiloBench
         return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
     }
 
+    /// <summary>The median (of two middle values, their mean): one sample taken around a GC does not move it.</summary>
+    public static long Median(IEnumerable<long> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
     /// <summary>The silo's log so far (the silo still writes it).</summary>
     public static string ReadLog(string path)
     {
@@ -64,6 +72,23 @@ public static partial class SiloBench
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    /// <summary>Starts a program with its stdout and stderr going straight to files through <c>sh -c exec</c> (one log file
+    /// for both unless <paramref name="stderrPath"/> is given): the pid is the program's own (for kill -9 and /proc, not a
+    /// wrapper's), and no byte of its output passes through this process (on 2 cores, piping would cost what is measured).</summary>
+    public static Process StartLogged(string program, IEnumerable<string> args, string workingDirectory, string logPath,
+        IReadOnlyDictionary<string, string>? environment = null, string? stderrPath = null)
+    {
+        var info = new ProcessStartInfo("/bin/sh") { WorkingDirectory = workingDirectory, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(stderrPath is null ? "exec \"$0\" \"$@\" >\"$BENCH_LOG\" 2>&1" : "exec \"$0\" \"$@\" >\"$BENCH_LOG\" 2>\"$BENCH_STDERR\"");
+        info.ArgumentList.Add(program);
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        info.Environment["BENCH_LOG"] = logPath;
+        if (stderrPath is not null) info.Environment["BENCH_STDERR"] = stderrPath;
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
+        return Process.Start(info) ?? throw new InvalidOperationException($"Could not start {program}.");
     }
 
     /// <summary>SIGTERM: the silo's clean stop.</summary>

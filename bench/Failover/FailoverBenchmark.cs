@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
+using OrleansConnect.Bench;
 using OrleansConnect.Grains.Kafka;
 
 namespace OrleansConnect.Failover;
@@ -25,7 +26,7 @@ public sealed class FailoverBenchmark(FailoverOptions options, string workDir, T
     {
         output.WriteLine($"{Environment.ProcessorCount} cores; {options.Connectors} FileStreamSink connectors × {options.Tasks} tasks on " +
             $"{Partitions}-partition topics; {Silos} silos; {options.Runs} kills per setting; work dir {workDir}");
-        await using var postgres = new PostgresServer();
+        await using var postgres = new PostgresServer(maxConnections: 300);
         await postgres.StartAsync(cancellationToken);
         output.WriteLine($"PostgreSQL 15 on 127.0.0.1:{postgres.Port}");
         using var broker = EmbeddedKafkaBroker.Start(3);
@@ -138,7 +139,7 @@ public sealed class FailoverBenchmark(FailoverOptions options, string workDir, T
         }
 
         List<TaskPlacement> last = [];
-        await Poll.UntilAsync(async () =>
+        await SiloBench.UntilAsync(async () =>
         {
             try
             {
@@ -151,14 +152,14 @@ public sealed class FailoverBenchmark(FailoverOptions options, string workDir, T
             NoteFailures(last);
             return orphans.All(o => last.Any(t => t.Connector == o.Connector && t.Task == o.Task && t.State == "RUNNING"
                 && t.WorkerId != victim.WorkerId && t.WorkerId != ""));
-        }, TimeSpan.FromSeconds(60), StatusPoll, () => $"the tasks of {victim.WorkerId} RUNNING elsewhere; last: {Describe(last)}\n{survivor.Tail()}", cancellationToken);
+        }, TimeSpan.FromSeconds(60), () => $"the tasks of {victim.WorkerId} RUNNING elsewhere; last: {Describe(last)}\n{survivor.Tail()}", cancellationToken, StatusPoll);
         var running = clock.Elapsed;
 
         TimeSpan? consuming = null;
         try
         {
-            await Poll.UntilAsync(() => Task.FromResult(MissingMarkers(markers).Count == 0), MarkerTimeout, StatusPoll,
-                () => "every marker committed by its sink", cancellationToken);
+            await SiloBench.UntilAsync(() => Task.FromResult(MissingMarkers(markers).Count == 0), MarkerTimeout,
+                () => "every marker committed by its sink", cancellationToken, StatusPoll);
             consuming = clock.Elapsed;
         }
         catch (TimeoutException)
@@ -187,7 +188,7 @@ public sealed class FailoverBenchmark(FailoverOptions options, string workDir, T
         string? previous = null;
         var stableSince = TimeSpan.Zero;
         List<TaskPlacement> last = [];
-        await Poll.UntilAsync(async () =>
+        await SiloBench.UntilAsync(async () =>
         {
             try
             {
@@ -207,7 +208,7 @@ public sealed class FailoverBenchmark(FailoverOptions options, string workDir, T
                 return false;
             }
             return clock.Elapsed - stableSince >= SettleQuiet;
-        }, TimeSpan.FromSeconds(120), TimeSpan.FromMilliseconds(250), () => "every task RUNNING and placement stable; last: " + Describe(last), cancellationToken);
+        }, TimeSpan.FromSeconds(120), () => "every task RUNNING and placement stable; last: " + Describe(last), cancellationToken, TimeSpan.FromMilliseconds(250));
         var spread = string.Join(", ", silos.Select(s => $"{s.WorkerId}: {last.Count(t => t.WorkerId == s.WorkerId)}"));
         output.WriteLine($"  settled after {clock.Elapsed.TotalSeconds:0.0} s; tasks per silo: {spread}");
     }

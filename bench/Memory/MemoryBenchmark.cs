@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using OrleansConnect.Bench;
 using static OrleansConnect.Bench.SiloBench;
 
 namespace OrleansConnect.Memory;
@@ -17,17 +18,13 @@ public sealed class MemoryBenchmark(MemoryOptions options, string workDir, TextW
     {
         var port = FreePort();
         var logPath = Path.Combine(workDir, "silo.log");
-        var info = new ProcessStartInfo("/bin/sh") { WorkingDirectory = workDir, UseShellExecute = false };
-        // exec: the pid is the silo's own, so /proc/<pid> is the silo and not a wrapper.
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec \"$0\" \"$@\" >\"$BENCH_LOG\" 2>&1");
-        info.ArgumentList.Add("dotnet");
-        info.ArgumentList.Add(options.SiloDll);
-        info.Environment["BENCH_LOG"] = logPath;
-        info.Environment["CONNECT_REST_PORT"] = port.ToString(CultureInfo.InvariantCulture);
-        info.Environment["CONNECT_REST_HOST_NAME"] = "127.0.0.1";
-        info.Environment["CONNECT_DATA_DIR"] = Path.Combine(workDir, "data");
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the silo.");
+        // The pid is the silo's own, so /proc/<pid> is the silo and not a wrapper.
+        using var process = StartLogged("dotnet", [options.SiloDll], workDir, logPath, new Dictionary<string, string>
+        {
+            ["CONNECT_REST_PORT"] = port.ToString(CultureInfo.InvariantCulture),
+            ["CONNECT_REST_HOST_NAME"] = "127.0.0.1",
+            ["CONNECT_DATA_DIR"] = Path.Combine(workDir, "data"),
+        });
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) };
         try
         {
@@ -139,12 +136,6 @@ public sealed class MemoryBenchmark(MemoryOptions options, string workDir, TextW
         output.WriteLine($"{label}: {samples.Count} samples, VmRSS {string.Join(" ", samples.Select(s => MiB(s.RssKiB)))} MiB; " +
             $"threads {samples.Min(s => s.Threads)}..{samples.Max(s => s.Threads)}");
         return median;
-    }
-
-    private static long Median(IEnumerable<long> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static string MiB(long kib) => (kib / 1024.0).ToString("0.0", CultureInfo.InvariantCulture);

@@ -8,18 +8,8 @@ namespace OrleansConnect.Throughput;
 public static partial class ExternalProcess
 {
     public static Process Start(string program, IEnumerable<string> args, string workingDirectory, string stdoutPath, string stderrPath,
-        IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var info = new ProcessStartInfo("/bin/sh") { WorkingDirectory = workingDirectory, UseShellExecute = false };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec \"$0\" \"$@\" >\"$BENCH_STDOUT\" 2>\"$BENCH_STDERR\"");
-        info.ArgumentList.Add(program);
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        info.Environment["BENCH_STDOUT"] = stdoutPath;
-        info.Environment["BENCH_STDERR"] = stderrPath;
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
-        return Process.Start(info) ?? throw new InvalidOperationException($"Could not start {program}.");
-    }
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        Bench.SiloBench.StartLogged(program, args, workingDirectory, stdoutPath, environment, stderrPath);
 
     /// <summary>Runs to completion; a non-zero exit fails the benchmark with the program's stderr.</summary>
     public static async Task<TimeSpan> RunTimedAsync(string program, IReadOnlyList<string> args, string workingDirectory, string stdoutPath, string stderrPath,

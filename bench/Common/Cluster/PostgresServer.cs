@@ -1,18 +1,30 @@
 using System.Diagnostics;
 using Npgsql;
 
-namespace OrleansConnect.Failover;
+namespace OrleansConnect.Bench;
 
 /// <summary>A throwaway PostgreSQL 15 on a free loopback port in a temporary directory, stopped and deleted
 /// afterwards (adapted from the integration tests' fixture). initdb refuses to run as root, so as root the
-/// server runs as the postgres user.</summary>
-public sealed class PostgresServer : IAsyncDisposable
+/// server runs as the postgres user. Shared by the benches that run a cluster (bench/Common/Cluster/*.cs).</summary>
+/// <param name="maxConnections">PostgreSQL's <c>max_connections</c>; its own default is 100.</param>
+public sealed class PostgresServer(int maxConnections = 300) : IAsyncDisposable
 {
     private const string BinDir = "/usr/lib/postgresql/15/bin";
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "oc-bench-pg-" + Guid.NewGuid().ToString("N")[..8]);
     private bool _started;
 
-    public int Port { get; } = FreePort.Next();
+    public int Port { get; } = SiloBench.FreePort();
+
+    public int MaxConnections => maxConnections;
+
+    /// <summary>The server's directory (data, socket, log), deleted on dispose.</summary>
+    public string Root => _dir;
+
+    /// <summary>The server's log (connection refusals show there); gone after dispose.</summary>
+    public string LogPath => Path.Combine(_dir, "log");
+
+    /// <summary>The postmaster's pid (first line of postmaster.pid), once started.</summary>
+    public int? PostmasterPid { get; private set; }
 
     public string ConnectionString(string database) => $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=true";
 
@@ -25,15 +37,16 @@ public sealed class PostgresServer : IAsyncDisposable
         if (IsRoot) await RunAsync("chown", ["-R", "postgres:postgres", _dir], asPostgres: false);
         await RunAsync(Path.Combine(BinDir, "initdb"), ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
         await RunAsync(Path.Combine(BinDir, "pg_ctl"),
-            ["-D", data, "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", "-l", Path.Combine(_dir, "log"), "-w", "start"]);
+            ["-D", data, "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections={maxConnections}", "-l", LogPath, "-w", "start"]);
         _started = true;
+        PostmasterPid = int.Parse(File.ReadLines(Path.Combine(data, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>A fresh database per measured setting: each cluster starts from an empty schema.</summary>
     public async Task<string> CreateDatabaseAsync(string name, CancellationToken cancellationToken)
     {
         var admin = $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=false";
-        await Poll.UntilAsync(async () =>
+        await SiloBench.UntilAsync(async () =>
         {
             try
             {
@@ -44,7 +57,7 @@ public sealed class PostgresServer : IAsyncDisposable
                 return true;
             }
             catch (NpgsqlException) { return false; }
-        }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200), () => $"PostgreSQL on port {Port} to accept connections", cancellationToken);
+        }, TimeSpan.FromSeconds(30), () => $"PostgreSQL on port {Port} to accept connections", cancellationToken, TimeSpan.FromMilliseconds(200));
         return ConnectionString(name);
     }
 

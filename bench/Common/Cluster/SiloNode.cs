@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 
-namespace OrleansConnect.Failover;
+namespace OrleansConnect.Bench;
 
 /// <summary>One silo process with fixed REST and silo ports, so a replacement after kill -9 comes back at the
 /// same address (as a restarted container would). Output goes straight to a log file through <c>sh -c exec</c>,
@@ -14,44 +14,47 @@ public sealed partial class SiloNode(string siloDll, string workDir, IReadOnlyDi
     private Process? _process;
     private int _incarnation;
 
-    public int RestPort { get; } = FreePort.Next();
-    public int SiloPort { get; } = FreePort.Next();
+    public int RestPort { get; } = SiloBench.FreePort();
+    public int SiloPort { get; } = SiloBench.FreePort();
     public string WorkerId => $"127.0.0.1:{RestPort}";
     public HttpClient Client { get; } = new() { BaseAddress = null, Timeout = TimeSpan.FromSeconds(30) };
     public bool IsRunning => _process is { HasExited: false };
     public string LogPath => Path.Combine(workDir, $"silo-{RestPort}-{_incarnation}.log");
 
-    private Uri Base => new($"http://127.0.0.1:{RestPort}/");
+    public Uri BaseAddress => new($"http://127.0.0.1:{RestPort}/");
 
-    public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>The running process's pid (for /proc), or null before the start and after it exited.</summary>
+    public int? Pid => _process is { HasExited: false } p ? p.Id : null;
+
+    /// <param name="started">Told the pid as soon as the process runs (before it is healthy), for a caller that must be
+    /// able to kill it should it itself be killed meanwhile.</param>
+    public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken, Action<int>? started = null)
     {
         _incarnation++;
         Directory.CreateDirectory(workDir);
-        var info = new ProcessStartInfo("/bin/sh") { WorkingDirectory = workDir, UseShellExecute = false };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec \"$0\" \"$@\" >\"$BENCH_LOG\" 2>&1");
-        info.ArgumentList.Add("dotnet");
-        info.ArgumentList.Add(siloDll);
-        info.Environment["BENCH_LOG"] = LogPath;
-        info.Environment["CONNECT_REST_PORT"] = RestPort.ToString();
-        info.Environment["CONNECT_REST_HOST_NAME"] = "127.0.0.1";
-        info.Environment["CONNECT_REST_ADVERTISED_HOST_NAME"] = "127.0.0.1";
-        info.Environment["CONNECT_SILO_PORT"] = SiloPort.ToString();
-        info.Environment["CONNECT_SILO_ADVERTISED_HOST_NAME"] = "127.0.0.1";
-        info.Environment["CONNECT_DATA_DIR"] = Path.Combine(workDir, "data");
-        foreach (var (key, value) in settings) info.Environment["CONNECT_" + key.ToUpperInvariant().Replace('.', '_')] = value;
-        _process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the silo.");
+        var environment = new Dictionary<string, string>
+        {
+            ["CONNECT_REST_PORT"] = RestPort.ToString(),
+            ["CONNECT_REST_HOST_NAME"] = "127.0.0.1",
+            ["CONNECT_REST_ADVERTISED_HOST_NAME"] = "127.0.0.1",
+            ["CONNECT_SILO_PORT"] = SiloPort.ToString(),
+            ["CONNECT_SILO_ADVERTISED_HOST_NAME"] = "127.0.0.1",
+            ["CONNECT_DATA_DIR"] = Path.Combine(workDir, "data"),
+        };
+        foreach (var (key, value) in settings) environment["CONNECT_" + key.ToUpperInvariant().Replace('.', '_')] = value;
+        _process = SiloBench.StartLogged("dotnet", [siloDll], workDir, LogPath, environment);
+        started?.Invoke(_process.Id);
         var process = _process;
-        await Poll.UntilAsync(async () =>
+        await SiloBench.UntilAsync(async () =>
         {
             if (process.HasExited) throw new InvalidOperationException($"The silo {WorkerId} exited with code {process.ExitCode}:\n{Tail()}");
             try
             {
-                using var response = await Client.GetAsync(new Uri(Base, "health"), cancellationToken);
+                using var response = await Client.GetAsync(new Uri(BaseAddress, "health"), cancellationToken);
                 return response.StatusCode == HttpStatusCode.OK;
             }
             catch (HttpRequestException) { return false; }
-        }, timeout, TimeSpan.FromMilliseconds(50), () => $"silo {WorkerId} GET /health 200\n{Tail()}", cancellationToken);
+        }, timeout, () => $"silo {WorkerId} GET /health 200\n{Tail()}", cancellationToken, TimeSpan.FromMilliseconds(50));
     }
 
     /// <summary>kill -9: no clean stop, no commit, no goodbye to the membership table.</summary>
@@ -64,7 +67,7 @@ public sealed partial class SiloNode(string siloDll, string workDir, IReadOnlyDi
 
     public async Task CreateConnectorAsync(string name, IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
     {
-        using var response = await Client.PostAsJsonAsync(new Uri(Base, "connectors"), new { name, config }, cancellationToken);
+        using var response = await Client.PostAsJsonAsync(new Uri(BaseAddress, "connectors"), new { name, config }, cancellationToken);
         if (response.StatusCode != HttpStatusCode.Created)
             throw new InvalidOperationException($"POST /connectors ({name}) on {WorkerId} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
     }
@@ -75,7 +78,7 @@ public sealed partial class SiloNode(string siloDll, string workDir, IReadOnlyDi
         var result = new List<TaskPlacement>();
         foreach (var name in connectors)
         {
-            using var response = await Client.GetAsync(new Uri(Base, $"connectors/{name}/status"), cancellationToken);
+            using var response = await Client.GetAsync(new Uri(BaseAddress, $"connectors/{name}/status"), cancellationToken);
             if (!response.IsSuccessStatusCode) throw new HttpRequestException($"GET /connectors/{name}/status on {WorkerId} answered {(int)response.StatusCode}");
             var status = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
             foreach (var task in status?["tasks"]?.AsArray() ?? [])

@@ -38,6 +38,7 @@ public sealed class TaskGrain(
     private CancellationTokenRegistration _stopWhenFenced;
     private string? _waitingForSlot;
     private bool _holdsSlot;
+    private bool _slotIsSink;
     private IDisposable? _tracked;
     private IDisposable? _trackedLoop;
     private IDisposable? _listed;
@@ -158,16 +159,20 @@ public sealed class TaskGrain(
         _waitingForSlot = null;
         // The task's Connect state (as GET …/status shows it) at each scrape, until the runner stops.
         _tracked ??= metrics.TrackTask(id.Connector, id.Task, () => StatusNow().State);
-        if (!worker.TaskSlots.TryTake())
+        // The budget weighs a sink task (its own consumer) more than a source task (a shared producer).
+        var isSink = worker.Plugins.FindConnector(assignment.ConnectorConfig.GetValueOrDefault(ConnectorConfig.ConnectorClass, "")) is
+            { Type: Plugins.PluginType.Sink };
+        if (!worker.TaskSlots.TryTake(isSink))
         {
             // Over this silo's budget: stay UNASSIGNED and say why; the connector's reconcile tries again.
-            _waitingForSlot = $"Not started: this silo already runs {worker.TaskSlots.Used} tasks, its {WorkerConfig.TasksMaxPerSilo} " +
-                $"({worker.TaskSlots.Capacity}). The task starts when a slot frees up here, or on a silo with free slots.";
-            _logger.LogWarning("Task {Connector}-{Task} not started: {TasksMaxPerSilo} ({Capacity}) reached on this silo",
-                id.Connector, id.Task, WorkerConfig.TasksMaxPerSilo, worker.TaskSlots.Capacity);
+            _waitingForSlot = $"Not started: this silo already runs {worker.TaskSlots.Used} tasks, its {worker.TaskSlots.Describe()}. " +
+                "The task starts when a slot frees up here, or on a silo with free slots.";
+            _logger.LogWarning("Task {Connector}-{Task} not started: the task budget of this silo is used up ({Budget})",
+                id.Connector, id.Task, worker.TaskSlots.Describe());
             return;
         }
         _holdsSlot = true;
+        _slotIsSink = isSink;
         metrics.TaskStartupAttempt();
         try
         {
@@ -272,6 +277,6 @@ public sealed class TaskGrain(
     {
         if (!_holdsSlot) return;
         _holdsSlot = false;
-        worker.TaskSlots.Release();
+        worker.TaskSlots.Release(_slotIsSink);
     }
 }

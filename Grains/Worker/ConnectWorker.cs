@@ -37,7 +37,7 @@ public sealed class ConnectWorker(
     public void MarkApiStarted() => _apiStarted.TrySetResult();
 
     /// <summary>The task loops this silo may run (tasks.max.per.silo).</summary>
-    public TaskSlots TaskSlots { get; } = new(config.Get(WorkerConfig.TasksMaxPerSilo) is int perSilo ? perSilo : TaskSlots.DefaultCapacity());
+    public TaskSlots TaskSlots { get; } = config.Get(WorkerConfig.TasksMaxPerSilo) is int perSilo ? new(perSilo) : TaskSlots.Default();
 
     /// <summary>This silo's advertised REST host:port, shown as worker_id.</summary>
     public string WorkerId { get; } = workerId;

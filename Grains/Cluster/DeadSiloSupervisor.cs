@@ -17,7 +17,8 @@ public sealed class DeadSiloSupervisor(
     ConnectWorker worker,
     ILogger<DeadSiloSupervisor> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
-    private const int Parallelism = 16;
+    // Calls wait on other silos and storage more than on this CPU: enough in flight to keep both busy.
+    private const int Parallelism = 64;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _watch;
 

@@ -22,6 +22,8 @@ public sealed class KafkaOffsetBackingStore : IAsyncDisposable
     private readonly JsonConverter _keyConverter = new();
     private readonly JsonConverter _valueConverter = new();
     private readonly SemaphoreSlim _readLock = new(1, 1);
+    private readonly Lock _queueGate = new();
+    private TaskCompletionSource? _queued;
     private readonly Lock _mapLock = new();
     private readonly Dictionary<string, Dictionary<IReadOnlyDictionary<string, object?>, IReadOnlyDictionary<string, object?>>> _offsets = new(StringComparer.Ordinal);
     private List<Confluent.Kafka.TopicPartition>? _partitions;
@@ -57,13 +59,41 @@ public sealed class KafkaOffsetBackingStore : IAsyncDisposable
         _endsConsumer = KafkaClients.BuildConsumer(consumer);
     }
 
-    /// <summary>Reads the topic up to its current end so the map reflects every offset written before now.</summary>
-    public async Task ReadToEndAsync(CancellationToken cancellationToken)
+    /// <summary>Reads the topic up to its current end so the map reflects every offset written before now. Callers that
+    /// ask while a read is under way share the next one (which starts after they asked), so thousands of tasks starting
+    /// at once cost a few reads, not one each (a read asks every partition for its end: ~10 ms).</summary>
+    public Task ReadToEndAsync(CancellationToken cancellationToken)
     {
-        await _readLock.WaitAsync(cancellationToken);
+        TaskCompletionSource? queued;
+        Task read;
+        lock (_queueGate)
+        {
+            queued = _queued is null ? _queued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) : null;
+            read = _queued.Task;
+        }
+        if (queued is not null) _ = RunQueuedReadAsync();
+        return read.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunQueuedReadAsync()
+    {
+        await _readLock.WaitAsync();
+        TaskCompletionSource mine;
+        // From here on, a new caller queues the read after this one: this one may have started before it asked.
+        lock (_queueGate)
+        {
+            mine = _queued!;
+            _queued = null;
+        }
         try
         {
-            await KafkaBlocking.Run(() => ReadToEnd(cancellationToken), cancellationToken);
+            // Not cancelled by any one caller: others wait on it too. ReadToEnd bounds itself.
+            await KafkaBlocking.Run(() => ReadToEnd(CancellationToken.None), CancellationToken.None);
+            mine.SetResult();
+        }
+        catch (Exception e)
+        {
+            mine.SetException(e);
         }
         finally
         {

@@ -111,6 +111,9 @@ public sealed class FileStreamSourceTask : SourceTask
             _start = 0;
         }
         if (_end == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
+        // Nothing new at the end of a file: a length check (one fstat) instead of an asynchronous read, which would cost
+        // a thread-pool work item every idle poll of every task.
+        if (_stream is FileStream { CanSeek: true } file && file.Length <= file.Position) return 0;
         var read = await _stream!.ReadAsync(_buffer.AsMemory(_end), ct);
         _end += read;
         return read;

@@ -3,32 +3,28 @@ using OrleansConnect.Grains.Interfaces;
 
 namespace OrleansConnect.Grains.Cluster;
 
-/// <summary>The connector and task activations on this silo, each with a function that reads its status from its own
-/// fields (never its grain state, which Orleans guards to the grain's turns). <see cref="SiloStatusService"/> reads
-/// them all at once for a listing.</summary>
-public sealed class LocalStatuses
+/// <summary>The connector activations on this silo, each with a function that reads its status from its own fields
+/// (never its grain state, which Orleans guards to the grain's turns), and with the tasks of <see cref="LocalTasks"/>:
+/// what <see cref="SiloStatusService"/> reports for a listing.</summary>
+public sealed class LocalStatuses(LocalTasks tasks)
 {
     private readonly ConcurrentDictionary<string, Func<bool, ConnectorStatusView?>> _connectors = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Func<TaskStatusView?>> _tasks = new(StringComparer.Ordinal);
 
     /// <summary>Lists a connector activation; <paramref name="status"/> gets whether to include the info.</summary>
-    public IDisposable AddConnector(string name, Func<bool, ConnectorStatusView?> status) => Add(_connectors, name, status);
-
-    public IDisposable AddTask(string key, Func<TaskStatusView?> status) => Add(_tasks, key, status);
+    public IDisposable AddConnector(string name, Func<bool, ConnectorStatusView?> status)
+    {
+        _connectors[name] = status;
+        return new Removal(_connectors, name, status);
+    }
 
     public SiloStatuses Snapshot(bool withInfo) => new(
         _connectors.Values.Select(read => read(withInfo)).OfType<ConnectorStatusView>().ToList(),
-        _tasks.Values.Select(read => read()).OfType<TaskStatusView>().ToList());
-
-    private static IDisposable Add<T>(ConcurrentDictionary<string, T> entries, string key, T value) where T : class
-    {
-        entries[key] = value;
-        return new Removal<T>(entries, key, value);
-    }
+        tasks.Statuses());
 
     /// <summary>Removes the entry only if it is still the one added (a newer activation may have replaced it).</summary>
-    private sealed class Removal<T>(ConcurrentDictionary<string, T> entries, string key, T value) : IDisposable where T : class
+    private sealed class Removal(ConcurrentDictionary<string, Func<bool, ConnectorStatusView?>> entries, string key, Func<bool, ConnectorStatusView?> value)
+        : IDisposable
     {
-        public void Dispose() => entries.TryRemove(new KeyValuePair<string, T>(key, value));
+        public void Dispose() => entries.TryRemove(new KeyValuePair<string, Func<bool, ConnectorStatusView?>>(key, value));
     }
 }

@@ -41,9 +41,8 @@ public sealed class ConnectorGrain(
     private string _connectorClass = "";
     // What this silo's status listing reads from outside the grain's turns (Cluster.LocalStatuses).
     private IDisposable? _listed;
-    private volatile int _taskCount;
-    private volatile string _typeName = "unknown";
     private volatile Dictionary<int, string> _restartPlans = [];
+    // The masked info (config, task ids, type) as of the last change, for listings read outside the turns.
     private volatile ConnectorInfo? _info;
 
     private string Name => this.GetPrimaryKeyString();
@@ -81,13 +80,12 @@ public sealed class ConnectorGrain(
         _connectorClass = worker.Plugins.FindConnector(configured)?.ClassName ?? configured;
         _tracked ??= metrics.TrackConnector(Name, () => new Metrics.ConnectMetrics.ConnectorView(
             _connectorState, _connectorClass, _isSink ? "sink" : "source"));
-        _typeName = TypeName;
-        _taskCount = S.TaskConfigs.Count;
         _info = Info();
         var name = Name;
-        _listed ??= localStatuses.AddConnector(name, withInfo => new ConnectorStatusView(
-            name, new ConnectorState(_connectorState, worker.WorkerId, _connectorTrace), _typeName, _taskCount, _restartPlans,
-            withInfo ? _info : null));
+        _listed ??= localStatuses.AddConnector(name, withInfo => _info is { } info
+            ? new ConnectorStatusView(name, new ConnectorState(_connectorState, worker.WorkerId, _connectorTrace), info.Type,
+                info.Tasks.Count, _restartPlans, withInfo ? info : null)
+            : null);
     }
 
     public async Task<PutConfigResult> PutConfig(Dictionary<string, string> config, bool allowReplace, TargetState? initialState)
@@ -648,7 +646,6 @@ public sealed class ConnectorGrain(
     private void SetTaskConfigs(List<Dictionary<string, string>> configs)
     {
         S.TaskConfigs = configs;
-        _taskCount = configs.Count;
         if (S.Config is not null) _info = Info();
     }
 

@@ -24,7 +24,6 @@ public sealed class TaskGrain(
     [PersistentState(TaskGrain.StateName)] IPersistentState<TaskGrainState> state,
     ConnectWorker worker,
     Cluster.LocalTasks localTasks,
-    Cluster.LocalStatuses localStatuses,
     Metrics.ConnectMetrics metrics,
     Security.ConnectorSecrets secrets,
     ILoggerFactory loggerFactory) : Grain, ITaskGrain
@@ -41,16 +40,15 @@ public sealed class TaskGrain(
     private bool _slotIsSink;
     private IDisposable? _tracked;
     private IDisposable? _trackedLoop;
-    private IDisposable? _listed;
 
     private ConnectorTaskId? _id;
     private ConnectorTaskId Id => _id ??= ConnectorTaskId.Parse(this.GetPrimaryKeyString());
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        localTasks.Add(this.GetPrimaryKeyString(), GrainContext.GrainReference.AsReference<ITaskGrain>());
         var connector = Id.Connector;
-        _listed = localStatuses.AddTask(this.GetPrimaryKeyString(), () => new TaskStatusView(connector, StatusNow()));
+        localTasks.Add(this.GetPrimaryKeyString(), GrainContext.GrainReference.AsReference<ITaskGrain>(),
+            () => new TaskStatusView(connector, StatusNow()));
         _fence = worker.Config.IsClustered ? ServiceProvider.GetRequiredService<Cluster.SiloFence>() : null;
         if (state.State.Assignment is not { } assignment) return;
         await worker.ApiStarted.WaitAsync(cancellationToken);
@@ -60,7 +58,6 @@ public sealed class TaskGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         localTasks.Remove(this.GetPrimaryKeyString());
-        _listed?.Dispose();
         await StopRunnerAsync();
     }
 

@@ -24,33 +24,27 @@ internal sealed class ResilientGrainStorage(IGrainStorage inner, StorageRetry re
         WriteStateAsync(stateName, grainId, grainState, CancellationToken.None);
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken) =>
-        retry.ExecuteAsync($"write the state of {Describe(grainId)}", (inner, stateName, grainId, grainState),
-            static async (s, attempts, ct) =>
-            {
-                try
-                {
-                    await s.inner.WriteStateAsync(s.stateName, s.grainId, s.grainState, ct);
-                }
-                catch (InconsistentStateException) when (attempts.Failures > 0)
-                {
-                    if (!await LandedAsync(s.inner, s.stateName, s.grainId, s.grainState, cleared: false, ct)) throw;
-                }
-            }, cancellationToken);
+        ChangeStateAsync(cleared: false, stateName, grainId, grainState, cancellationToken);
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         ClearStateAsync(stateName, grainId, grainState, CancellationToken.None);
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken) =>
-        retry.ExecuteAsync($"clear the state of {Describe(grainId)}", (inner, stateName, grainId, grainState),
+        ChangeStateAsync(cleared: true, stateName, grainId, grainState, cancellationToken);
+
+    /// <summary>A write or a clear, retried; after a failed attempt an etag conflict may mean that attempt landed.</summary>
+    private Task ChangeStateAsync<T>(bool cleared, string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken) =>
+        retry.ExecuteAsync($"{(cleared ? "clear" : "write")} the state of {Describe(grainId)}", (inner, stateName, grainId, grainState, cleared),
             static async (s, attempts, ct) =>
             {
                 try
                 {
-                    await s.inner.ClearStateAsync(s.stateName, s.grainId, s.grainState, ct);
+                    if (s.cleared) await s.inner.ClearStateAsync(s.stateName, s.grainId, s.grainState, ct);
+                    else await s.inner.WriteStateAsync(s.stateName, s.grainId, s.grainState, ct);
                 }
                 catch (InconsistentStateException) when (attempts.Failures > 0)
                 {
-                    if (!await LandedAsync(s.inner, s.stateName, s.grainId, s.grainState, cleared: true, ct)) throw;
+                    if (!await LandedAsync(s.inner, s.stateName, s.grainId, s.grainState, s.cleared, ct)) throw;
                 }
             }, cancellationToken);
 

@@ -254,9 +254,12 @@ app.Lifetime.ApplicationStarted.Register(() =>
             string.Join(", ", urls.Where(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase))));
 });
 var stopping = new System.Diagnostics.Stopwatch();
+var stopRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+var abandoned = false;
 app.Lifetime.ApplicationStopping.Register(() =>
 {
     stopping.Start();
+    stopRequested.TrySetResult();
     connectWorker.BeginShutdown();
 });
 
@@ -275,8 +278,23 @@ try
     }
     if (exitCode == 0)
     {
-        await app.WaitForShutdownAsync();
-        startupLogger.LogInformation("Grain runtime stopped in {Elapsed} ms", stopping.ElapsedMilliseconds);
+        var shutdown = app.WaitForShutdownAsync();
+        await Task.WhenAny(shutdown, stopRequested.Task);
+        // Orleans keeps retrying to write this silo's status while the membership store is down, past its shutdown
+        // timeout (minutes). Nothing left to flush waits on it (a task that cannot confirm its membership commits
+        // nothing anyway), so the process leaves once the budget is spent, as a kill would, within Docker's 10 s.
+        var hostBudget = stopBudget - TimeSpan.FromSeconds(2) - stopping.Elapsed;
+        if (await Task.WhenAny(shutdown, Task.Delay(hostBudget > TimeSpan.Zero ? hostBudget : TimeSpan.Zero)) == shutdown)
+        {
+            await shutdown;
+            startupLogger.LogInformation("Grain runtime stopped in {Elapsed} ms", stopping.ElapsedMilliseconds);
+        }
+        else
+        {
+            startupLogger.LogWarning("The grain runtime did not stop within {Elapsed} ms (is the membership store reachable?); exiting without it",
+                stopping.ElapsedMilliseconds);
+            abandoned = true;
+        }
     }
 }
 finally
@@ -309,6 +327,8 @@ finally
         embedded.Dispose();
     }
 }
+// Orleans' stop is still under way: leave without waiting for its threads.
+if (abandoned) Environment.Exit(exitCode);
 return exitCode;
 
 // A start that ends before the silo served anything: no task ran, so the broker holds what its snapshot held; put the

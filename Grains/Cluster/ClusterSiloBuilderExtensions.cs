@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans;
 using Orleans.Hosting;
 using Orleans.Runtime;
 
@@ -28,6 +30,25 @@ public static class ClusterSiloBuilderExtensions
             silo.Services.AddSingleton<TaskRebalancer>();
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<TaskRebalancer>());
         }
+        return silo;
+    }
+
+    /// <summary>Wraps the membership table the clustering provider registered (an internal Orleans type) in
+    /// <see cref="RestoringMembershipTable"/>, so that a membership store that lost its rows is filled again.
+    /// Call it after the provider's Use…Clustering.</summary>
+    public static ISiloBuilder RestoreLostMembership(this ISiloBuilder silo)
+    {
+        var services = silo.Services;
+        var registered = services.Last(d => d.ServiceType == typeof(IMembershipTable) && !d.IsKeyedService);
+        services.Remove(registered);
+        services.AddSingleton<IMembershipTable>(sp =>
+        {
+            var inner = registered.ImplementationInstance as IMembershipTable
+                ?? registered.ImplementationFactory?.Invoke(sp) as IMembershipTable
+                ?? (IMembershipTable)ActivatorUtilities.CreateInstance(sp, registered.ImplementationType!);
+            var local = sp.GetRequiredService<ILocalSiloDetails>();
+            return new RestoringMembershipTable(inner, () => local.SiloAddress, sp.GetRequiredService<ILogger<RestoringMembershipTable>>());
+        });
         return silo;
     }
 }

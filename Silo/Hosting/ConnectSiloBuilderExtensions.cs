@@ -107,6 +107,8 @@ public static class ConnectSiloBuilderExtensions
                 MaxPoolSize = config.GetInt(WorkerConfig.StorageConnectionPoolMax),
             });
         }
+        // A store restarted empty (or rows deleted) would otherwise leave the cluster unable to declare anyone dead.
+        silo.RestoreLostMembership();
         if (config.GetString(WorkerConfig.SiloTlsCertificatePath) is { Length: > 0 } certificatePath)
         {
             var password = config.GetPassword(WorkerConfig.SiloTlsCertificatePassword)?.Value;

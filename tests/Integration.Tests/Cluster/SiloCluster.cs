@@ -15,6 +15,9 @@ public sealed class SiloCluster(string workDir, string bootstrapServers, string 
 
     public List<SiloProcess> Silos { get; } = [];
 
+    /// <summary>The group.id, which Orleans uses as its cluster and service id.</summary>
+    public string GroupId => _groupId;
+
     public SiloProcess this[int index] => Silos[index];
 
     /// <summary>Starts the silos one after the other (the first creates the schema) and waits until every one

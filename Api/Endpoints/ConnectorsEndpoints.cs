@@ -2,11 +2,14 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OrleansConnect.Api.Errors;
 using OrleansConnect.Api.Http;
 using OrleansConnect.Api.Json;
 using OrleansConnect.Api.Logging;
 using OrleansConnect.Api.Models;
+using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Interfaces.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
 using static Microsoft.AspNetCore.Http.StatusCodes;
@@ -58,7 +61,7 @@ internal static class ConnectorsEndpoints
             .ReturnsNoBody(Status204NoContent).Fails(Status404NotFound);
 
         connectors.MapGet("/{connector}", async (HttpContext context, string connector, [FromServices] ConnectGrains grains) =>
-                TypedResults.Json(await grains.Call(Grain(context, grains, connector).GetInfo(), context.RequestAborted),
+                TypedResults.Json(await Read(context, grains, connector, g => g.GetInfo(), live => live.Info),
                     ConnectJsonContext.Wire.ConnectorInfo))
             .WithName("getConnector").WithSummary("Config, tasks and type of a connector")
             .Returns<ConnectorInfo>().Fails(Status404NotFound);
@@ -74,7 +77,7 @@ internal static class ConnectorsEndpoints
             .ReturnsNoBody(Status204NoContent).Fails(Status404NotFound);
 
         connectors.MapGet("/{connector}/config", async (HttpContext context, string connector, [FromServices] ConnectGrains grains) =>
-                TypedResults.Json((await grains.Call(Grain(context, grains, connector).GetInfo(), context.RequestAborted)).Config,
+                TypedResults.Json((await Read(context, grains, connector, g => g.GetInfo(), live => live.Info)).Config,
                     ConnectJsonContext.Wire.DictionaryStringString))
             .WithName("getConnectorConfig").WithSummary("The stored config of a connector, including name")
             .Returns<Dictionary<string, string>>().Fails(Status404NotFound);
@@ -95,7 +98,7 @@ internal static class ConnectorsEndpoints
             .Returns<ConnectorInfo>().Fails(Status404NotFound);
 
         connectors.MapGet("/{connector}/status", async (HttpContext context, string connector, [FromServices] ConnectGrains grains) =>
-                TypedResults.Json(await grains.Call(Grain(context, grains, connector).GetStatus(), context.RequestAborted),
+                TypedResults.Json(await Read(context, grains, connector, g => g.GetStatus(), live => live.Status),
                     ConnectJsonContext.Wire.ConnectorStateInfo))
             .WithName("getConnectorStatus").WithSummary("State of the connector and its tasks")
             .Returns<ConnectorStateInfo>().Fails(Status404NotFound);
@@ -132,7 +135,8 @@ internal static class ConnectorsEndpoints
 
         connectors.MapGet("/{connector}/tasks/{task:int}/status", async (HttpContext context, string connector, int task,
                     [FromServices] ConnectGrains grains) =>
-                TypedResults.Json(await grains.Call(Grain(context, grains, connector).GetTaskStatus(task), context.RequestAborted),
+                TypedResults.Json(await Read(context, grains, connector, g => g.GetTaskStatus(task),
+                        live => live.Status?.Tasks.FirstOrDefault(t => t.Id == task)),
                     ConnectJsonContext.Wire.TaskState))
             .WithName("getTaskStatus").WithSummary("State of one task")
             .Returns<TaskState>().Fails(Status404NotFound);
@@ -218,7 +222,7 @@ internal static class ConnectorsEndpoints
     private static async Task<IResult> List(HttpContext context, ConnectGrains grains, string[]? expand, ILogger log)
     {
         var ct = context.RequestAborted;
-        var names = await grains.Call(grains.Registry().ListAsync(ct), ct);
+        var names = await grains.Call(grains.Listings.ListNamesAsync(ct), ct);
         // Any expand parameter, even an empty or unknown one, switches to the map form.
         if (!context.Request.Query.ContainsKey("expand"))
             return TypedResults.Json(names, ConnectJsonContext.Wire.ListString);
@@ -319,6 +323,27 @@ internal static class ConnectorsEndpoints
         foreach (var task in tasks.OrderBy(t => t.Id.Task))
             result[task.Id.ToString()] = task.Config;
         return TypedResults.Json(result, ConnectJsonContext.Wire.DictionaryStringDictionaryStringString);
+    }
+
+    /// <summary>A read of one connector. When its grain (or the grain directory's entry for it) is on a silo that cannot
+    /// be reached, the silos that answer are asked whether they hold its activation (a connector whose tasks, or whose
+    /// directory entry, are on the lost silo still runs); otherwise 503 names the silo.</summary>
+    private static async Task<T> Read<T>(HttpContext context, ConnectGrains grains, string routeValue,
+        Func<Grains.Interfaces.IConnectorGrain, Task<T>> call, Func<ConnectorListing, T?> fromLive) where T : class
+    {
+        var name = Name(context, routeValue);
+        var ct = context.RequestAborted;
+        try
+        {
+            return await grains.Call(call(grains.Connector(name)), ct);
+        }
+        catch (Exception e) when (SiloUnreachable.Is(e) && !SiloUnreachable.IsForwardingFailure(e))
+        {
+            if (await grains.Call(grains.Listings.GetLiveAsync(name, ct), ct) is { } live && fromLive(live) is { } answer)
+                return answer;
+            throw new ConnectRestException(Status503ServiceUnavailable,
+                ConnectErrorMiddleware.UnreachableMessage(e, context.RequestServices.GetService<ISiloNames>(), name));
+        }
     }
 
     private static string Name(HttpContext context, string routeValue) =>

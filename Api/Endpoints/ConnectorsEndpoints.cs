@@ -53,7 +53,7 @@ internal static class ConnectorsEndpoints
             {
                 if (name is null) return Results.StatusCode(Status405MethodNotAllowed);
                 ApiLog.DeletingConnector(log, name);
-                await grains.Call(grains.Connector(name).Delete(), context.RequestAborted);
+                await grains.Call(() => grains.Connector(name).Delete(), context.RequestAborted);
                 return Results.NoContent();
             })
             .WithName("destroyConnectorByName")
@@ -70,7 +70,7 @@ internal static class ConnectorsEndpoints
             {
                 var name = Name(context, connector);
                 ApiLog.DeletingConnector(log, name);
-                await grains.Call(grains.Connector(name).Delete(), context.RequestAborted);
+                await grains.Call(() => grains.Connector(name).Delete(), context.RequestAborted);
                 return Results.NoContent();
             })
             .WithName("destroyConnector").WithSummary("Delete a connector")
@@ -146,7 +146,7 @@ internal static class ConnectorsEndpoints
             {
                 var name = Name(context, connector);
                 ApiLog.RestartingTask(log, name, task);
-                await grains.Call(grains.Connector(name).RestartTask(task), context.RequestAborted);
+                await grains.Call(() => grains.Connector(name).RestartTask(task), context.RequestAborted);
                 return Results.NoContent();
             })
             .WithName("restartTask").WithSummary("Restart one task")
@@ -212,7 +212,7 @@ internal static class ConnectorsEndpoints
             {
                 var name = Name(context, connector);
                 ApiLog.ChangingTargetState(log, name, target);
-                await grains.Call(change(grains.Connector(name)), context.RequestAborted);
+                await grains.Call(() => change(grains.Connector(name)), context.RequestAborted);
                 return Results.StatusCode(status);
             })
             .WithName(operation).WithSummary($"Set the connector's target state to {target} (idempotent, no body)")
@@ -262,7 +262,7 @@ internal static class ConnectorsEndpoints
 
         ApiLog.CreatingConnector(log, name, request.InitialState?.ToUpperInvariant() ?? "RUNNING");
         await grains.RefuseBlankName(name, config, context.RequestAborted);
-        var result = await grains.Call(grains.Connector(name).PutConfig(config, allowReplace: false, initialState), context.RequestAborted);
+        var result = await grains.Call(() => grains.Connector(name).PutConfig(config, allowReplace: false, initialState), context.RequestAborted);
         ApiLog.ConfigStored(log, name, "created");
         context.Response.Headers.Location = ConnectorLocation(context.Request, name);
         return TypedResults.Json(result.Info, ConnectJsonContext.Wire.ConnectorInfo, statusCode: Status201Created);
@@ -280,7 +280,7 @@ internal static class ConnectorsEndpoints
 
         ApiLog.PuttingConfig(log, name);
         await grains.RefuseBlankName(name, config, context.RequestAborted);
-        var result = await grains.Call(grains.Connector(name).PutConfig(config, allowReplace: true, initialState: null), context.RequestAborted);
+        var result = await grains.Call(() => grains.Connector(name).PutConfig(config, allowReplace: true, initialState: null), context.RequestAborted);
         ApiLog.ConfigStored(log, name, result.Created ? "created" : "updated");
         if (!result.Created)
             return TypedResults.Json(result.Info, ConnectJsonContext.Wire.ConnectorInfo);
@@ -296,7 +296,7 @@ internal static class ConnectorsEndpoints
                     ?? throw new BadRequestException($"Request body is missing. Expected {ConfigShape} (null removes a key).");
 
         ApiLog.PatchingConfig(log, name, patch.Count);
-        var info = await grains.Call(grains.Connector(name).PatchConfig(patch), context.RequestAborted);
+        var info = await grains.Call(() => grains.Connector(name).PatchConfig(patch), context.RequestAborted);
         return TypedResults.Json(info, ConnectJsonContext.Wire.ConnectorInfo);
     }
 
@@ -307,7 +307,7 @@ internal static class ConnectorsEndpoints
         var onlyFailed = QueryFlags.Get(context.Request, "onlyFailed", defaultValue: false);
 
         ApiLog.RestartingConnector(log, name, includeTasks, onlyFailed);
-        var plan = await grains.Call(grains.Connector(name).Restart(includeTasks, onlyFailed), context.RequestAborted);
+        var plan = await grains.Call(() => grains.Connector(name).Restart(includeTasks, onlyFailed), context.RequestAborted);
         // Connect's legacy restart (neither flag) answers 204; any flag makes it 202 with the planned states.
         if (!includeTasks && !onlyFailed)
             return Results.NoContent();
@@ -335,7 +335,7 @@ internal static class ConnectorsEndpoints
         var ct = context.RequestAborted;
         try
         {
-            return await grains.Call(call(grains.Connector(name)), ct);
+            return await grains.Call(() => call(grains.Connector(name)), ct);
         }
         catch (Exception e) when (SiloUnreachable.Is(e) && !SiloUnreachable.IsForwardingFailure(e))
         {

@@ -22,6 +22,31 @@ public sealed class ConnectorRegistry(IGrainFactory grains, string groupId)
     {
         var parts = await Task.WhenAll(Enumerable.Range(0, Shards).Select(i =>
             SiloUnreachable.RetryAsync(() => Shard(i).List(), UnreachableBudget, cancellationToken)));
+        return Merge(parts);
+    }
+
+    /// <summary>Every name, sorted ordinally, without waiting for a shard on a silo that cannot be reached (or does not
+    /// answer within <paramref name="timeout"/>): <paramref name="unreachable"/> answers for it.</summary>
+    public async Task<List<string>> ListAsync(Func<IConnectorRegistryGrain, Exception, CancellationToken, Task<List<string>>> unreachable,
+        TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var parts = await Task.WhenAll(Enumerable.Range(0, Shards).Select(async i =>
+        {
+            var shard = Shard(i);
+            try
+            {
+                return await shard.List().WaitAsync(timeout, cancellationToken);
+            }
+            catch (Exception e) when (SiloUnreachable.Is(e) || e is TimeoutException)
+            {
+                return await unreachable(shard, e, cancellationToken);
+            }
+        }));
+        return Merge(parts);
+    }
+
+    private static List<string> Merge(IEnumerable<List<string>> parts)
+    {
         var names = parts.SelectMany(p => p).Distinct(StringComparer.Ordinal).ToList();
         names.Sort(StringComparer.Ordinal);
         return names;

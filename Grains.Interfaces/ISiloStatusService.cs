@@ -35,4 +35,11 @@ public interface IConnectorListings
 {
     /// <summary>The requested expansions of each named connector that exists; a connector deleted meanwhile is left out.</summary>
     Task<IReadOnlyDictionary<string, ConnectorListing>> GetAsync(IReadOnlyList<string> names, bool status, bool info, CancellationToken cancellationToken);
+
+    /// <summary>Every connector name, sorted ordinally; a registry shard that cannot be reached is read from storage.</summary>
+    Task<List<string>> ListNamesAsync(CancellationToken cancellationToken);
+
+    /// <summary>The connector's status and info as the silos that answer report its activation (no call to the
+    /// connector's grain, nor to the grain directory); null when no answering silo has it.</summary>
+    Task<ConnectorListing?> GetLiveAsync(string name, CancellationToken cancellationToken);
 }

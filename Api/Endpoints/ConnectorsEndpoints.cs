@@ -2,11 +2,14 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OrleansConnect.Api.Errors;
 using OrleansConnect.Api.Http;
 using OrleansConnect.Api.Json;
 using OrleansConnect.Api.Logging;
 using OrleansConnect.Api.Models;
+using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Interfaces.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
 using static Microsoft.AspNetCore.Http.StatusCodes;
@@ -50,7 +53,7 @@ internal static class ConnectorsEndpoints
             {
                 if (name is null) return Results.StatusCode(Status405MethodNotAllowed);
                 ApiLog.DeletingConnector(log, name);
-                await grains.Call(grains.Connector(name).Delete(), context.RequestAborted);
+                await grains.Call(() => grains.Connector(name).Delete(), context.RequestAborted);
                 return Results.NoContent();
             })
             .WithName("destroyConnectorByName")
@@ -58,7 +61,7 @@ internal static class ConnectorsEndpoints
             .ReturnsNoBody(Status204NoContent).Fails(Status404NotFound);
 
         connectors.MapGet("/{connector}", async (HttpContext context, string connector, [FromServices] ConnectGrains grains) =>
-                TypedResults.Json(await grains.Call(Grain(context, grains, connector).GetInfo(), context.RequestAborted),
+                TypedResults.Json(await Read(context, grains, connector, g => g.GetInfo(), live => live.Info),
                     ConnectJsonContext.Wire.ConnectorInfo))
             .WithName("getConnector").WithSummary("Config, tasks and type of a connector")
             .Returns<ConnectorInfo>().Fails(Status404NotFound);
@@ -67,14 +70,14 @@ internal static class ConnectorsEndpoints
             {
                 var name = Name(context, connector);
                 ApiLog.DeletingConnector(log, name);
-                await grains.Call(grains.Connector(name).Delete(), context.RequestAborted);
+                await grains.Call(() => grains.Connector(name).Delete(), context.RequestAborted);
                 return Results.NoContent();
             })
             .WithName("destroyConnector").WithSummary("Delete a connector")
             .ReturnsNoBody(Status204NoContent).Fails(Status404NotFound);
 
         connectors.MapGet("/{connector}/config", async (HttpContext context, string connector, [FromServices] ConnectGrains grains) =>
-                TypedResults.Json((await grains.Call(Grain(context, grains, connector).GetInfo(), context.RequestAborted)).Config,
+                TypedResults.Json((await Read(context, grains, connector, g => g.GetInfo(), live => live.Info)).Config,
                     ConnectJsonContext.Wire.DictionaryStringString))
             .WithName("getConnectorConfig").WithSummary("The stored config of a connector, including name")
             .Returns<Dictionary<string, string>>().Fails(Status404NotFound);
@@ -95,7 +98,7 @@ internal static class ConnectorsEndpoints
             .Returns<ConnectorInfo>().Fails(Status404NotFound);
 
         connectors.MapGet("/{connector}/status", async (HttpContext context, string connector, [FromServices] ConnectGrains grains) =>
-                TypedResults.Json(await grains.Call(Grain(context, grains, connector).GetStatus(), context.RequestAborted),
+                TypedResults.Json(await Read(context, grains, connector, g => g.GetStatus(), live => live.Status),
                     ConnectJsonContext.Wire.ConnectorStateInfo))
             .WithName("getConnectorStatus").WithSummary("State of the connector and its tasks")
             .Returns<ConnectorStateInfo>().Fails(Status404NotFound);
@@ -132,7 +135,8 @@ internal static class ConnectorsEndpoints
 
         connectors.MapGet("/{connector}/tasks/{task:int}/status", async (HttpContext context, string connector, int task,
                     [FromServices] ConnectGrains grains) =>
-                TypedResults.Json(await grains.Call(Grain(context, grains, connector).GetTaskStatus(task), context.RequestAborted),
+                TypedResults.Json(await Read(context, grains, connector, g => g.GetTaskStatus(task),
+                        live => live.Status?.Tasks.FirstOrDefault(t => t.Id == task)),
                     ConnectJsonContext.Wire.TaskState))
             .WithName("getTaskStatus").WithSummary("State of one task")
             .Returns<TaskState>().Fails(Status404NotFound);
@@ -142,7 +146,7 @@ internal static class ConnectorsEndpoints
             {
                 var name = Name(context, connector);
                 ApiLog.RestartingTask(log, name, task);
-                await grains.Call(grains.Connector(name).RestartTask(task), context.RequestAborted);
+                await grains.Call(() => grains.Connector(name).RestartTask(task), context.RequestAborted);
                 return Results.NoContent();
             })
             .WithName("restartTask").WithSummary("Restart one task")
@@ -208,7 +212,7 @@ internal static class ConnectorsEndpoints
             {
                 var name = Name(context, connector);
                 ApiLog.ChangingTargetState(log, name, target);
-                await grains.Call(change(grains.Connector(name)), context.RequestAborted);
+                await grains.Call(() => change(grains.Connector(name)), context.RequestAborted);
                 return Results.StatusCode(status);
             })
             .WithName(operation).WithSummary($"Set the connector's target state to {target} (idempotent, no body)")
@@ -218,7 +222,7 @@ internal static class ConnectorsEndpoints
     private static async Task<IResult> List(HttpContext context, ConnectGrains grains, string[]? expand, ILogger log)
     {
         var ct = context.RequestAborted;
-        var names = await grains.Call(grains.Registry().ListAsync(ct), ct);
+        var names = await grains.Call(grains.Listings.ListNamesAsync(ct), ct);
         // Any expand parameter, even an empty or unknown one, switches to the map form.
         if (!context.Request.Query.ContainsKey("expand"))
             return TypedResults.Json(names, ConnectJsonContext.Wire.ListString);
@@ -258,7 +262,7 @@ internal static class ConnectorsEndpoints
 
         ApiLog.CreatingConnector(log, name, request.InitialState?.ToUpperInvariant() ?? "RUNNING");
         await grains.RefuseBlankName(name, config, context.RequestAborted);
-        var result = await grains.Call(grains.Connector(name).PutConfig(config, allowReplace: false, initialState), context.RequestAborted);
+        var result = await grains.Call(() => grains.Connector(name).PutConfig(config, allowReplace: false, initialState), context.RequestAborted);
         ApiLog.ConfigStored(log, name, "created");
         context.Response.Headers.Location = ConnectorLocation(context.Request, name);
         return TypedResults.Json(result.Info, ConnectJsonContext.Wire.ConnectorInfo, statusCode: Status201Created);
@@ -276,7 +280,7 @@ internal static class ConnectorsEndpoints
 
         ApiLog.PuttingConfig(log, name);
         await grains.RefuseBlankName(name, config, context.RequestAborted);
-        var result = await grains.Call(grains.Connector(name).PutConfig(config, allowReplace: true, initialState: null), context.RequestAborted);
+        var result = await grains.Call(() => grains.Connector(name).PutConfig(config, allowReplace: true, initialState: null), context.RequestAborted);
         ApiLog.ConfigStored(log, name, result.Created ? "created" : "updated");
         if (!result.Created)
             return TypedResults.Json(result.Info, ConnectJsonContext.Wire.ConnectorInfo);
@@ -292,7 +296,7 @@ internal static class ConnectorsEndpoints
                     ?? throw new BadRequestException($"Request body is missing. Expected {ConfigShape} (null removes a key).");
 
         ApiLog.PatchingConfig(log, name, patch.Count);
-        var info = await grains.Call(grains.Connector(name).PatchConfig(patch), context.RequestAborted);
+        var info = await grains.Call(() => grains.Connector(name).PatchConfig(patch), context.RequestAborted);
         return TypedResults.Json(info, ConnectJsonContext.Wire.ConnectorInfo);
     }
 
@@ -303,7 +307,7 @@ internal static class ConnectorsEndpoints
         var onlyFailed = QueryFlags.Get(context.Request, "onlyFailed", defaultValue: false);
 
         ApiLog.RestartingConnector(log, name, includeTasks, onlyFailed);
-        var plan = await grains.Call(grains.Connector(name).Restart(includeTasks, onlyFailed), context.RequestAborted);
+        var plan = await grains.Call(() => grains.Connector(name).Restart(includeTasks, onlyFailed), context.RequestAborted);
         // Connect's legacy restart (neither flag) answers 204; any flag makes it 202 with the planned states.
         if (!includeTasks && !onlyFailed)
             return Results.NoContent();
@@ -319,6 +323,27 @@ internal static class ConnectorsEndpoints
         foreach (var task in tasks.OrderBy(t => t.Id.Task))
             result[task.Id.ToString()] = task.Config;
         return TypedResults.Json(result, ConnectJsonContext.Wire.DictionaryStringDictionaryStringString);
+    }
+
+    /// <summary>A read of one connector. When its grain (or the grain directory's entry for it) is on a silo that cannot
+    /// be reached, the silos that answer are asked whether they hold its activation (a connector whose tasks, or whose
+    /// directory entry, are on the lost silo still runs); otherwise 503 names the silo.</summary>
+    private static async Task<T> Read<T>(HttpContext context, ConnectGrains grains, string routeValue,
+        Func<Grains.Interfaces.IConnectorGrain, Task<T>> call, Func<ConnectorListing, T?> fromLive) where T : class
+    {
+        var name = Name(context, routeValue);
+        var ct = context.RequestAborted;
+        try
+        {
+            return await grains.Call(() => call(grains.Connector(name)), ct);
+        }
+        catch (Exception e) when (SiloUnreachable.Is(e) && !SiloUnreachable.IsForwardingFailure(e))
+        {
+            if (await grains.Call(grains.Listings.GetLiveAsync(name, ct), ct) is { } live && fromLive(live) is { } answer)
+                return answer;
+            throw new ConnectRestException(Status503ServiceUnavailable,
+                ConnectErrorMiddleware.UnreachableMessage(e, context.RequestServices.GetService<ISiloNames>(), name));
+        }
     }
 
     private static string Name(HttpContext context, string routeValue) =>

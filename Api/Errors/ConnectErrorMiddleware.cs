@@ -1,8 +1,10 @@
 using System.Reflection;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OrleansConnect.Api.Http;
+using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Interfaces.Errors;
 
 namespace OrleansConnect.Api.Errors;
@@ -12,7 +14,9 @@ namespace OrleansConnect.Api.Errors;
 /// <item><see cref="ConnectRestException"/> (what grains throw), also when Orleans wrapped it (a storage failure arrives
 /// inside an OrleansException): its status and message.</item>
 /// <item>Errors of the HTTP layer (bad request framing, body too large): their status.</item>
-/// <item>Anything else: 500 with the exception's message.</item>
+/// <item>A grain call whose silo cannot be reached (killed and not yet declared dead): 503 naming the silo.</item>
+/// <item>Anything else: 500 with the first line of the exception's message. No body carries a stack trace: Orleans puts
+/// the inner exception's full text into its own messages, so only the first line is kept; the log has the rest.</item>
 /// <item>A response the framework ended with an error status and no body (unknown path 404, wrong method 405,
 /// routing's 415...): the body Jersey would write, "HTTP &lt;status&gt; &lt;reason&gt;".</item>
 /// </list></summary>
@@ -33,9 +37,11 @@ internal sealed class ConnectErrorMiddleware(RequestDelegate next, ILogger<Conne
         catch (Exception thrown)
         {
             var e = Unwrap(thrown);
-            var (status, message) = Map(e);
-            if (status >= 500)
-                logger.LogError(e, "Request {Method} {Path} failed with {Status}", context.Request.Method, context.Request.Path, status);
+            var (status, message) = Map(e, thrown, context.RequestServices.GetService<ISiloNames>());
+            if (status == StatusCodes.Status503ServiceUnavailable)
+                logger.LogWarning(thrown, "Request {Method} {Path} answered {Status}: {Message}", context.Request.Method, context.Request.Path, status, message);
+            else if (status >= 500)
+                logger.LogError(thrown, "Request {Method} {Path} failed with {Status}", context.Request.Method, context.Request.Path, status);
             else
                 logger.LogDebug("Request {Method} {Path} answered {Status}: {Message}", context.Request.Method, context.Request.Path, status, message);
 
@@ -55,15 +61,65 @@ internal sealed class ConnectErrorMiddleware(RequestDelegate next, ILogger<Conne
         }
     }
 
-    private static (int Status, string? Message) Map(Exception e) => e switch
+    private static (int Status, string? Message) Map(Exception e, Exception thrown, ISiloNames? names) => e switch
     {
         ConnectRestException rest => (rest.Status, rest.Message),
         BadHttpRequestException bad => (bad.StatusCode, bad.Message),
         JsonException json => (StatusCodes.Status400BadRequest, JsonBody.Describe(json, "a JSON body of the documented shape")),
+        _ when SiloUnreachable.IsForwardingFailure(thrown) => (StatusCodes.Status503ServiceUnavailable,
+            "The grain serving this request was moving to a new activation and did not take the request; retry it."),
+        _ when SiloUnreachable.Is(thrown) => (StatusCodes.Status503ServiceUnavailable, UnreachableMessage(thrown, names)),
         // A grain call that got no answer within Orleans' response timeout (a silo paused, overloaded or just died).
         TimeoutException => (StatusCodes.Status500InternalServerError, "Request timed out."),
-        _ => (StatusCodes.Status500InternalServerError, e.Message),
+        _ when IsStorageError(e) => (StatusCodes.Status500InternalServerError, StorageMessage(e)),
+        _ => (StatusCodes.Status500InternalServerError, FirstLine(e.Message)),
     };
+
+    /// <summary>Which silo could not be reached, and that retrying is the remedy: once membership declares it dead, the
+    /// grains it held come back on another silo with their next call.</summary>
+    public static string UnreachableMessage(Exception e, ISiloNames? names, string? connector = null)
+    {
+        var silo = SiloUnreachable.SiloOf(e);
+        var which = silo is null ? "" : " " + (names?.Describe(silo) ?? silo.ToString());
+        return connector is null
+            ? $"Silo{which} cannot be reached: it stopped or is cut off and has not been declared dead yet. Retry in a few seconds."
+            : $"Connector {connector} cannot be reached: its silo{which} stopped or is cut off and has not been declared dead yet. Retry in a few seconds.";
+    }
+
+    // Npgsql's exceptions, also when they could not cross a grain call ("Could not find a codec for type Npgsql...").
+    private static bool IsStorageError(Exception e)
+    {
+        for (var depth = 0; e is not null && depth < 16; e = e.InnerException!, depth++)
+        {
+            if (e.GetType().Namespace?.StartsWith("Npgsql", StringComparison.Ordinal) == true
+                || e.Message.Contains("codec for type Npgsql.", StringComparison.Ordinal))
+                return true;
+            if (e.InnerException is null) break;
+        }
+        return false;
+    }
+
+    private static string StorageMessage(Exception e)
+    {
+        for (var depth = 0; e is not null && depth < 16; e = e.InnerException!, depth++)
+        {
+            // Npgsql's messages name the server and the failure, never the password.
+            if (e.GetType().Namespace?.StartsWith("Npgsql", StringComparison.Ordinal) == true)
+                return $"Storage failed (PostgreSQL): {FirstLine(e.Message)}";
+            if (e.InnerException is null) break;
+        }
+        return "Storage failed (PostgreSQL) on the silo that served this request's grain; that silo's log has the details.";
+    }
+
+    /// <summary>The first line of a message, without the inner exception Orleans appends to its own ones.</summary>
+    private static string FirstLine(string message)
+    {
+        var end = message.IndexOfAny(['\r', '\n']);
+        if (end >= 0) message = message[..end];
+        var inner = message.IndexOf(" ---> ", StringComparison.Ordinal);
+        if (inner >= 0) message = message[..inner];
+        return message.Length <= 500 ? message : message[..500] + "...";
+    }
 
     // Grain calls may surface the grain's exception wrapped; the mapping is about the grain's exception. Orleans wraps
     // too: a failed grain-state read, write or clear arrives as OrleansException("Error from storage provider ...") with

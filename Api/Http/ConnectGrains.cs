@@ -39,6 +39,32 @@ internal sealed class ConnectGrains(IGrainFactory grainFactory, IWorkerInfo work
     public Task<T> Call<T>(Task<T> call, CancellationToken cancellationToken) =>
         Bounded(call, _options.RequestTimeout, cancellationToken);
 
+    /// <summary>A grain call made again when Orleans rejected it with "Forwarding failed": it reached an activation
+    /// that was deactivating and no new one took it in time. It never ran, so sending it again is safe, also for writes.</summary>
+    public Task<T> Call<T>(Func<Task<T>> call, CancellationToken cancellationToken) =>
+        Bounded(RetryForwardingAsync(call, cancellationToken), _options.RequestTimeout, cancellationToken);
+
+    public Task Call(Func<Task> call, CancellationToken cancellationToken) =>
+        Call(async () => { await call(); return true; }, cancellationToken);
+
+    private static async Task<T> RetryForwardingAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (attempt < ForwardingAttempts && SiloUnreachable.IsForwardingFailure(e))
+            {
+                // The new activation is being created: give it a moment.
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), cancellationToken);
+            }
+        }
+    }
+
+    private const int ForwardingAttempts = 5;
+
     public async Task Call(Task call, CancellationToken cancellationToken)
     {
         try

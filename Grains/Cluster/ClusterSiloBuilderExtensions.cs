@@ -17,6 +17,7 @@ public static class ClusterSiloBuilderExtensions
         silo.AddGrainService<SiloStatusService>();
         silo.Services.AddSingleton<ISiloStatusClient, SiloStatusClient>();
         silo.Services.AddSingleton<Interfaces.IConnectorListings, ClusterConnectorListings>();
+        silo.Services.AddSingleton<Interfaces.ISiloNames, SiloNames>();
         silo.Services.AddMetrics();
         silo.Services.AddSingleton<Metrics.ConnectMetrics>();
         silo.Services.AddSingleton<ClusterTaskCounts>();

@@ -159,8 +159,14 @@ public sealed class ConnectorGrain(
         _tracked = null;
         _listed?.Dispose();
         _listed = null;
+        _connectorState = States.Unassigned;
+        _connectorTrace = null;
+        _backoff.Clear();
+        PublishRestartPlans();
+        // Left to idle collection rather than deactivated now: calls already queued behind this one (a PUT racing the
+        // DELETE) would otherwise be forwarded to a new activation, and Orleans rejects them ("Forwarding failed") when
+        // the old one has not finished deactivating. Here they run next and see a deleted connector.
         DelayDeactivation(TimeSpan.Zero);
-        DeactivateOnIdle();
     }
 
     public async Task Pause()

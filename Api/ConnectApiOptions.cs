@@ -7,7 +7,7 @@ public sealed class ConnectApiOptions
     /// REST request timeout, 90 s by default).</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(90);
 
-    /// <summary>How long GET /health waits for the connector registry before answering 500 unhealthy (Connect: 10 s).</summary>
+    /// <summary>How long GET /health waits for this silo's grain runtime before answering 500 unhealthy (Connect: 10 s).</summary>
     public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Whether /admin/loggers is served. Connect serves its admin endpoints on the regular listener unless

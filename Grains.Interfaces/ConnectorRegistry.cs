@@ -52,9 +52,6 @@ public sealed class ConnectorRegistry(IGrainFactory grains, string groupId)
         return names;
     }
 
-    /// <summary>One grain call to one shard: an answer proves the grain runtime serves calls.</summary>
-    public Task PingAsync() => Shard(0).List();
-
     /// <summary>Moves the names of a registry written before the shards (one grain keyed by group.id) into the shards;
     /// that grain does it as it activates. Called once as a silo starts.</summary>
     public Task MigrateUnshardedAsync() => grains.GetGrain<IConnectorRegistryGrain>(groupId).List();

@@ -42,4 +42,8 @@ public interface IConnectorListings
     /// <summary>The connector's status and info as the silos that answer report its activation (no call to the
     /// connector's grain, nor to the grain directory); null when no answering silo has it.</summary>
     Task<ConnectorListing?> GetLiveAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>One call through this silo's grain runtime to its own status service: an answer proves that this silo
+    /// serves grain calls, whatever the state of the others (GET /health).</summary>
+    Task PingLocalAsync(CancellationToken cancellationToken);
 }

@@ -24,7 +24,7 @@ internal static class RootEndpoints
 
         app.MapGet("/health", (HttpContext context, [FromServices] ConnectGrains grains) => Health(context, grains, log))
             .WithTags("Root").WithName("healthCheck")
-            .WithSummary("healthy (200) once the worker has started and its connector registry answers within the health check timeout; starting (503) before that; unhealthy (500) otherwise")
+            .WithSummary("healthy (200) once the worker has started and its grain runtime answers within the health check timeout; starting (503) before that; unhealthy (500) otherwise")
             .Returns<WorkerStatus>()
             .Returns<WorkerStatus>(StatusCodes.Status503ServiceUnavailable)
             .Returns<WorkerStatus>(StatusCodes.Status500InternalServerError);
@@ -37,13 +37,14 @@ internal static class RootEndpoints
 
         try
         {
-            // Any answer from a registry grain proves the grain runtime serves calls.
-            await grains.Registry().PingAsync().WaitAsync(grains.HealthCheckTimeout, context.RequestAborted);
+            // This silo's own grain runtime, not a grain that may live on another silo: with one silo dead and the
+            // membership store down, a registry shard there would make every silo look unhealthy to a load balancer.
+            await grains.Listings.PingLocalAsync(context.RequestAborted).WaitAsync(grains.HealthCheckTimeout, context.RequestAborted);
             return Status(WorkerStatus.Healthy(), StatusCodes.Status200OK);
         }
         catch (TimeoutException)
         {
-            var detail = $"The connector registry did not answer within {grains.HealthCheckTimeout.TotalSeconds:0.###} s.";
+            var detail = $"The grain runtime did not answer within {grains.HealthCheckTimeout.TotalSeconds:0.###} s.";
             return grains.Worker.IsReady
                 ? Status(WorkerStatus.Unhealthy(detail), StatusCodes.Status500InternalServerError)
                 : Status(WorkerStatus.Starting(detail), StatusCodes.Status503ServiceUnavailable);

@@ -25,6 +25,7 @@ namespace OrleansConnect.Grains.Cluster;
 /// UNASSIGNED on that silo, with a trace that says so.</summary>
 public sealed class ClusterConnectorListings(
     ISiloStatusClient silos,
+    ILocalSiloDetails localSilo,
     IClusterMembershipService membership,
     IGrainFactory grains,
     IWorkerInfo worker,
@@ -48,6 +49,9 @@ public sealed class ClusterConnectorListings(
                 key, Describe(failure), failure.GetType().Name);
             return (await ReadStoredAsync<ConnectorRegistryState>(shard, "registry", ct)).Names;
         }, GrainTimeout, cancellationToken);
+
+    public Task PingLocalAsync(CancellationToken cancellationToken) =>
+        silos.GetAsync(localSilo.SiloAddress, withInfo: false).WaitAsync(cancellationToken);
 
     public async Task<ConnectorListing?> GetLiveAsync(string name, CancellationToken cancellationToken)
     {

@@ -105,11 +105,16 @@ public sealed class WorkerSourceTask : WorkerTask
                 try
                 {
                     foreach (var record in records)
+                    {
+                        // A silo frozen past the death timeout was replaced meanwhile: on waking it must not send what it
+                        // polled before. Per record (a clock comparison) so a pause in the middle of a batch is caught too.
+                        if (!MayPublishNow && !await WaitUntilMayPublishAsync()) throw new OperationCanceledException(StopToken);
                         await SendAsync(record);
+                    }
                 }
                 catch (OperationCanceledException) when (IsStopping)
                 {
-                    // Stopped while retrying or waiting for room: the unsent records' offsets are not committed.
+                    // Stopped while retrying, waiting for room or fenced: the unsent records' offsets are not committed.
                     break;
                 }
             }

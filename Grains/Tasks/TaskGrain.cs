@@ -215,6 +215,7 @@ public sealed class TaskGrain(
             {
                 IsSource = runner is WorkerSourceTask,
                 ActiveCount = runner.ActiveRecordCount,
+                OnProducerRecordError = () => metrics.ProducerRecordError(id.Connector, id.Task),
             };
             runner.OnStartup = started => { if (started) metrics.TaskStartupSuccess(); else metrics.TaskStartupFailure(); };
             _trackedLoop = metrics.TrackTaskMetrics(runner.Metrics);

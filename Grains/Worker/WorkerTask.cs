@@ -177,7 +177,12 @@ public abstract class WorkerTask : IAsyncDisposable
         }
         catch (Exception e)
         {
-            _trace = e.ToString();
+            // Before the task reports FAILED, as Kafka's WorkerSourceTask commits before execute() rethrows: what the
+            // failed loop already completed is kept, so the automatic restart does not repeat it.
+            string? kept = null;
+            try { kept = await CommitAfterFailureAsync(); }
+            catch (Exception commit) { Logger.LogWarning(commit, "Task {Connector}-{Task} could not commit after failing", Id.Connector, Id.Task); }
+            _trace = kept is null ? e.ToString() : kept + "\n" + e;
             SetState(States.Failed);
             if (!_started) OnStartup?.Invoke(false);
             Logger.LogError(e, "Task {Connector}-{Task} failed", Id.Connector, Id.Task);
@@ -194,7 +199,12 @@ public abstract class WorkerTask : IAsyncDisposable
     /// <summary>The loop: start the task, move records until stopped, then commit and stop the task.</summary>
     protected abstract Task ExecuteAsync();
 
-    /// <summary>Releases clients after a failure (no commit: what was not committed will be redone).</summary>
+    /// <summary>Commits what the failed loop completed, before the task reports FAILED; returns a line for the status
+    /// trace saying what was kept (null: nothing to say).</summary>
+    protected virtual Task<string?> CommitAfterFailureAsync() => Task.FromResult<string?>(null);
+
+    /// <summary>Releases clients after a failure (after <see cref="CommitAfterFailureAsync"/>; what was not committed
+    /// will be redone).</summary>
     protected abstract Task CleanupAfterFailureAsync();
 
     /// <summary>Stops the loop gracefully (flush and commit) within the graceful shutdown timeout.</summary>

@@ -13,7 +13,7 @@ namespace OrleansConnect.Grains.Cluster;
 /// stopped answering, and every read starts while it still runs, so a loop that resumes after a pause long enough to be
 /// replaced always finds its confirmation expired and must read again, and that read finds it dead. Costs nothing per
 /// task: the per-commit check is a clock comparison, and a read is shared by every loop waiting on it.</summary>
-public sealed class SiloFence : ILifecycleParticipant<ISiloLifecycle>, IDisposable
+public sealed class SiloFence : ILifecycleParticipant<ISiloLifecycle>, ITaskFence, IDisposable
 {
     private readonly IMembershipTable _table;
     private readonly SiloAddress _self;

@@ -26,6 +26,7 @@ public sealed class ConnectMetrics : IDisposable
     private readonly Counter<long> _taskStartupSuccesses;
     private readonly Counter<long> _taskStartupFailures;
     private readonly Counter<long> _taskRestarts;
+    private readonly Counter<long> _producerRecordErrors;
     private readonly ConcurrentDictionary<(string Connector, int Task), int> _restartAttempts = new();
     private readonly ConcurrentDictionary<TaskMetrics, byte> _taskMetrics = new();
 
@@ -53,6 +54,10 @@ public sealed class ConnectMetrics : IDisposable
             description: "The total number of task starts that failed.");
         _taskRestarts = _meter.CreateCounter<long>("orleansconnect_task_automatic_restarts",
             description: "Automatic restarts of FAILED tasks (beyond Connect, which never restarts a task by itself).");
+        // Strimzi's name for the producer's record-error-total; clientid is the producer Connect would give the task
+        // (connector-producer-<connector>-<task>), since the silo's shared producers carry no per-task name.
+        _producerRecordErrors = _meter.CreateCounter<long>("kafka_producer_producer_metrics_record_error",
+            description: "Records a source task's producer failed to write (delivery timeout, record too large, ...) and no tolerance skipped.");
         _meter.CreateObservableGauge("orleansconnect_task_restart_attempt", ObserveRestartAttempts,
             description: "The attempt count of a task's current run of automatic restarts (0 once it ran long enough).");
 
@@ -237,6 +242,10 @@ public sealed class ConnectMetrics : IDisposable
         _taskRestarts.Add(1, Tag("connector", connector), Tag("task", task));
         _restartAttempts[(connector, task)] = attempt;
     }
+
+    /// <summary>A record the task's producer failed to write (cumulative since the silo started, across restarts).</summary>
+    public void ProducerRecordError(string connector, int task) =>
+        _producerRecordErrors.Add(1, Tag("clientid", $"connector-producer-{connector}-{task}"), Tag("connector", connector), Tag("task", task));
 
     /// <summary>Tasks from <paramref name="fromTask"/> on are gone (stopped, reduced or deleted): their restart-attempt
     /// series stop.</summary>

@@ -95,6 +95,19 @@ public sealed class TaskMetrics(string connector, int task)
     public void RecordDeadLetterQueueRequest() => Interlocked.Increment(ref _dlqRequests);
     public void RecordDeadLetterQueueFailure() => Interlocked.Increment(ref _dlqFailures);
 
+    /// <summary>A record the producer failed to write and no tolerance skipped (a delivery timeout, a record too large):
+    /// one failure and one record error (total-record-failures, total-record-errors), and the silo's cumulative
+    /// producer record-error count, which outlives the task's restart.</summary>
+    public void ProducerRecordFailed(long timestampMs)
+    {
+        RecordFailure();
+        RecordError(timestampMs);
+        OnProducerRecordError?.Invoke();
+    }
+
+    /// <summary>Set by the task grain: counts into the silo's producer record-error counter.</summary>
+    public Action? OnProducerRecordError { get; init; }
+
     public void RecordError(long timestampMs)
     {
         Interlocked.Increment(ref _recordErrors);

@@ -198,7 +198,7 @@ public sealed class TaskGrain(
             var fence = _fence;
             if (fence is not null)
             {
-                runner.Fence = fence.IsCurrentAsync;
+                runner.Fence = fence;
                 // A silo that learns it was declared dead stops its loops at once (their final commits are refused).
                 _stopWhenFenced = fence.Fenced.Register(static r => _ = ((WorkerTask)r!).StopAsync(), runner);
             }
@@ -215,6 +215,7 @@ public sealed class TaskGrain(
             {
                 IsSource = runner is WorkerSourceTask,
                 ActiveCount = runner.ActiveRecordCount,
+                OnProducerRecordError = () => metrics.ProducerRecordError(id.Connector, id.Task),
             };
             runner.OnStartup = started => { if (started) metrics.TaskStartupSuccess(); else metrics.TaskStartupFailure(); };
             _trackedLoop = metrics.TrackTaskMetrics(runner.Metrics);

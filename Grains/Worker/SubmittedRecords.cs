@@ -38,19 +38,34 @@ public sealed class SubmittedRecords
         return entry;
     }
 
-    /// <summary>Removes the acknowledged prefix of every partition and returns the last offset of each prefix.</summary>
-    public List<KeyValuePair<IReadOnlyDictionary<string, object?>, IReadOnlyDictionary<string, object?>?>> TakeCommittable()
+    /// <summary>Removes the acknowledged prefix of every partition and returns the last offset of each prefix;
+    /// <paramref name="records"/> is how many records those prefixes held.</summary>
+    public List<KeyValuePair<IReadOnlyDictionary<string, object?>, IReadOnlyDictionary<string, object?>?>> TakeCommittable(out int records)
     {
         var result = new List<KeyValuePair<IReadOnlyDictionary<string, object?>, IReadOnlyDictionary<string, object?>?>>();
+        records = 0;
         lock (_gate)
         {
             foreach (var (partition, queue) in _byPartition)
             {
                 IReadOnlyDictionary<string, object?>? last = null;
-                while (queue.TryPeek(out var head) && head.Acked) last = queue.Dequeue().Offset;
+                while (queue.TryPeek(out var head) && head.Acked)
+                {
+                    last = queue.Dequeue().Offset;
+                    records++;
+                }
                 if (last is not null) result.Add(new(partition, last));
             }
         }
         return result;
+    }
+
+    /// <summary>Records submitted whose offsets cannot be committed yet (not acknowledged, or behind one that is not).</summary>
+    public int Pending
+    {
+        get
+        {
+            lock (_gate) return _byPartition.Values.Sum(q => q.Count);
+        }
     }
 }

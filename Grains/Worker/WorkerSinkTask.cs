@@ -311,6 +311,9 @@ public sealed class WorkerSinkTask : WorkerTask
         Metrics.SinkRecordsRead(batch.Count);
         if (records.Count > 0)
         {
+            // A silo frozen past the death timeout was replaced meanwhile: on waking it must not write what it consumed
+            // before (the replacement writes it). A clock comparison unless the confirmation expired.
+            if (!MayPublishNow && !await WaitUntilMayPublishAsync()) throw new OperationCanceledException(StopToken);
             var putting = Stopwatch.GetTimestamp();
             await _task.PutAsync(records, StopToken);
             Metrics.Batch(Stopwatch.GetElapsedTime(putting).TotalMilliseconds, records.Count);

@@ -105,11 +105,16 @@ public sealed class WorkerSourceTask : WorkerTask
                 try
                 {
                     foreach (var record in records)
+                    {
+                        // A silo frozen past the death timeout was replaced meanwhile: on waking it must not send what it
+                        // polled before. Per record (a clock comparison) so a pause in the middle of a batch is caught too.
+                        if (!MayPublishNow && !await WaitUntilMayPublishAsync()) throw new OperationCanceledException(StopToken);
                         await SendAsync(record);
+                    }
                 }
                 catch (OperationCanceledException) when (IsStopping)
                 {
-                    // Stopped while retrying or waiting for room: the unsent records' offsets are not committed.
+                    // Stopped while retrying, waiting for room or fenced: the unsent records' offsets are not committed.
                     break;
                 }
             }
@@ -189,7 +194,9 @@ public sealed class WorkerSourceTask : WorkerTask
             }
             catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
-                // The shared producer's queue is full of several busy tasks' records (or the user shrank it).
+                // The shared producer's queue is full of several busy tasks' records (or the user shrank it). A broker
+                // that stopped answering keeps it full until the records time out: then fail instead of waiting on.
+                ThrowIfSendFailed();
                 await Task.Delay(5, StopToken);
             }
             catch (Exception e) when (e is KafkaException or ArgumentException)
@@ -198,7 +205,10 @@ public sealed class WorkerSourceTask : WorkerTask
                 _inFlight.Release();
                 // A producer broken by a fatal error refuses every record: that is no record's fault to tolerate.
                 if (op.Tolerance != ToleranceType.All || _producer!.FatalError is not null)
+                {
+                    Metrics.ProducerRecordFailed(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
                     throw new Connect.Errors.ConnectException("Unrecoverable exception trying to send", e);
+                }
                 ProducerSendFailed(context, entry, e);
                 return;
             }
@@ -251,6 +261,9 @@ public sealed class WorkerSourceTask : WorkerTask
         var op = _retryWithToleranceOperator!;
         if (op.Tolerance != ToleranceType.All || _producer?.FatalError is not null)
         {
+            // Connect counts an untolerated produce failure nowhere but in its producer's record-error-total; here the
+            // producer is shared, so the task counts it (a record that failed to be written, e.g. delivery.timeout.ms).
+            Metrics.ProducerRecordFailed(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             _sendError ??= error;
             return;
         }
@@ -305,14 +318,16 @@ public sealed class WorkerSourceTask : WorkerTask
         catch (OperationCanceledException) { }
     }
 
-    private async Task CommitOffsetsAsync(CancellationToken cancellationToken)
+    /// <summary>Commits the offsets of every acknowledged prefix: the number of records they cover, or -1 when the
+    /// fence refused the commit.</summary>
+    private async Task<int> CommitOffsetsAsync(CancellationToken cancellationToken)
     {
         await _commitLock.WaitAsync(cancellationToken);
         try
         {
-            if (await IsFencedAsync(cancellationToken)) return;
-            var committable = _submitted.TakeCommittable();
-            if (committable.Count == 0) return;
+            if (await IsFencedAsync(cancellationToken)) return -1;
+            var committable = _submitted.TakeCommittable(out var records);
+            if (committable.Count == 0) return 0;
             var committing = Stopwatch.GetTimestamp();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Worker.OffsetFlushTimeout);
@@ -320,11 +335,45 @@ public sealed class WorkerSourceTask : WorkerTask
             await _task.CommitAsync(cancellationToken);
             Metrics.OffsetCommitCompleted(Stopwatch.GetElapsedTime(committing).TotalMilliseconds);
             Logger.LogDebug("Committed {Count} source partition offsets of {Connector}-{Task}", committable.Count, Id.Connector, Id.Task);
+            return records;
         }
         finally
         {
             _commitLock.Release();
         }
+    }
+
+    /// <summary>As Kafka's WorkerSourceTask when it is not exactly-once: records Kafka acknowledged before the failure
+    /// stay written, so their offsets are committed (after waiting up to offset.flush.timeout.ms for those still in
+    /// flight) and the automatic restart resumes after them. A poison record (too large for the broker, say) is then the
+    /// first record every restart sends again, and no retry repeats the records before it.</summary>
+    protected override async Task<string?> CommitAfterFailureAsync()
+    {
+        if (!_started || _producer is null || _retryWithToleranceOperator is null) return null;
+        var delivered = await _producer.WhenDeliveredAsync(Worker.OffsetFlushTimeout);
+        await _retryWithToleranceOperator.AwaitReportsAsync(Worker.OffsetFlushTimeout);
+        int committed;
+        try
+        {
+            committed = await CommitOffsetsAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            Logger.LogWarning(e, "Task {Connector}-{Task} could not commit the offsets of its acknowledged records after failing", Id.Connector, Id.Task);
+            Metrics.OffsetCommitFailed();
+            return "OrleansConnect could not commit the offsets of the records Kafka acknowledged before this failure " +
+                $"({e.GetType().Name}: {e.Message}); the restart sends them again.";
+        }
+        var pending = _submitted.Pending;
+        Logger.LogInformation("Task {Connector}-{Task} failed; committed the offsets of {Committed} acknowledged records, {Pending} records left to send again",
+            Id.Connector, Id.Task, Math.Max(committed, 0), pending);
+        if (committed < 0)
+            return "OrleansConnect did not commit after this failure: a newer activation of the task runs elsewhere.";
+        var unacknowledged = delivered ? "" : $" ({_producer.InFlight} still in flight after offset.flush.timeout.ms)";
+        return (committed > 0
+                ? $"OrleansConnect committed the offsets of the {committed} records Kafka acknowledged before this failure"
+                : "No record was acknowledged since the last offset commit, so offsets stay committed up to the last acknowledged record")
+            + $"; the restart resumes after it, so the record that failed is the first one sent again ({pending} sent records were not acknowledged{unacknowledged}).";
     }
 
     protected override async Task CleanupAfterFailureAsync()

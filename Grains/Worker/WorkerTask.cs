@@ -29,9 +29,11 @@ public abstract class WorkerTask : IAsyncDisposable
     public string State => _state;
     public string? Trace => _trace;
 
-    /// <summary>Answers whether this task may still commit: false once a newer activation of the task runs
-    /// elsewhere. Checked before every commit, including the final one of a stopping loop.</summary>
-    public Func<CancellationToken, Task<bool>>? Fence { get; set; }
+    /// <summary>Answers whether this task's silo is still a live member, so the loop may send, write and commit: false
+    /// once it was declared dead (a newer activation of the task runs elsewhere) or while that cannot be confirmed.
+    /// Checked before every commit (the final one of a stopping loop included), before every record a source sends and
+    /// before every put of a sink. Null for one silo alone: nobody can replace it.</summary>
+    public ITaskFence? Fence { get; set; }
 
     /// <summary>Connect's task metrics of this loop (set by the task grain before Start).</summary>
     public Metrics.TaskMetrics Metrics { get; set; } = Grains.Metrics.TaskMetrics.None;
@@ -46,7 +48,7 @@ public abstract class WorkerTask : IAsyncDisposable
         if (Fence is not { } fence) return false;
         try
         {
-            if (await fence(cancellationToken)) return false;
+            if (await fence.IsCurrentAsync(cancellationToken)) return false;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -56,6 +58,51 @@ public abstract class WorkerTask : IAsyncDisposable
         }
         Logger.LogWarning("Task {Connector}-{Task} was superseded by a newer activation; not committing", Id.Connector, Id.Task);
         return true;
+    }
+
+    /// <summary>May the loop send or write now? A clock comparison while the silo's last membership confirmation is
+    /// fresh (the per-record cost); otherwise <see cref="WaitUntilMayPublishAsync"/> must be awaited.</summary>
+    protected bool MayPublishNow => Fence is not { } fence || fence.IsConfirmed;
+
+    /// <summary>Waits until the fence confirms this silo is alive: after a pause (SIGSTOP, a long GC, a cut network) the
+    /// confirmation has expired and one membership read, shared by every loop of the silo, decides. While the membership
+    /// store cannot be read the loop sends and writes nothing and asks again, backing off to a second; the silo read
+    /// dead stops the loop (its fence stops the task). False when the loop is stopping: it must not send.</summary>
+    protected async Task<bool> WaitUntilMayPublishAsync()
+    {
+        if (Fence is not { } fence) return !IsStopping;
+        var delay = TimeSpan.FromMilliseconds(50);
+        var waited = false;
+        while (!IsStopping)
+        {
+            try
+            {
+                if (await fence.IsCurrentAsync(StopToken))
+                {
+                    if (waited) Logger.LogInformation("Task {Connector}-{Task} resumes: its silo is confirmed a live member again", Id.Connector, Id.Task);
+                    return !IsStopping;
+                }
+            }
+            catch (OperationCanceledException) when (IsStopping)
+            {
+                return false;
+            }
+            catch (Exception e)
+            {
+                Logger.LogDebug(e, "Task {Connector}-{Task} could not check that its silo is alive", Id.Connector, Id.Task);
+            }
+            if (IsStopping) break;
+            if (!waited)
+            {
+                waited = true;
+                Logger.LogWarning("Task {Connector}-{Task} pauses: its silo's membership cannot be confirmed, so it sends and writes nothing until it can",
+                    Id.Connector, Id.Task);
+            }
+            try { await Task.Delay(delay, StopToken); }
+            catch (OperationCanceledException) { break; }
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
+        }
+        return false;
     }
 
     /// <summary>Called once the task started (true) or when it failed before it did (false): Connect's task startup
@@ -130,7 +177,12 @@ public abstract class WorkerTask : IAsyncDisposable
         }
         catch (Exception e)
         {
-            _trace = e.ToString();
+            // Before the task reports FAILED, as Kafka's WorkerSourceTask commits before execute() rethrows: what the
+            // failed loop already completed is kept, so the automatic restart does not repeat it.
+            string? kept = null;
+            try { kept = await CommitAfterFailureAsync(); }
+            catch (Exception commit) { Logger.LogWarning(commit, "Task {Connector}-{Task} could not commit after failing", Id.Connector, Id.Task); }
+            _trace = kept is null ? e.ToString() : kept + "\n" + e;
             SetState(States.Failed);
             if (!_started) OnStartup?.Invoke(false);
             Logger.LogError(e, "Task {Connector}-{Task} failed", Id.Connector, Id.Task);
@@ -147,7 +199,12 @@ public abstract class WorkerTask : IAsyncDisposable
     /// <summary>The loop: start the task, move records until stopped, then commit and stop the task.</summary>
     protected abstract Task ExecuteAsync();
 
-    /// <summary>Releases clients after a failure (no commit: what was not committed will be redone).</summary>
+    /// <summary>Commits what the failed loop completed, before the task reports FAILED; returns a line for the status
+    /// trace saying what was kept (null: nothing to say).</summary>
+    protected virtual Task<string?> CommitAfterFailureAsync() => Task.FromResult<string?>(null);
+
+    /// <summary>Releases clients after a failure (after <see cref="CommitAfterFailureAsync"/>; what was not committed
+    /// will be redone).</summary>
     protected abstract Task CleanupAfterFailureAsync();
 
     /// <summary>Stops the loop gracefully (flush and commit) within the graceful shutdown timeout.</summary>
@@ -173,4 +230,14 @@ public abstract class WorkerTask : IAsyncDisposable
         _stop.Dispose();
         GC.SuppressFinalize(this);
     }
+}
+
+/// <summary>The silo's liveness as the task loops check it (<see cref="Cluster.SiloFence"/>).</summary>
+public interface ITaskFence
+{
+    /// <summary>True while the silo's last membership confirmation is fresh: a clock comparison.</summary>
+    bool IsConfirmed { get; }
+
+    /// <summary>True when the silo is confirmed alive, reading the membership table if the confirmation expired.</summary>
+    Task<bool> IsCurrentAsync(CancellationToken cancellationToken);
 }

@@ -10,7 +10,8 @@ namespace OrleansConnect.Plugins.File;
 /// <summary>Writes record values as lines, each as Kafka's FileStreamSinkTask prints it (<see cref="JavaValueText"/>):
 /// a map as {i=1, tag=good}, a boolean as true; bytes (ByteArrayConverter) as Java prints a byte[], as in Kafka, so
 /// text is written with StringConverter. The file is opened (created, appended) at start: a missing
-/// directory fails the task, as in Kafka.</summary>
+/// directory fails the task, as in Kafka. A batch that fails part-way (a full disk) is cut off the file again, so
+/// the file always ends on a complete line and the retried batch starts on a line of its own.</summary>
 public sealed class FileStreamSinkTask : SinkTask
 {
     private const int InitialBuffer = 64 * 1024;
@@ -18,6 +19,18 @@ public sealed class FileStreamSinkTask : SinkTask
     private ArrayBufferWriter<byte> _buffer = new(InitialBuffer);
     private string? _filename;
     private Stream? _output;
+    private readonly Func<string, Stream> _open;
+
+    public FileStreamSinkTask() : this(OpenAppending)
+    {
+    }
+
+    /// <summary>For tests: <paramref name="open"/> opens the named file for appending.</summary>
+    internal FileStreamSinkTask(Func<string, Stream> open) => _open = open;
+
+    // Unbuffered: each batch goes out in one write, so a crash cannot tear a line in the middle.
+    private static FileStream OpenAppending(string file) =>
+        new(file, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 0, useAsync: true);
 
     public override string Version => AppInfo.KafkaVersion;
 
@@ -26,10 +39,7 @@ public sealed class FileStreamSinkTask : SinkTask
         _filename = props.TryGetValue(FileStreamSinkConnector.FileConfig, out var f) && !string.IsNullOrEmpty(f) ? f : null;
         try
         {
-            _output = _filename is null
-                ? Console.OpenStandardOutput()
-                // Unbuffered: each batch goes out in one write, so a crash cannot tear a line in the middle.
-                : new FileStream(_filename, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 0, useAsync: true);
+            _output = _filename is null ? Console.OpenStandardOutput() : _open(_filename);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -52,9 +62,33 @@ public sealed class FileStreamSinkTask : SinkTask
             span[written] = (byte)'\n';
             _buffer.Advance(written + 1);
         }
-        await output.WriteAsync(_buffer.WrittenMemory, ct);
+        var start = output.CanSeek ? output.Position : -1;
+        try
+        {
+            await output.WriteAsync(_buffer.WrittenMemory, ct);
+        }
+        catch when (start >= 0)
+        {
+            // The kernel may have taken part of the batch before the disk filled up: without this the file would end
+            // in a torn line, and the batch written again after the restart would be glued to it.
+            CutBackTo(output, start);
+            throw;
+        }
         // A rare huge batch should not pin its buffer for good.
         if (_buffer.Capacity > MaxRetainedBuffer) _buffer = new ArrayBufferWriter<byte>(InitialBuffer);
+    }
+
+    private static void CutBackTo(Stream output, long length)
+    {
+        try
+        {
+            output.SetLength(length);
+            output.Position = length;
+        }
+        catch (IOException)
+        {
+            // Leaves the torn tail; the task fails with the write's own error either way.
+        }
     }
 
     public override async Task FlushAsync(IReadOnlyDictionary<TopicPartition, OffsetAndMetadata> currentOffsets, CancellationToken ct)

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using OrleansConnect.Grains.Kafka;
+using OrleansConnect.Tests.ErrorHandling;
 using OrleansConnect.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -133,7 +135,7 @@ public sealed class ClusterFailoverTests(TestBroker broker, PostgresServer postg
     }
 
     [Fact]
-    public async Task A_paused_silo_is_replaced_and_on_waking_stops_its_stale_tasks()
+    public async Task A_paused_silo_is_replaced_and_on_waking_publishes_nothing_and_stops()
     {
         var (lines, names, writer) = await StartPipelinesAsync();
         var placed = await SiloCluster.TasksAsync(_cluster[0].Client, names);
@@ -144,6 +146,7 @@ public sealed class ClusterFailoverTests(TestBroker broker, PostgresServer postg
 
         var paused = Stopwatch.StartNew();
         SiloSignals.Pause(victim);
+        int[] duplicatesBefore;
         try
         {
             await Eventually.Until(async () =>
@@ -159,18 +162,28 @@ public sealed class ClusterFailoverTests(TestBroker broker, PostgresServer postg
             // The death timeout is 3 s (3.5-4.5 s measured here, loaded or not). Orleans' default liveness window would
             // hold the death votes back for 12 s: the bound catches that coming back.
             Assert.True(replaced < TimeSpan.FromSeconds(10), $"replacing a paused silo took {replaced.TotalSeconds:F1} s\n{_cluster.Logs}");
+
+            // While it sleeps the replacements copy every line and their sinks consume the topics to their ends: the
+            // duplicates so far are their replay from the last commits (at-least-once after a crash).
+            await writer;
+            duplicatesBefore = await SettledDuplicatesAsync(lines);
         }
         finally
         {
             SiloSignals.Resume(victim);
         }
+        output.WriteLine($"{victim.WorkerId} woken after {paused.Elapsed.TotalSeconds:F1} s; duplicates then: {string.Join(", ", duplicatesBefore)}");
 
-        // On waking it learns from the others that it was declared dead: its loops' leases were taken over, so nothing
-        // it still had is committed, and Orleans stops the process.
+        // On waking it learns from the others that it was declared dead: its loops neither send nor write nor commit
+        // anything more, and Orleans stops the process.
         var woke = Stopwatch.StartNew();
         await Eventually.Until(() => Task.FromResult(victim.ExitCode is not null), TimeSpan.FromSeconds(60),
             $"{victim.WorkerId} stops itself after SIGCONT\n{_cluster.Logs}");
         output.WriteLine($"{victim.WorkerId} stopped itself {woke.Elapsed.TotalSeconds:F1} s after SIGCONT (exit code {victim.ExitCode})");
+        var duplicatesAfter = await SettledDuplicatesAsync(lines);
+        var fromZombie = duplicatesAfter.Zip(duplicatesBefore, (a, b) => a - b).ToArray();
+        output.WriteLine($"duplicates written after it woke, per pipeline: {string.Join(", ", fromZombie)} (total {fromZombie.Sum()})");
+        Assert.True(fromZombie.Sum() == 0, $"the woken silo published or wrote {fromZombie.Sum()} duplicate lines\n{_cluster.Logs}");
 
         // A restart policy (compose's restart: unless-stopped) starts it again: it joins as a new silo and every task
         // runs exactly once.
@@ -181,9 +194,38 @@ public sealed class ClusterFailoverTests(TestBroker broker, PostgresServer postg
             TimeSpan.FromSeconds(30), tasks => "all RUNNING seen from the restarted silo; last: " + SiloCluster.Describe(tasks));
         output.WriteLine("after: " + SiloCluster.Describe(after));
 
-        await writer;
         await AssertEverySequenceNumberArrivedAsync(lines);
     }
+
+    /// <summary>Waits until every pipeline's sink file holds every line and its sink committed the topic to its end (so
+    /// nothing more is on its way), then counts the duplicate lines of each file.</summary>
+    private async Task<int[]> SettledDuplicatesAsync(string[] lines)
+    {
+        var duplicates = new int[Pipelines];
+        for (var i = 0; i < Pipelines; i++)
+        {
+            var topic = $"seq-{_suffix}-{i}";
+            var group = $"connect-sink-{_suffix}-{i}";
+            var file = Output(i);
+            await Eventually.Until(async () => (End: await EndOffsetAsync(topic), Committed: await KafkaTopics.CommittedAsync(broker.BootstrapServers, group, topic),
+                    Distinct: LineFiles.ReadCompleteLines(file).ToHashSet().Count),
+                s => s.Distinct >= lines.Length && s.Committed == s.End, TimeSpan.FromSeconds(60),
+                s => $"pipeline {i}: {s.Distinct} distinct lines, committed {s.Committed} of {s.End}\n{_cluster.Logs}");
+            var written = LineFiles.ReadCompleteLines(file);
+            duplicates[i] = written.Count - written.Distinct().Count();
+        }
+        return duplicates;
+    }
+
+    private Task<long> EndOffsetAsync(string topic) => KafkaBlocking.Run(() =>
+    {
+        using var consumer = KafkaClients.BuildConsumer(new Dictionary<string, string>
+        {
+            ["bootstrap.servers"] = broker.BootstrapServers,
+            ["group.id"] = "test-watermarks",
+        });
+        return consumer.QueryWatermarkOffsets(new Confluent.Kafka.TopicPartition(topic, 0), TimeSpan.FromSeconds(10)).High.Value;
+    });
 
     [Fact]
     public async Task A_silo_stopped_with_SIGTERM_hands_its_tasks_over_cleanly()

@@ -51,6 +51,8 @@ public sealed class SiloFence : ILifecycleParticipant<ISiloLifecycle>, ITaskFenc
     /// <summary>How long a read that found this silo alive lets its loops commit.</summary>
     public TimeSpan Validity => TimeSpan.FromMilliseconds(_validityMs);
 
+    public bool IsDeclaredDead => _fenced.IsCancellationRequested;
+
     /// <summary>Cancelled once this silo read itself declared dead: its task loops stop at once.</summary>
     public CancellationToken Fenced => _fenced.Token;
 

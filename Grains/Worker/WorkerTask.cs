@@ -56,7 +56,11 @@ public abstract class WorkerTask : IAsyncDisposable
             Logger.LogWarning(e, "Task {Connector}-{Task} could not check it is still the current activation; skipping this commit", Id.Connector, Id.Task);
             return true;
         }
-        Logger.LogWarning("Task {Connector}-{Task} was superseded by a newer activation; not committing", Id.Connector, Id.Task);
+        if (fence.IsDeclaredDead)
+            Logger.LogWarning("Task {Connector}-{Task} runs on a silo the cluster declared dead (a newer activation took over); not committing", Id.Connector, Id.Task);
+        else
+            // The membership store cannot be read: the fence logs that once for the whole silo.
+            Logger.LogDebug("Task {Connector}-{Task} cannot confirm its silo's membership; not committing this time", Id.Connector, Id.Task);
         return true;
     }
 
@@ -240,4 +244,7 @@ public interface ITaskFence
 
     /// <summary>True when the silo is confirmed alive, reading the membership table if the confirmation expired.</summary>
     Task<bool> IsCurrentAsync(CancellationToken cancellationToken);
+
+    /// <summary>True once the silo read itself declared dead (not merely unconfirmed).</summary>
+    bool IsDeclaredDead { get; }
 }

@@ -86,6 +86,7 @@ catch (Exception e) when (e is RestTlsException or CredentialsFileException or R
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff "; });
+UnactionableLogFilter.Apply(builder.Logging);
 // Orleans and its resilience pipelines log every start-up step and placement at Information; the worker's own
 // lines are what an operator reads. /admin/loggers can still raise them.
 builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning)

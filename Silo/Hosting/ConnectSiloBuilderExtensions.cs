@@ -41,8 +41,10 @@ public static class ConnectSiloBuilderExtensions
             // Dead silos' rows are kept for a day (the dashboard shows them), not Orleans' week.
             o.DefunctSiloExpiration = TimeSpan.FromDays(1);
         });
-        // The reconcile reminder ticks every reconcile.interval.ms (10 s); Orleans refuses periods under its minimum.
-        silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+        // The reconcile reminder ticks every reconcile.interval.ms (1 min by default, Orleans' minimum period). Orleans
+        // refuses shorter periods, and warns when the minimum is lowered: only a user who chose a shorter interval sees that.
+        var reconcile = TimeSpan.FromMilliseconds(config.GetLong(WorkerConfig.ReconcileInterval));
+        if (reconcile < TimeSpan.FromMinutes(1)) silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = reconcile);
         silo.AddConnectSerialization();
         // Grain state and reminders: SQLite under data.dir for one silo, PostgreSQL for a cluster.
         var postgres = string.Equals(config.GetString(WorkerConfig.StorageProvider), "postgresql", StringComparison.OrdinalIgnoreCase);

@@ -75,6 +75,7 @@ internal static class EmbeddedBrokerLogFormat
         {
             _out.Flush();
             _payload.SetLength(0);
+            _payload.Position = 0;
             _out.Write(tag);
             return _out;
         }

@@ -77,7 +77,7 @@ public sealed class EmbeddedBrokerLog : IAsyncDisposable
     public long LiveBytes => _state.LiveBytes;
 
     /// <summary>The consumer groups whose offsets the log holds (tracked on, whether or not a sink registers them again).</summary>
-    public IReadOnlyCollection<string> SavedGroups => _state.Groups.Keys.Select(k => k.Group).Distinct(StringComparer.Ordinal).ToList();
+    private IReadOnlyCollection<string> SavedGroups => _state.Groups.Keys.Select(k => k.Group).Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>Restores the broker from the log in <paramref name="directory"/> (converting a previous-format snapshot
     /// first), or starts an empty log. Call on a freshly started broker, before anything else uses it. A file that is not

@@ -47,7 +47,6 @@ public sealed class EmbeddedBrokerLog : IAsyncDisposable
     private const int WaveSize = 16;
 
     private readonly EmbeddedKafkaBroker _broker;
-    private readonly string _directory;
     private readonly string _path;
     private readonly EmbeddedBrokerLogOptions _options;
     private readonly ILogger _logger;
@@ -62,7 +61,6 @@ public sealed class EmbeddedBrokerLog : IAsyncDisposable
     private EmbeddedBrokerLog(EmbeddedKafkaBroker broker, string directory, EmbeddedBrokerLogOptions options, ILogger logger, LogState state)
     {
         _broker = broker;
-        _directory = directory;
         _path = Path.Combine(directory, FileName);
         _options = options;
         _logger = logger;
@@ -268,8 +266,11 @@ public sealed class EmbeddedBrokerLog : IAsyncDisposable
     {
         var result = new Dictionary<(string, string, int), long>();
         if (partitions.Count == 0 || groups.Count == 0) return result;
+        // Bounded, so that many sink groups do not put hundreds of requests on the broker at once.
+        using var slots = new SemaphoreSlim(16);
         var requests = groups.Select(async group =>
         {
+            await slots.WaitAsync(ct);
             try
             {
                 // One group per request: librdkafka lists one group's offsets at a time.
@@ -281,6 +282,10 @@ public sealed class EmbeddedBrokerLog : IAsyncDisposable
             {
                 _logger.LogWarning("Embedded broker log: the offsets of group {Group} could not be read ({Reason}); its saved ones stay", group, e.Error.Reason);
                 return (group, (List<TopicPartitionOffsetError>?)null);
+            }
+            finally
+            {
+                slots.Release();
             }
         }).ToList();
         foreach (var (group, offsets) in await Task.WhenAll(requests))

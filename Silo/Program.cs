@@ -109,17 +109,18 @@ using var releaseDataDir = dataDirLock;
 
 // Kafka: the configured cluster, or the embedded Kafka-protocol broker for a bare machine.
 EmbeddedKafkaBroker? embedded = null;
+EmbeddedBrokerLog? embeddedLog = null;
 string bootstrap;
 if (workerConfig.UsesEmbeddedBroker)
 {
     embedded = EmbeddedKafkaBroker.Start(workerConfig.GetInt(WorkerConfig.EmbeddedBrokerCount), workerConfig.GetInt(WorkerConfig.EmbeddedBrokerNumPartitions));
     bootstrap = embedded.BootstrapServers;
     startupLogger.LogInformation("Embedded Kafka broker listening on {BootstrapServers}", bootstrap);
-    // The embedded broker lives in memory: a clean stop saved it, a start brings it back.
+    // The embedded broker lives in memory; its log in data.dir brings back what the last save held.
     try
     {
-        if (await EmbeddedBrokerSnapshot.RestoreAsync(embedded, dataDir, startupLogger, CancellationToken.None))
-            startupLogger.LogInformation("Embedded Kafka broker restored from its snapshot in {DataDir}", dataDir);
+        embeddedLog = await EmbeddedBrokerLog.OpenAsync(embedded, dataDir,
+            new EmbeddedBrokerLogOptions { OffsetTopics = [workerConfig.GetString(WorkerConfig.OffsetStorageTopic)!] }, startupLogger, CancellationToken.None);
     }
     catch (InvalidDataException e)
     {
@@ -151,7 +152,7 @@ if (restCertificate is not null)
 if (RestPortProbe.InUse(urls) is { } taken)
 {
     Console.Error.WriteLine($"The REST port is in use: {taken}; stop what listens there, or set rest.port (or listeners)");
-    ReleaseUnserved(embedded, dataDir);
+    await ReleaseUnservedAsync(embedded, embeddedLog);
     return 2;
 }
 
@@ -169,7 +170,7 @@ try
 catch (Exception e) when (e is Confluent.Kafka.KafkaException or TimeoutException)
 {
     Console.Error.WriteLine($"Cannot reach Kafka at {bootstrap}: {e.Message}; check bootstrap.servers (empty starts the embedded broker)");
-    ReleaseUnserved(embedded, dataDir);
+    await ReleaseUnservedAsync(embedded, embeddedLog);
     return 2;
 }
 var plugins = new PluginRegistry(
@@ -183,7 +184,7 @@ try
 catch (ConfigException e)
 {
     Console.Error.WriteLine($"Invalid configuration: {e.Message}");
-    ReleaseUnserved(embedded, dataDir);
+    await ReleaseUnservedAsync(embedded, embeddedLog);
     return 2;
 }
 var clusterId = await KafkaClusterId.FetchAsync(bootstrap, TimeSpan.FromSeconds(10), CancellationToken.None, workerConfig.ClientConfigs("admin")) ?? "";
@@ -198,7 +199,7 @@ try
 catch (Exception e) when (e is ConfigException or System.Net.Sockets.SocketException)
 {
     Console.Error.WriteLine($"Invalid configuration: {e.Message}");
-    ReleaseUnserved(embedded, dataDir);
+    await ReleaseUnservedAsync(embedded, embeddedLog);
     return 2;
 }
 
@@ -233,8 +234,13 @@ var stopBudget = TimeSpan.FromSeconds(9.5);
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(workerConfig.GetLong(WorkerConfig.TaskShutdownGracefulTimeout)) + TimeSpan.FromSeconds(2));
 
 var app = builder.Build();
-// Resolved now: the snapshot at shutdown needs it after the host has disposed its services.
+// Resolved now: the embedded broker's last save at shutdown needs it after the host has disposed its services.
 var connectWorker = app.Services.GetRequiredService<ConnectWorker>();
+using var stopSaving = new CancellationTokenSource();
+var saveInterval = TimeSpan.FromMilliseconds(workerConfig.GetLong(WorkerConfig.EmbeddedBrokerSnapshotInterval));
+var periodicSaves = embeddedLog is not null && saveInterval > TimeSpan.Zero
+    ? embeddedLog.RunAsync(() => connectWorker.ConsumerGroups, saveInterval, stopSaving.Token)
+    : Task.CompletedTask;
 app.MapConnectApi();
 if (metricsEnabled) app.MapConnectMetrics();
 if (workerConfig.GetBoolean(WorkerConfig.DashboardEnable)) app.MapOrleansDashboard(routePrefix: "/dashboard");
@@ -302,29 +308,32 @@ finally
 {
     // The grain runtime has stopped every task (flushed and committed) before the host returns.
     await offsetStore.DisposeAsync();
+    await stopSaving.CancelAsync();
+    await periodicSaves;
     if (embedded is not null && !served)
     {
-        // Nothing ran on the broker since its restore: the snapshot it came from is still its state.
-        ReleaseUnserved(embedded, dataDir);
+        // Nothing ran on the broker since its restore: the log it came from still holds its state.
+        await ReleaseUnservedAsync(embedded, embeddedLog);
     }
-    else if (embedded is not null)
+    else if (embedded is not null && embeddedLog is not null)
     {
         try
         {
-            // Bounded so that the process still exits inside the grace period; a save cut short keeps the last snapshot.
+            // Bounded so that the process still exits inside the grace period; a save cut short leaves the log as the last
+            // periodic save left it.
             var left = stopBudget - stopping.Elapsed;
             using var saveTimeout = new CancellationTokenSource(left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
-            await EmbeddedBrokerSnapshot.SaveAsync(embedded, dataDir, connectWorker.ConsumerGroups, startupLogger, saveTimeout.Token);
-            startupLogger.LogInformation("Embedded Kafka broker saved to {DataDir}", dataDir);
+            var saved = await embeddedLog.SaveAsync(connectWorker.ConsumerGroups, saveTimeout.Token);
+            startupLogger.LogInformation("Saved the embedded Kafka broker to {Path}: {Topics} topics, {Records} records appended of {PartitionsRead} partitions, {GroupOffsets} group offsets changed, in {Elapsed} ms",
+                Path.Combine(dataDir, EmbeddedBrokerLog.FileName), saved.Topics, saved.Records, saved.PartitionsRead, saved.GroupOffsets, (long)saved.Elapsed.TotalMilliseconds);
+            // A stop is a good moment to drop what the broker no longer holds, if that is a fair share of the file.
+            await embeddedLog.CompactIfWorthwhileAsync(1 << 20, saveTimeout.Token);
         }
         catch (Exception e)
         {
-            // The snapshot this start restored is older but consistent (offsets and records alike): better than nothing.
-            if (EmbeddedBrokerSnapshot.Reinstate(dataDir))
-                startupLogger.LogError(e, "Could not save the embedded Kafka broker; the next start restores the snapshot this one started from (what was produced and committed since is not in it)");
-            else
-                startupLogger.LogError(e, "Could not save the embedded Kafka broker; the next start begins with an empty one");
+            startupLogger.LogError(e, "Could not save the embedded Kafka broker at stop; the next start restores what the last periodic save held");
         }
+        await embeddedLog.DisposeAsync();
         embedded.Dispose();
     }
 }
@@ -332,13 +341,11 @@ finally
 if (abandoned) Environment.Exit(exitCode);
 return exitCode;
 
-// A start that ends before the silo served anything: no task ran, so the broker holds what its snapshot held; put the
-// snapshot back rather than spend the time saving the same data again.
-static void ReleaseUnserved(EmbeddedKafkaBroker? embedded, string dataDir)
+// A start that ends before the silo served anything: no task ran, so the broker holds what its log holds.
+static async Task ReleaseUnservedAsync(EmbeddedKafkaBroker? embedded, EmbeddedBrokerLog? log)
 {
-    if (embedded is null) return;
-    EmbeddedBrokerSnapshot.Reinstate(dataDir);
-    embedded.Dispose();
+    if (log is not null) await log.DisposeAsync();
+    embedded?.Dispose();
 }
 
 static bool LooksLikeConnector(string path)

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -75,6 +77,39 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
             // 36 = TOPIC_ALREADY_EXISTS: fine, creation is idempotent for callers.
             if (err != 0 && err != 36)
                 throw new InvalidOperationException($"Could not create topic '{topic}' on the embedded broker (error {err}).");
+        }
+    }
+
+    /// <summary>Creates topics (as <see cref="CreateTopic"/> each) on a broker that nobody is connected to yet, as at a
+    /// restore. The mock cluster's thread sleeps in poll() until a socket event, a timer or a wake-up of its request queue;
+    /// on some starts that wake-up is lost and each request waits for the next timer instead (measured: 100 topics took
+    /// 3-16 s in about half of the starts, 20 ms in the others). Connections to its listener wake it too, so a helper
+    /// thread keeps connecting while the topics are created (100 topics: 70-150 ms in every start).</summary>
+    public void CreateTopics(IReadOnlyCollection<(string Topic, int Partitions, int ReplicationFactor)> topics)
+    {
+        if (topics.Count == 0) return;
+        var endpoint = BootstrapServers.Split(',')[0];
+        var port = int.Parse(endpoint[(endpoint.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        var done = 0;
+        var waker = new Thread(() =>
+        {
+            while (Volatile.Read(ref done) == 0)
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                try { socket.Connect(IPAddress.Loopback, port); }
+                catch (SocketException) { }
+                Thread.Sleep(2);
+            }
+        }) { IsBackground = true, Name = "embedded-broker-waker" };
+        waker.Start();
+        try
+        {
+            foreach (var (topic, partitions, replicationFactor) in topics) CreateTopic(topic, partitions, replicationFactor);
+        }
+        finally
+        {
+            Volatile.Write(ref done, 1);
+            waker.Join();
         }
     }
 

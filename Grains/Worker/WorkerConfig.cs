@@ -41,6 +41,7 @@ public sealed class WorkerConfig : AbstractConfig
     public const string ReconcileInterval = "reconcile.interval.ms";
     public const string EmbeddedBrokerCount = "embedded.broker.count";
     public const string EmbeddedBrokerNumPartitions = "embedded.broker.num.partitions";
+    public const string EmbeddedBrokerSnapshotInterval = "embedded.broker.snapshot.interval.ms";
     public const string SiloPort = "silo.port";
     public const string SiloAdvertisedHostName = "silo.advertised.host.name";
     public const string ClusterMembershipProvider = "cluster.membership.provider";
@@ -141,6 +142,8 @@ public sealed class WorkerConfig : AbstractConfig
             "Brokers in the embedded Kafka-protocol cluster (only without bootstrap.servers).")
         .Define(EmbeddedBrokerNumPartitions, ConfigType.Int, 1, Range.AtLeast(1), Importance.Low,
             "Partitions of a topic that a connector reaches without topic.creation.* on the embedded broker (a Kafka broker's num.partitions).")
+        .Define(EmbeddedBrokerSnapshotInterval, ConfigType.Long, 5000L, Range.AtLeast(0L), Importance.Low,
+            "How often the embedded broker's new records and changed group offsets are appended to data.dir/embedded-kafka.log; a silo killed without a clean stop loses at most this much (0: saved at clean stops only).")
         .Define(ClusterMembershipProvider, ConfigType.String, "localhost", CaseInsensitiveValidString.In("localhost", "redis", "postgresql"), Importance.High,
             "How silos find each other: localhost (one silo, the default), redis or postgresql (a cluster).")
         .Define(ClusterMembershipConnectionString, ConfigType.Password, null, null, Importance.High,

@@ -160,7 +160,7 @@ public sealed class ShutdownBenchmark(ShutdownOptions options, string workDir, T
         var log = ReadLog(logPath);
         var saved = Regex.Match(log, @"Saved the embedded Kafka broker to .*? in (\d+) ms");
         var reason = log.Split('\n').FirstOrDefault(l => l.Contains("could not start", StringComparison.OrdinalIgnoreCase) || l.Contains("in use", StringComparison.OrdinalIgnoreCase))?.Trim() ?? "";
-        var kept = File.Exists(Path.Combine(dataDir, EmbeddedBrokerSnapshot.FileName)) ? "snapshot kept" : "NO snapshot left in data.dir";
+        var kept = File.Exists(Path.Combine(dataDir, EmbeddedBrokerLog.FileName)) ? "broker log kept" : "NO broker log left in data.dir";
         var restored = Regex.Match(log, @"Restored the embedded Kafka broker .*? in (\d+) ms");
         kept += restored.Success ? $"; restore took {restored.Groups[1].Value} ms" : "";
         output.WriteLine($"failed start ({name}): exit {silo.ExitCode} after {seconds:0.000} s; {kept}; {(saved.Success ? saved.Value : "no snapshot saved")}; {reason}");

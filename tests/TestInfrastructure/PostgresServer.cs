@@ -20,6 +20,10 @@ public sealed class PostgresServer : IAsyncLifetime
     public int MaxConnections { get; init; } = 300;
     public string Database { get; } = "oc_" + Guid.NewGuid().ToString("N")[..8];
 
+    /// <summary>Extra server settings (name → value), passed as -c name=value when the server starts; e.g.
+    /// wal_level=logical for change data capture tests.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The connection string of this test class's database.</summary>
     public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database={Database};Pooling=true";
 
@@ -50,10 +54,12 @@ public sealed class PostgresServer : IAsyncLifetime
     private async Task StartServerAsync()
     {
         await RunAsync(Path.Combine(BinDir, "pg_ctl"),
-            ["-D", Path.Combine(_dir, "data"), "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections={MaxConnections}",
+            ["-D", Path.Combine(_dir, "data"), "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections={MaxConnections}{ExtraSettings}",
                 "-l", Path.Combine(_dir, "log"), "-w", "start"]);
         _started = true;
     }
+
+    private string ExtraSettings => string.Concat(Settings.Select(kv => $" -c {kv.Key}={kv.Value}"));
 
     /// <summary>Stops the server as an administrator would: "fast" ends every session with 57P01 (admin shutdown),
     /// "immediate" drops them; either way clients then get connection refused. Returns once it is down.</summary>

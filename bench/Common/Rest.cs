@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
-namespace OrleansConnect.Scale;
+namespace OrleansConnect.Bench;
 
 /// <summary>One REST answer: its status code, or what happened instead (timeout, connection error), and how long it took.</summary>
 public readonly record struct Answer(int Status, string Body, TimeSpan Elapsed, string? Failure)

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
-using System.Runtime.InteropServices;
 using OrleansConnect.Bench;
 using OrleansConnect.Grains.Kafka;
 
@@ -10,7 +9,7 @@ namespace OrleansConnect.Faults;
 /// <summary>The Kafka-protocol broker of the cluster faults in a process of its own, so that SIGSTOP freezes it (the
 /// other benches keep it inside the bench process, where it cannot be frozen without freezing the bench). It is this
 /// program started again in its <c>broker-host</c> mode: librdkafka's mock cluster (3 brokers) with the given topics,
-/// which prints its bootstrap list and runs until SIGTERM.</summary>
+/// which writes its bootstrap list to a file and runs until killed.</summary>
 public sealed class BrokerProcess(string workDir) : IAsyncDisposable
 {
     public const string HostMode = "broker-host";
@@ -28,12 +27,13 @@ public sealed class BrokerProcess(string workDir) : IAsyncDisposable
     {
         Directory.CreateDirectory(workDir);
         var self = Assembly.GetEntryAssembly()?.Location ?? throw new InvalidOperationException("No entry assembly to start the broker host from.");
-        _process = SiloBench.StartLogged("dotnet", [self, HostMode, .. topics.Select(t => $"{t.Name}:{t.Partitions}")], workDir, LogPath);
+        var readyFile = Path.Combine(workDir, "bootstrap");
+        _process = SiloBench.StartLogged("dotnet", [self, HostMode, readyFile, .. topics.Select(t => $"{t.Name}:{t.Partitions}")], workDir, LogPath);
         var process = _process;
         await SiloBench.UntilAsync(() =>
         {
             if (process.HasExited) throw new InvalidOperationException($"The broker host exited with code {process.ExitCode}:\n{SiloBench.Tail(LogPath)}");
-            var ready = SiloBench.ReadLog(LogPath).Split('\n').FirstOrDefault(l => l.StartsWith(ReadyMarker, StringComparison.Ordinal));
+            var ready = SiloBench.ReadLog(readyFile).Split('\n').FirstOrDefault(l => l.StartsWith(ReadyMarker, StringComparison.Ordinal));
             if (ready is null) return Task.FromResult(false);
             BootstrapServers = ready[ReadyMarker.Length..].Trim();
             return Task.FromResult(true);
@@ -57,28 +57,23 @@ public sealed class BrokerProcess(string workDir) : IAsyncDisposable
         _process.Dispose();
     }
 
-    /// <summary>The broker-host mode: <c>broker-host topic:partitions ...</c>.</summary>
+    /// <summary>The broker-host mode: <c>broker-host READY_FILE topic:partitions ...</c>. It writes the bootstrap list to
+    /// READY_FILE and runs until killed. It stays away from <see cref="Console"/> and signal registrations: those make .NET
+    /// install a SIGCONT handler, and a handled SIGCONT interrupts the mock cluster's poll(2), which it takes as fatal
+    /// ("Mock cluster failed to poll ... Interrupted system call": its listeners close and every client is refused).</summary>
     public static async Task<int> HostAsync(IReadOnlyList<string> args)
     {
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stopped.TrySetResult();
-        }
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var broker = EmbeddedKafkaBroker.Start(3);
-        foreach (var spec in args)
+        foreach (var spec in args.Skip(1))
         {
             var colon = spec.LastIndexOf(':');
             var partitions = colon > 0 && int.TryParse(spec.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
                 ? n : throw new ArgumentException($"A topic is name:partitions, not '{spec}'.");
             broker.CreateTopic(spec[..colon], partitions, partitions > 1 ? 3 : 1);
         }
-        Console.WriteLine(ReadyMarker + broker.BootstrapServers);
-        await Console.Out.FlushAsync();
-        await stopped.Task;
+        await File.WriteAllTextAsync(args[0] + ".tmp", ReadyMarker + broker.BootstrapServers + "\n");
+        File.Move(args[0] + ".tmp", args[0]);
+        await Task.Delay(Timeout.Infinite);
         return 0;
     }
 }

@@ -231,7 +231,7 @@ public sealed class FaultSuite(FaultOptions options, string workDir, TextWriter 
         rig.Measure(row, [before]);
         var source = $"{pipeline.Source}-0";
         row.Running = rig.Poller.FirstFailed.ContainsKey(source)
-            ? $"FAILED {rig.Poller.FailedEpisodes(source)} times (restarted between)" : "never FAILED";
+            ? $"FAILED, restarting (≥ {rig.Poller.FailedEpisodes(source)} failures seen)" : "never FAILED";
         row.CaughtUp = "n/a (the poison line stays)";
         row.Note($"sink lines every 10 s: {string.Join(" → ", samples)} (the {before} lines before the poison line; the {after} after it are not expected)");
         NoteFailed(rig, row, 0, "the run");
@@ -437,7 +437,7 @@ public sealed class FaultSuite(FaultOptions options, string workDir, TextWriter 
             return;
         }
         foreach (var (task, (at, trace)) in failed)
-            row.Note($"{task} first seen FAILED {(at - since) / 1000.0:0.0} s into {what} (went FAILED {rig.Poller.FailedEpisodes(task)} times, " +
+            row.Note($"{task} first seen FAILED {(at - since) / 1000.0:0.0} s into {what} (went FAILED at least {rig.Poller.FailedEpisodes(task)} times, " +
                 $"FAILED in {rig.Poller.FailedSightings(task)} listings): {trace}");
     }
 

@@ -56,7 +56,7 @@ public sealed class RestPoller(Rest rest, IReadOnlyList<SiloNode> silos, Func<IR
     public int FailedSightings(string task) => _failedSightings.GetValueOrDefault(task);
 
     /// <summary>How many times a task went FAILED (from another state, or first seen so) in one silo's listings: the
-    /// most any silo saw. With automatic restarts, about the number of attempts that failed.</summary>
+    /// most any silo saw. A restart that fails again within one poll is not seen, so this is a lower bound.</summary>
     public int FailedEpisodes(string task) =>
         _failedEpisodes.Where(e => e.Key.EndsWith("|" + task, StringComparison.Ordinal)).Select(e => e.Value).DefaultIfEmpty(0).Max();
 

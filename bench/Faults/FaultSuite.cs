@@ -226,7 +226,7 @@ public sealed class FaultSuite(FaultOptions options, string workDir, TextWriter 
             pipeline.Output.Refresh();
             samples.Add(pipeline.Output.Total.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
-        RestFigures(rig, row);
+        RestFigures(rig, row, flowing: false);
         rig.Poller.Phase = null;
         rig.Measure(row, [before]);
         var source = $"{pipeline.Source}-0";
@@ -414,10 +414,10 @@ public sealed class FaultSuite(FaultOptions options, string workDir, TextWriter 
         await rig.FinishAsync(row, FinalWait, cancellationToken);
     }
 
-    private void RestFigures(FaultRig rig, FaultRow row)
+    private void RestFigures(FaultRig rig, FaultRow row, bool flowing = true)
     {
         var poller = rig.Poller;
-        row.Note($"the sinks were at most {rig.MaxBehind(During):N0} lines behind the inputs during the fault, {rig.MaxBehind(After):N0} after it " +
+        if (flowing) row.Note($"the sinks were at most {rig.MaxBehind(During):N0} lines behind the inputs during the fault, {rig.MaxBehind(After):N0} after it " +
             $"({rig.Pipelines.Count} × {options.LinesPerSecond} lines/s written)");
         row.Rest = poller.Answers(During).ToString();
         row.StackTraces = poller.StackTraces(During) + poller.StackTraces(After);

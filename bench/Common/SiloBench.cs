@@ -94,6 +94,18 @@ public static partial class SiloBench
     /// <summary>SIGTERM: the silo's clean stop.</summary>
     public static void Terminate(int pid) => _ = kill(pid, 15);
 
+    /// <summary>SIGSTOP: the process is frozen (as a VM paused or a process stuck in swap) until <see cref="Thaw"/>.</summary>
+    public static void Freeze(int pid) => Signal(pid, 19);
+
+    /// <summary>SIGCONT: a frozen process runs again.</summary>
+    public static void Thaw(int pid) => Signal(pid, 18);
+
+    private static void Signal(int pid, int signal)
+    {
+        if (kill(pid, signal) != 0)
+            throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int signal);
 }

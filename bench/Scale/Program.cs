@@ -131,17 +131,3 @@ public sealed record ScaleOptions(string Repo, int Silos, int Connectors, int Cl
             TimeSpan.FromSeconds(settle), TimeSpan.FromSeconds(phaseTimeout), pgMaxConnections, perConnector, settings, skipFailover, keep, new PidFile(pidFile));
     }
 }
-
-/// <summary>Notes each process the run starts (pid, start time, label, and a directory to remove) in the file
-/// run-scale.sh passes, so the script can kill what is left if this process itself is killed; the start time tells a
-/// reused pid apart.</summary>
-public sealed class PidFile(string? path)
-{
-    private readonly object _gate = new();
-
-    public void Record(int? pid, string label, string? directory = null)
-    {
-        if (path is null || pid is not { } p || ProcSample.StartTime(p) is not { } start) return;
-        lock (_gate) File.AppendAllText(path, $"{p} {start} {label} {directory ?? "-"}\n");
-    }
-}

@@ -36,10 +36,26 @@ public sealed class PostgresServer(int maxConnections = 300) : IAsyncDisposable
         var data = Path.Combine(_dir, "data");
         if (IsRoot) await RunAsync("chown", ["-R", "postgres:postgres", _dir], asPostgres: false);
         await RunAsync(Path.Combine(BinDir, "initdb"), ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
+        await StartAgainAsync();
+    }
+
+    /// <summary>Starts the server on its existing data directory (after <see cref="StopAsync"/>): the same port, its data kept.</summary>
+    public async Task StartAgainAsync()
+    {
+        var data = Path.Combine(_dir, "data");
         await RunAsync(Path.Combine(BinDir, "pg_ctl"),
             ["-D", data, "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections={maxConnections}", "-l", LogPath, "-w", "start"]);
         _started = true;
         PostmasterPid = int.Parse(File.ReadLines(Path.Combine(data, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary><c>pg_ctl stop -m fast</c> (what an operator's restart does: clients are disconnected, the data is kept),
+    /// waiting until the server is down.</summary>
+    public async Task StopAsync()
+    {
+        await RunAsync(Path.Combine(BinDir, "pg_ctl"), ["-D", Path.Combine(_dir, "data"), "-m", "fast", "-w", "stop"]);
+        _started = false;
+        PostmasterPid = null;
     }
 
     /// <summary>A fresh database per measured setting: each cluster starts from an empty schema.</summary>

@@ -65,6 +65,39 @@ public sealed partial class SiloNode(string siloDll, string workDir, IReadOnlyDi
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>SIGSTOP: the process is frozen until <see cref="Thaw"/> (its sockets stay open, nothing answers).</summary>
+    public void Freeze() => SiloBench.Freeze(Pid ?? throw new InvalidOperationException($"The silo {WorkerId} is not running."));
+
+    /// <summary>SIGCONT.</summary>
+    public void Thaw() => SiloBench.Thaw(Pid ?? throw new InvalidOperationException($"The silo {WorkerId} is not running."));
+
+    /// <summary>SIGTERM (the clean stop), then waits for the exit: how long it took, or null if the process still runs
+    /// after <paramref name="timeout"/> (it is left running).</summary>
+    public async Task<TimeSpan?> TerminateAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (_process is null || _process.HasExited) return TimeSpan.Zero;
+        var clock = Stopwatch.StartNew();
+        SiloBench.Terminate(_process.Id);
+        return await WaitForExitAsync(timeout, cancellationToken) ? clock.Elapsed : null;
+    }
+
+    /// <summary>Whether the process exited within <paramref name="timeout"/> (a silo declared dead stops itself).</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (_process is null) return true;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     public async Task CreateConnectorAsync(string name, IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
     {
         using var response = await Client.PostAsJsonAsync(new Uri(BaseAddress, "connectors"), new { name, config }, cancellationToken);

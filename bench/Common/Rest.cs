@@ -3,14 +3,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
-namespace OrleansConnect.Scale;
+namespace OrleansConnect.Bench;
 
 /// <summary>One REST answer: its status code, or what happened instead (timeout, connection error), and how long it took.</summary>
 public readonly record struct Answer(int Status, string Body, TimeSpan Elapsed, string? Failure)
 {
     public bool Ok => Failure is null && Status is >= 200 and < 300;
 
-    /// <summary>"201", "500", "timeout", "connection error": the key answers are counted by.</summary>
+    /// <summary>"201", "500", "timeout", "connection error", "request error": the key answers are counted by.</summary>
     public string Outcome => Failure ?? Status.ToString(CultureInfo.InvariantCulture);
 }
 
@@ -43,7 +43,13 @@ public sealed class Rest : IDisposable
         }
         catch (HttpRequestException e)
         {
-            return new Answer(0, "", clock.Elapsed, e.HttpRequestError == HttpRequestError.ConnectionError ? "connection error" : e.HttpRequestError.ToString());
+            return new Answer(0, "", clock.Elapsed, e.HttpRequestError switch
+            {
+                HttpRequestError.ConnectionError => "connection error",
+                // Mostly a connection the silo closed mid-request (a stopping or killed silo).
+                HttpRequestError.Unknown => "request error",
+                var other => other.ToString(),
+            });
         }
     }
 

@@ -45,7 +45,7 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
         var handle = rd_kafka_new(ProducerType, conf, errbuf, (UIntPtr)errbuf.Length);
         if (handle == IntPtr.Zero)
             throw new InvalidOperationException("Could not create the embedded Kafka broker's handle: " + Encoding.UTF8.GetString(errbuf).TrimEnd('\0'));
-        var cluster = rd_kafka_mock_cluster_new(handle, brokerCount);
+        var cluster = WithSignalsBlocked(() => rd_kafka_mock_cluster_new(handle, brokerCount));
         if (cluster == IntPtr.Zero)
         {
             rd_kafka_destroy(handle);
@@ -155,6 +155,33 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
             _handle = IntPtr.Zero;
         }
     }
+
+    /// <summary>Runs <paramref name="create"/> with every signal blocked on this thread, so that the threads it starts
+    /// inherit that mask. The mock cluster's thread treats a poll() interrupted by a signal as fatal ("Mock cluster failed
+    /// to poll ... Interrupted system call") and closes every listener, and .NET handles SIGCONT (and SIGCHLD, SIGWINCH,
+    /// ...) in-process: a Ctrl-Z and fg of the embedded default, or a paused VM, killed its broker for good. Blocked
+    /// signals go to the other threads; SIGCONT still resumes the process (the kernel does that whatever the mask).</summary>
+    private static T WithSignalsBlocked<T>(Func<T> create)
+    {
+        if (!OperatingSystem.IsLinux()) return create();
+        var all = new byte[SigSetBytes];
+        var previous = new byte[SigSetBytes];
+        if (sigfillset(all) != 0 || pthread_sigmask(SigSetMask, all, previous) != 0) return create();
+        try
+        {
+            return create();
+        }
+        finally
+        {
+            _ = pthread_sigmask(SigSetMask, previous, null);
+        }
+    }
+
+    // glibc's sigset_t: 1024 bits.
+    private const int SigSetBytes = 128;
+    private const int SigSetMask = 2;
+    [LibraryImport("libc", SetLastError = true)] private static partial int sigfillset([Out] byte[] set);
+    [LibraryImport("libc", SetLastError = true)] private static partial int pthread_sigmask(int how, byte[]? set, [Out] byte[]? oldset);
 
     [LibraryImport(KafkaNative.LibraryName)] private static partial IntPtr rd_kafka_conf_new();
     [LibraryImport(KafkaNative.LibraryName, StringMarshalling = StringMarshalling.Utf8)]

@@ -50,7 +50,8 @@ public class PluginCatalogTests
             "TimestampConverter$Value", "TimestampRouter", "ValueToKey",
             "predicates.HasHeaderKey", "predicates.RecordIsTombstone", "predicates.TopicNameMatches",
         ];
-        Assert.Equal(expected.Select(n => "org.apache.kafka.connect.transforms." + n).Order(), names.Order());
+        Assert.Equal(expected.Select(n => "org.apache.kafka.connect.transforms." + n).Append("io.debezium.transforms.ExtractNewRecordState").Order(),
+            names.Order());
     }
 
     [Fact]

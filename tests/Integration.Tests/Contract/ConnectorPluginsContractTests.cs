@@ -61,6 +61,7 @@ public sealed class ConnectorPluginsContractTests(TestBroker broker, ConnectorPl
         Assert.Contains(("org.apache.kafka.connect.storage.SimpleHeaderConverter", "header_converter"), classes);
         Assert.Contains(("org.apache.kafka.connect.transforms.InsertField$Value", "transformation"), classes);
         Assert.Contains(("org.apache.kafka.connect.transforms.predicates.TopicNameMatches", "predicate"), classes);
+        Assert.Contains(("io.debezium.transforms.ExtractNewRecordState", "transformation"), classes);
         Assert.Equal(connectors.Array.Count, (await Client.Get("connector-plugins?connectorsOnly=true")).Array.Count);
     }
 
@@ -104,6 +105,12 @@ public sealed class ConnectorPluginsContractTests(TestBroker broker, ConnectorPl
 
         var transform = await Client.Get("connector-plugins/" + Uri.EscapeDataString("org.apache.kafka.connect.transforms.InsertField$Value") + "/config");
         AssertStatus(transform, 200);
+
+        var unwrap = await Client.Get("connector-plugins/io.debezium.transforms.ExtractNewRecordState/config");
+        AssertStatus(unwrap, 200);
+        var mode = unwrap.Array.First(k => (string?)k!["name"] == "delete.tombstone.handling.mode")!;
+        Assert.Equal("tombstone", (string?)mode["default_value"]);
+        Assert.Contains("add.fields", unwrap.Array.Select(k => (string?)k!["name"]));
 
         AssertError(await Client.Get("connector-plugins/com.example.Nothing/config"), 404, "Unknown plugin com.example.Nothing.");
     }

@@ -163,6 +163,79 @@ public sealed class TransformPreviewTests(SiloWithBroker fixture) : IClassFixtur
         Assert.Equal(9, (long?)outputs[3]!["offset"]);
     }
 
+    [Fact]
+    public async Task Debezium_unwrap_flattens_change_events_rewrites_deletes_and_drops_tombstones()
+    {
+        var config = new JsonObject
+        {
+            ["value.converter"] = "org.apache.kafka.connect.json.JsonConverter",
+            ["value.converter.schemas.enable"] = "true",
+            ["transforms"] = "unwrap",
+            ["transforms.unwrap.type"] = "io.debezium.transforms.ExtractNewRecordState",
+            ["transforms.unwrap.delete.tombstone.handling.mode"] = "rewrite",
+            ["transforms.unwrap.add.fields"] = "op,source.ts_ms",
+            ["transforms.unwrap.add.headers"] = "op",
+        };
+        const string row = """
+            {"type": "struct", "name": "shop.public.orders.Value", "optional": true, "fields": [
+                {"field": "id", "type": "int32", "optional": false}, {"field": "item", "type": "string", "optional": true}]
+            """;
+        const string envelope = """
+            {"schema": {"type": "struct", "name": "shop.public.orders.Envelope", "version": 2, "optional": false, "fields": [
+                ROW, "field": "before"}, ROW, "field": "after"},
+                {"field": "source", "type": "struct", "name": "io.debezium.connector.postgresql.Source", "optional": false, "fields": [
+                    {"field": "ts_ms", "type": "int64", "optional": false}, {"field": "table", "type": "string", "optional": false}]},
+                {"field": "op", "type": "string", "optional": false}, {"field": "ts_ms", "type": "int64", "optional": true}]},
+             "payload": {"before": BEFORE, "after": AFTER, "source": {"ts_ms": 1700000000123, "table": "orders"}, "op": "OP", "ts_ms": 1700000000200}}
+            """;
+        static JsonNode Envelope(string before, string after, string op) =>
+            JsonNode.Parse(envelope.Replace("ROW", row.TrimEnd()).Replace("BEFORE", before).Replace("AFTER", after).Replace("OP", op))!;
+        var records = new JsonArray
+        {
+            new JsonObject { ["topic"] = "shop.public.orders", ["value"] = Envelope("null", """{"id": 1, "item": "apple"}""", "c") },
+            new JsonObject { ["topic"] = "shop.public.orders", ["value"] = Envelope("""{"id": 1, "item": "apple"}""", "null", "d") },
+            new JsonObject { ["topic"] = "shop.public.orders", ["value"] = null },
+            // Not an envelope (a heartbeat): unchanged.
+            new JsonObject { ["topic"] = "__debezium-heartbeat.shop", ["value"] = JsonNode.Parse("""
+                {"schema": {"type": "struct", "name": "io.debezium.connector.common.Heartbeat", "optional": false,
+                    "fields": [{"field": "ts_ms", "type": "int64", "optional": false}]}, "payload": {"ts_ms": 5}}
+                """) },
+        };
+
+        var (status, body) = await PreviewAsync(config, records);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var outputs = Outputs(body);
+        Assert.Equal(4, outputs.Count);
+        AssertJson("""{"id": 1, "item": "apple", "__deleted": "false", "__op": "c", "__source_ts_ms": 1700000000123}""", outputs[0]!["value"]!["payload"]);
+        var schema = outputs[0]!["value"]!["schema"]!;
+        Assert.Equal("shop.public.orders.Value", (string?)schema["name"]);
+        Assert.Equal(["id", "item", "__deleted", "__op", "__source_ts_ms"], schema["fields"]!.AsArray().Select(f => (string?)f!["field"]));
+        AssertJson("""[{"key": "__op", "value": "c"}]""", outputs[0]!["headers"]);
+        Assert.Equal("shop.public.orders", (string?)outputs[0]!["topic"]);
+        AssertJson("""{"id": 1, "item": "apple", "__deleted": "true", "__op": "d", "__source_ts_ms": 1700000000123}""", outputs[1]!["value"]!["payload"]);
+        AssertJson("""[{"key": "__op", "value": "d"}]""", outputs[1]!["headers"]);
+        AssertJson("""{"dropped": true}""", outputs[2]);
+        AssertJson("""{"ts_ms": 5}""", outputs[3]!["value"]!["payload"]);
+        Assert.Equal("__debezium-heartbeat.shop", (string?)outputs[3]!["topic"]);
+    }
+
+    [Fact]
+    public async Task Debezium_unwrap_refuses_an_unknown_delete_mode_naming_the_key()
+    {
+        var config = new JsonObject
+        {
+            ["transforms"] = "unwrap",
+            ["transforms.unwrap.type"] = "ExtractNewRecordState",
+            ["transforms.unwrap.delete.tombstone.handling.mode"] = "keep",
+        };
+
+        var (status, body) = await PreviewAsync(config, [new JsonObject { ["topic"] = "t", ["value"] = 1 }]);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("delete.tombstone.handling.mode", (string?)body!["message"]);
+    }
+
     [Theory]
     [InlineData("transforms.c.type", "org.apache.kafka.connect.transforms.NoSuchTransform", "transforms.c.type")]
     [InlineData("transforms.c.spec", "age:nonsense", "transforms.c.")]

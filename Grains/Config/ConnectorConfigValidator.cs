@@ -69,9 +69,15 @@ public sealed class ConnectorConfigValidator(PluginRegistry plugins, WorkerConfi
             if (!keys.ContainsKey(key.Name)) keyOrder.Add(key.Name);
             keys[key.Name] = key;
         }
-        // Values: the connector's validation wins over the framework's for a key both validate.
+        // Values: the connector's validation wins over the framework's for a key both validate. A value the connector
+        // reports for a key nobody defines (a key it refuses, e.g. a Debezium key not implemented) is listed too.
         var values = new Dictionary<string, ConfigValue>(frameworkValues, StringComparer.Ordinal);
-        foreach (var value in connectorValues) values[value.Name] = value;
+        var undefined = new List<ConfigValue>();
+        foreach (var value in connectorValues)
+        {
+            values[value.Name] = value;
+            if (!keys.ContainsKey(value.Name) && value.ErrorMessages.Count > 0) undefined.Add(value);
+        }
         if (Security.FileStreamConfinement.Refusal(desc, config.GetValueOrDefault("file"), _fileAllowedPaths) is { } refusal)
         {
             if (!values.TryGetValue("file", out var fileValue)) values["file"] = fileValue = new ConfigValue("file", config.GetValueOrDefault("file"), [], []);
@@ -79,7 +85,6 @@ public sealed class ConnectorConfigValidator(PluginRegistry plugins, WorkerConfi
         }
 
         // Null values are errors wherever they are; a key nobody defines gets an entry without a definition.
-        var undefined = new List<ConfigValue>();
         foreach (var (key, value) in config)
         {
             if (value is not null) continue;

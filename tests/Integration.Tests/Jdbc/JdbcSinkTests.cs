@@ -282,6 +282,40 @@ public sealed class JdbcSinkTests(JdbcFixture fixture) : IClassFixture<JdbcFixtu
     }
 
     [Fact]
+    public async Task An_unreachable_server_is_retried_max_retries_times_then_fails_the_task()
+    {
+        var (name, topic, config) = Setup("jdbc_unreachable");
+        // A port nothing listens on.
+        using (var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
+        {
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            config["connection.url"] = $"jdbc:postgresql://127.0.0.1:{((IPEndPoint)socket.LocalEndPoint!).Port}/db";
+        }
+        config["max.retries"] = "2";
+        config["retry.backoff.ms"] = "200";
+        config["connection.attempts"] = "1";
+        await KafkaTopics.ProduceAsync(fixture.Broker.BootstrapServers, topic, [Row(1, "one", 1, 1m)]);
+        await fixture.Silo.Client.CreateConnectorAsync(name, config);
+
+        var failed = await fixture.Silo.Client.WaitForTaskStateAsync(name, 0, "FAILED", Timeout);
+        var trace = (string?)failed!["tasks"]![0]!["trace"];
+        Assert.Contains("Write of 1 records failed after 2 retries (max.retries): Cannot connect to PostgreSQL at 127.0.0.1:", trace);
+        Assert.Equal(2, fixture.Silo.Log.Split('\n').Count(l => l.Contains($"Task {name}-0 put threw a RetriableException")));
+    }
+
+    [Fact]
+    public async Task A_column_that_cannot_take_the_value_fails_the_task_with_the_databases_words()
+    {
+        var (name, topic, config) = Setup("jdbc_type");
+        await fixture.ExecuteAsync($"CREATE TABLE \"{topic}\" (id BIGINT, name INT, qty INT, ok BOOLEAN, ratio FLOAT8, price NUMERIC, day DATE, at TIMESTAMP, blob BYTEA)");
+        await KafkaTopics.ProduceAsync(fixture.Broker.BootstrapServers, topic, [Row(1, "one", 1, 1m)]);
+        await fixture.Silo.Client.CreateConnectorAsync(name, config);
+
+        var failed = await fixture.Silo.Client.WaitForTaskStateAsync(name, 0, "FAILED", Timeout);
+        Assert.Contains("Write of 1 records failed: column \"name\" is of type integer but expression is of type text (SQLSTATE 42804)", (string?)failed!["tasks"]![0]!["trace"]);
+    }
+
+    [Fact]
     public async Task PostgreSQL_restarting_under_the_sink_is_retried_and_every_record_lands_once()
     {
         var (name, topic, config) = Setup("jdbc_restart");

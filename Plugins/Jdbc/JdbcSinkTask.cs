@@ -209,6 +209,22 @@ public sealed class JdbcSinkTask : SinkTask
             }
             records = order.Select(k => last[k]);
         }
+        if (columns.All(c => PostgresDialect.Unnestable(c, columnTypes)))
+        {
+            var sql = _dialect.InsertUnnest(table, fields.KeyFields, columns, upsert);
+            foreach (var chunk in records.Chunk(Math.Max(1, _config.Batch)))
+            {
+                var command = new NpgsqlBatchCommand(sql);
+                var keyValues = chunk.Select(fields.KeyValues).ToList();
+                var nonKeyValues = chunk.Select(fields.NonKeyValues).ToList();
+                for (var k = 0; k < fields.KeyFields.Count; k++)
+                    command.Parameters.Add(_dialect.ColumnArray(fields.KeyFields[k].Schema, keyValues.Select(v => v[k]).ToList()));
+                for (var c = 0; c < fields.NonKeyFields.Count; c++)
+                    command.Parameters.Add(_dialect.ColumnArray(fields.NonKeyFields[c].Schema, nonKeyValues.Select(v => v[c]).ToList()));
+                batch.BatchCommands.Add(command);
+            }
+            return;
+        }
         var perStatement = RowsPerStatement(columns.Count);
         foreach (var chunk in records.Chunk(perStatement))
         {
@@ -337,6 +353,8 @@ public sealed class JdbcSinkTask : SinkTask
         var builder = _config.ConnectionString();
         // PostgreSQL's DETAIL (which row, which key) makes a failed write's trace readable.
         builder.IncludeErrorDetail = true;
+        // The sink's statements repeat (one text per table, shape and kind): prepared once, planned once.
+        if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 32;
         for (var attempt = 1; ; attempt++)
         {
             var connection = new NpgsqlConnection(builder.ConnectionString);

@@ -117,6 +117,59 @@ public sealed class PostgresDialect(bool quoteIdentifiers, TimeZoneInfo timeZone
         return sql.ToString();
     }
 
+    /// <summary>INSERT (or upsert) of any number of rows from one array parameter per column (UNNEST): the statement's
+    /// text does not depend on the row count, so Npgsql prepares it once, and PostgreSQL plans 1 parameter per column
+    /// rather than one per value.</summary>
+    public string InsertUnnest(TableId table, IReadOnlyList<SinkField> keys, IReadOnlyList<SinkField> columns, bool upsert)
+    {
+        var sql = new StringBuilder("INSERT INTO ").Append(Table(table)).Append(" (")
+            .Append(string.Join(",", columns.Select(c => Identifier(c.Name)))).Append(") SELECT * FROM UNNEST(")
+            .Append(string.Join(",", columns.Select((_, i) => "$" + (i + 1)))).Append(')');
+        if (upsert)
+        {
+            sql.Append(" ON CONFLICT (").Append(string.Join(",", keys.Select(k => Identifier(k.Name)))).Append(')');
+            var nonKeys = columns.Where(c => !c.IsPrimaryKey).ToList();
+            if (nonKeys.Count == 0) sql.Append(" DO NOTHING");
+            else sql.Append(" DO UPDATE SET ").Append(string.Join(",", nonKeys.Select(c => Identifier(c.Name) + "=EXCLUDED." + Identifier(c.Name))));
+        }
+        return sql.ToString();
+    }
+
+    /// <summary>Whether a column's values can travel in an UNNEST array (not arrays themselves, not cast from text).</summary>
+    public static bool Unnestable(SinkField field, IReadOnlyDictionary<string, string> columnTypes) =>
+        field.Schema.Type != SchemaType.Array && !BindsAsText(field.Name, columnTypes);
+
+    /// <summary>The column's values of <paramref name="rows"/> as one typed array parameter.</summary>
+    public Npgsql.NpgsqlParameter ColumnArray(Schema schema, IReadOnlyList<object?> rows)
+    {
+        var type = DbType(schema);
+        var clr = ClrType(type);
+        var array = Array.CreateInstance(clr.IsValueType ? typeof(Nullable<>).MakeGenericType(clr) : clr, rows.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var bound = Bind(schema, rows[i]).Value;
+            array.SetValue(bound is DBNull ? null : bound, i);
+        }
+        return new Npgsql.NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | type, Value = array };
+    }
+
+    private static Type ClrType(NpgsqlDbType type) => type switch
+    {
+        NpgsqlDbType.Smallint => typeof(short),
+        NpgsqlDbType.Integer => typeof(int),
+        NpgsqlDbType.Bigint => typeof(long),
+        NpgsqlDbType.Real => typeof(float),
+        NpgsqlDbType.Double => typeof(double),
+        NpgsqlDbType.Boolean => typeof(bool),
+        NpgsqlDbType.Text => typeof(string),
+        NpgsqlDbType.Numeric => typeof(decimal),
+        NpgsqlDbType.Date => typeof(DateOnly),
+        NpgsqlDbType.Time => typeof(TimeOnly),
+        NpgsqlDbType.Timestamp => typeof(DateTime),
+        NpgsqlDbType.Bytea => typeof(byte[]),
+        _ => typeof(object),
+    };
+
     /// <summary>UPDATE of one row: the non-key columns' parameters first, then the keys'.</summary>
     public string Update(TableId table, IReadOnlyList<SinkField> keys, IReadOnlyList<SinkField> nonKeys, IReadOnlyDictionary<string, string> columnTypes)
     {

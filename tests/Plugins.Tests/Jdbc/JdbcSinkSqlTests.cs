@@ -86,6 +86,21 @@ public sealed class JdbcSinkSqlTests
     }
 
     [Fact]
+    public void Inserts_of_plain_columns_travel_as_one_array_per_column()
+    {
+        var fields = Fields(PrimaryKeyMode.RecordKey, whitelist: new HashSet<string> { "name", "at" });
+        var columns = fields.KeyFields.Concat(fields.NonKeyFields).ToList();
+        Assert.Equal("INSERT INTO \"t\" (\"id\",\"name\",\"at\") SELECT * FROM UNNEST($1,$2,$3) ON CONFLICT (\"id\") DO UPDATE SET \"name\"=EXCLUDED.\"name\",\"at\"=EXCLUDED.\"at\"",
+            Quoted.InsertUnnest(new TableId(null, "t"), fields.KeyFields, columns, upsert: true));
+        var names = Quoted.ColumnArray(Schema.OptionalStringSchema, ["a", null]);
+        Assert.Equal(NpgsqlDbType.Array | NpgsqlDbType.Text, names.NpgsqlDbType);
+        Assert.Equal(new string?[] { "a", null }, names.Value);
+        Assert.Equal(new long?[] { 1, null }, Quoted.ColumnArray(Schema.OptionalInt64Schema, [1L, null]).Value);
+        Assert.False(PostgresDialect.Unnestable(new SinkField("tags", SchemaBuilder.Array(Schema.StringSchema).Build(), false), NoCasts));
+        Assert.False(PostgresDialect.Unnestable(new SinkField("doc", Schema.StringSchema, false), new Dictionary<string, string> { ["doc"] = "jsonb" }));
+    }
+
+    [Fact]
     public void Update_delete_and_casts_for_uuid_and_json_columns()
     {
         var fields = Fields(PrimaryKeyMode.RecordKey, whitelist: new HashSet<string> { "name" });

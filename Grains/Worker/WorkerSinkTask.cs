@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Confluent.Kafka;
 using ErrorCode = Confluent.Kafka.ErrorCode;
 using Microsoft.Extensions.Logging;
+using OrleansConnect.Connect.Errors;
 using OrleansConnect.Connect.Header;
 using OrleansConnect.Connect.Sink;
 using OrleansConnect.Connect.Storage;
@@ -17,7 +18,9 @@ namespace OrleansConnect.Grains.Worker;
 /// offset.flush.interval.ms and at stop: flush (preCommit) → commit. Only offsets the task has flushed are
 /// committed, so a crash repeats records at most and never loses one. Conversion and transformation run through
 /// the <see cref="RetryWithToleranceOperator"/> (errors.* keys): a record whose failure is tolerated is reported
-/// (log, dead letter queue) and committed past once the report is durable; put() failures fail the task.</summary>
+/// (log, dead letter queue) and committed past once the report is durable. A RetriableException from put() pauses
+/// the consumer and delivers the same records again after the task's context.Timeout (at once when it set none), with
+/// nothing committed past them, as Kafka's WorkerSinkTask does; any other put() failure fails the task.</summary>
 public sealed class WorkerSinkTask : WorkerTask
 {
     private const int MaxPollRecords = 500;
@@ -46,6 +49,12 @@ public sealed class WorkerSinkTask : WorkerTask
     private IConsumer<byte[]?, byte[]?>? _consumer;
     private bool _consumerPaused;
     private bool _commitRequested;
+    // The batch a put refused with RetriableException: delivered again (the same SinkRecords, as Kafka keeps its
+    // messageBatch) once _redeliverAt passed; the consumer stays paused meanwhile and its offsets are not committed.
+    private PendingBatch? _redelivery;
+    private DateTime _redeliverAt;
+    // context.Timeout: the backoff before the next redelivery, used once (Kafka resets it to -1 when it reads it).
+    private long _retryTimeoutMs = -1;
     private bool _started;
 
     public WorkerSinkTask(ConnectorTaskId id, SinkTask task, IReadOnlyDictionary<string, string> connectorConfig,
@@ -119,34 +128,41 @@ public sealed class WorkerSinkTask : WorkerTask
         {
             await HandleRebalanceAsync();
             ApplyPause();
-            Metrics.ConsumerPaused = _consumerPaused;
-            if (_consumerPaused) await ProbeLagWhilePausedAsync();
-            batch.Clear();
-            // Consume(0) never blocks: the loop stays async and an idle sink holds no thread.
-            while (batch.Count < MaxPollRecords && TryConsume() is { } result)
+            Metrics.ConsumerPaused = _consumerPaused || _redelivery is not null;
+            if (_consumerPaused || _redelivery is not null) await ProbeLagWhilePausedAsync();
+            if (_redelivery is { } pending)
             {
-                if (result.IsPartitionEOF) continue;
-                batch.Add(result);
-            }
-            if (batch.Count > 0)
-            {
-                idleDelay = 1;
-                try
-                {
-                    await DeliverAsync(batch);
-                }
-                catch (OperationCanceledException) when (IsStopping)
-                {
-                    // Stopped while retrying or in put: nothing of this batch is committed, it is consumed again.
-                    break;
-                }
+                if (!await RetryPendingAsync(pending)) break;
             }
             else
             {
-                await HandleRebalanceAsync();
-                try { await Task.Delay(idleDelay, StopToken); }
-                catch (OperationCanceledException) { break; }
-                idleDelay = Math.Min(idleDelay * 2, 100);
+                batch.Clear();
+                // Consume(0) never blocks: the loop stays async and an idle sink holds no thread.
+                while (batch.Count < MaxPollRecords && TryConsume() is { } result)
+                {
+                    if (result.IsPartitionEOF) continue;
+                    batch.Add(result);
+                }
+                if (batch.Count > 0)
+                {
+                    idleDelay = 1;
+                    try
+                    {
+                        await DeliverAsync(batch);
+                    }
+                    catch (OperationCanceledException) when (IsStopping)
+                    {
+                        // Stopped while retrying or in put: nothing of this batch is committed, it is consumed again.
+                        break;
+                    }
+                }
+                else
+                {
+                    await HandleRebalanceAsync();
+                    try { await Task.Delay(idleDelay, StopToken); }
+                    catch (OperationCanceledException) { break; }
+                    idleDelay = Math.Min(idleDelay * 2, 100);
+                }
             }
             if (_commitRequested || DateTime.UtcNow >= nextCommit)
             {
@@ -222,6 +238,7 @@ public sealed class WorkerSinkTask : WorkerTask
                 _currentOffsets.Remove(tp);
                 _pausedByTask.Remove(tp);
             }
+            if (_redelivery is { } pending) DropRevokedFromRedelivery(pending, revoked);
             await _task.CloseAsync(revoked, StopToken);
         }
         if (assigned.Count > 0)
@@ -229,8 +246,21 @@ public sealed class WorkerSinkTask : WorkerTask
             foreach (var tp in assigned) _assignment.Add(tp);
             Metrics.PartitionCount = _assignment.Count;
             _consumerPaused = false;
+            // While a batch waits for redelivery nothing new is fetched, from new partitions either.
+            if (_redelivery is not null)
+                _consumer!.Pause(assigned.Select(tp => new Confluent.Kafka.TopicPartition(tp.Topic, tp.Partition)));
             await _task.OpenAsync(assigned, StopToken);
         }
+    }
+
+    /// <summary>The new owner of a revoked partition reads its records again from the last commit: they leave the
+    /// pending batch (Kafka does the same). With nothing left to redeliver the consumer resumes.</summary>
+    private void DropRevokedFromRedelivery(PendingBatch pending, List<SinkTopicPartition> revoked)
+    {
+        var gone = revoked.ToHashSet();
+        pending.Records.RemoveAll(r => gone.Contains(new SinkTopicPartition(r.OriginalTopic ?? r.Topic ?? "", r.OriginalKafkaPartition ?? r.Partition)));
+        foreach (var tp in revoked) pending.Offsets.Remove(tp);
+        if (pending.Records.Count == 0 && pending.Offsets.Count == 0) EndRedelivery();
     }
 
     private DateTime _nextLagProbe;
@@ -272,7 +302,7 @@ public sealed class WorkerSinkTask : WorkerTask
             consumer.Pause(assignment);
             _consumerPaused = true;
         }
-        else if (!IsPaused && _consumerPaused)
+        else if (!IsPaused && _consumerPaused && _redelivery is null)
         {
             consumer.Resume(assignment.Where(tp => !_pausedByTask.Contains(new SinkTopicPartition(tp.Topic, tp.Partition.Value))));
             _consumerPaused = false;
@@ -307,21 +337,96 @@ public sealed class WorkerSinkTask : WorkerTask
             runNext = consumed.Offset + 1;
         }
         EndRun(batchOffsets, runTopic, runPartition, runNext);
-        _rewound.Clear();
         Metrics.SinkRecordsRead(batch.Count);
+        await PutAsync(new PendingBatch(records, batchOffsets));
+    }
+
+    /// <summary>Puts a batch and moves the offsets past it; a RetriableException keeps the batch for redelivery instead
+    /// (Kafka's deliverMessages).</summary>
+    private async Task PutAsync(PendingBatch batch)
+    {
+        _rewound.Clear();
+        var records = batch.Records;
         if (records.Count > 0)
         {
             // A silo frozen past the death timeout was replaced meanwhile: on waking it must not write what it consumed
             // before (the replacement writes it). A clock comparison unless the confirmation expired.
             if (!MayPublishNow && !await WaitUntilMayPublishAsync()) throw new OperationCanceledException(StopToken);
             var putting = Stopwatch.GetTimestamp();
-            await _task.PutAsync(records, StopToken);
+            try
+            {
+                await _task.PutAsync(records, StopToken);
+            }
+            catch (RetriableException e) when (!IsStopping)
+            {
+                PauseForRedelivery(batch, e);
+                return;
+            }
             Metrics.Batch(Stopwatch.GetElapsedTime(putting).TotalMilliseconds, records.Count);
             Metrics.SinkRecordsSent(records.Count);
         }
-        foreach (var (tp, offset) in batchOffsets)
+        foreach (var (tp, offset) in batch.Offsets)
             if (!_rewound.Contains(tp)) _currentOffsets[tp] = new OffsetAndMetadata(offset);
+        if (_redelivery is not null) EndRedelivery();
     }
+
+    private void PauseForRedelivery(PendingBatch batch, RetriableException error)
+    {
+        var timeout = Interlocked.Exchange(ref _retryTimeoutMs, -1);
+        _redeliverAt = timeout > 0 ? DateTime.UtcNow.AddMilliseconds(timeout) : DateTime.UtcNow;
+        if (_redelivery is null)
+        {
+            // New records would come after the batch that must go first: the consumer fetches nothing until it went.
+            // It is still polled (Consume(0)) so the task keeps its group membership and sees rebalances.
+            var consumer = _consumer!;
+            var assignment = consumer.Assignment;
+            if (assignment.Count > 0) consumer.Pause(assignment);
+        }
+        _redelivery = batch;
+        Logger.LogWarning(error, "Task {Connector}-{Task} put threw a RetriableException: the same {Count} records are delivered again in {Delay} ms, nothing is committed past them meanwhile",
+            Id.Connector, Id.Task, batch.Records.Count, Math.Max(0, timeout));
+    }
+
+    private void EndRedelivery()
+    {
+        _redelivery = null;
+        // Resumes what the redelivery paused; a paused connector (target state) or partitions the task paused stay paused.
+        if (IsPaused || _consumerPaused) return;
+        var consumer = _consumer!;
+        consumer.Resume(consumer.Assignment.Where(tp => !_pausedByTask.Contains(new SinkTopicPartition(tp.Topic, tp.Partition.Value))));
+    }
+
+    /// <summary>One loop turn while a batch waits for redelivery: keeps polling the paused consumer, then delivers the
+    /// batch again once its backoff passed (not while the connector is paused). False when the task is stopping.</summary>
+    private async Task<bool> RetryPendingAsync(PendingBatch pending)
+    {
+        // A record fetched before the pause (or from a partition assigned since) goes back: it comes after the batch.
+        while (TryConsume() is { } early)
+        {
+            if (early.IsPartitionEOF) continue;
+            _consumer!.Seek(early.TopicPartitionOffset);
+            _consumer.Pause([early.TopicPartition]);
+        }
+        var wait = _redeliverAt - DateTime.UtcNow;
+        if (IsPaused || wait > TimeSpan.Zero)
+        {
+            try { await Task.Delay(IsPaused || wait > TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : wait, StopToken); }
+            catch (OperationCanceledException) { return false; }
+            return !IsStopping;
+        }
+        try
+        {
+            await PutAsync(pending);
+        }
+        catch (OperationCanceledException) when (IsStopping)
+        {
+            return false;
+        }
+        return !IsStopping;
+    }
+
+    /// <summary>Records handed to put and the offsets to commit once put took them.</summary>
+    private sealed record PendingBatch(List<SinkRecord> Records, Dictionary<SinkTopicPartition, long> Offsets);
 
     private void EndRun(Dictionary<SinkTopicPartition, long> batchOffsets, string? topic, int partition, long next)
     {
@@ -484,7 +589,7 @@ public sealed class WorkerSinkTask : WorkerTask
             owner._rewound.Add(tp);
         }
 
-        public void Timeout(long timeoutMs) { }
+        public void Timeout(long timeoutMs) => Interlocked.Exchange(ref owner._retryTimeoutMs, timeoutMs);
 
         public IReadOnlyCollection<SinkTopicPartition> Assignment() => owner._assignment.ToList();
 

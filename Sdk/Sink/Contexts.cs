@@ -10,7 +10,8 @@ public interface ISinkTaskContext
 
     void Offset(TopicPartition tp, long offset);
 
-    /// <summary>Backoff before the next retry after a RetriableException from PutAsync.</summary>
+    /// <summary>Backoff before the next retry after a RetriableException from PutAsync; call it before each throw (it is used
+    /// once). Without it the batch is delivered again at once.</summary>
     void Timeout(long timeoutMs);
 
     IReadOnlyCollection<TopicPartition> Assignment();

@@ -14,7 +14,8 @@ public abstract class SinkTask : ConnectorTask
     public virtual void Initialize(ISinkTaskContext context) =>
         Context = context ?? throw new ArgumentNullException(nameof(context));
 
-    /// <summary>Writes (or buffers) the records. Throw RetriableException to have the same batch retried.</summary>
+    /// <summary>Writes (or buffers) the records. Throw RetriableException to have the same batch delivered again (after
+    /// Context.Timeout, when set), with nothing committed past it meanwhile; any other exception fails the task.</summary>
     public abstract Task PutAsync(IReadOnlyCollection<SinkRecord> records, CancellationToken ct);
 
     /// <summary>Flushes everything put so far.</summary>

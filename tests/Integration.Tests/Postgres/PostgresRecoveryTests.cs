@@ -83,28 +83,37 @@ public sealed class PostgresRecoveryTests(TestBroker broker, RecoveryPostgres pg
 
     private async Task<List<ConsumeResult<byte[]?, byte[]?>>> ReadIdsAsync(string topic, IReadOnlyCollection<int> expected, SiloProcess silo, string name)
     {
+        List<ConsumeResult<byte[]?, byte[]?>> read = [];
         try
         {
             return await KafkaTopics.ReadUntilAsync(broker.BootstrapServers, topic, 1,
-                r => expected.All(new HashSet<int>(Ids(r)).Contains), TimeSpan.FromSeconds(120));
+                r => expected.All(new HashSet<int>(Ids(read = r)).Contains), TimeSpan.FromSeconds(120));
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException($"{e.Message[..Math.Min(300, e.Message.Length)]}\nstatus: {await silo.Client.StatusAsync(name)}\n"
+            var seen = Ids(read).ToHashSet();
+            var missing = expected.Where(id => !seen.Contains(id)).ToList();
+            throw new TimeoutException($"{e.Message[..Math.Min(200, e.Message.Length)]}\n{missing.Count} of {expected.Count} ids missing, e.g. "
+                + $"{string.Join(",", missing.Take(20))}; first offset read {read.FirstOrDefault()?.Offset.Value}\nstatus: {await silo.Client.StatusAsync(name)}\n"
                 + $"silo log (tail): {Tail(silo.Log)}\nserver log (tail): {Tail(pg.Server.ServerLog)}");
         }
     }
 
     private static string Tail(string text) => text.Length <= 4000 ? text : text[^4000..];
 
-    /// <summary>Inserts one row per transaction until cancelled; returns the ids whose commit returned.</summary>
+    /// <summary>Inserts one row per transaction until cancelled (or 2,000 rows); returns the ids whose commit returned.</summary>
     private async Task<List<int>> InsertUntilCancelledAsync(string table, int first, CancellationToken ct)
     {
         var committed = new List<int>();
         await using var connection = new NpgsqlConnection(pg.Server.ConnectionString + ";Pooling=false");
         await connection.OpenAsync(CancellationToken.None);
-        for (var id = first; !ct.IsCancellationRequested; id++)
+        // Paced at 400 rows/s, so that the silo is killed while rows are still being written and streamed; at most
+        // 2,000 rows: the test broker keeps 5 MiB per partition, and these records carry their schema.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var id = first; !ct.IsCancellationRequested && id < first + 2000; id++)
         {
+            var due = TimeSpan.FromMilliseconds((id - first) * 2.5);
+            if (clock.Elapsed < due) await Task.Delay(due - clock.Elapsed, CancellationToken.None);
             await using var command = new NpgsqlCommand($"INSERT INTO public.{table} VALUES ({id}, 'row {id}')", connection);
             await command.ExecuteNonQueryAsync(CancellationToken.None);
             committed.Add(id);
@@ -135,8 +144,8 @@ public sealed class PostgresRecoveryTests(TestBroker broker, RecoveryPostgres pg
             await KafkaTopics.ReadUntilAsync(broker.BootstrapServers, topic, 1, r => Ids(r).Count(id => id >= 1000) >= 300, TimeSpan.FromSeconds(120));
             await silo.KillAsync();
         }
+        Assert.False(writer.IsCompleted, "the silo was killed while rows were still being written");
         // Changes committed while no silo runs must arrive too: the writer goes on for another second.
-        Assert.False(writer.IsCompleted, "the writer runs until cancelled");
         writing.CancelAfter(TimeSpan.FromSeconds(1));
         committed.AddRange(await writer);
 

@@ -24,6 +24,10 @@ public sealed class PostgresServer : IAsyncLifetime
     /// wal_level=logical for change data capture tests.</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>When set, TCP connections of users other than postgres must give a password (scram-sha-256); the
+    /// postgres superuser keeps trust, so fixtures and tests administer the server as before.</summary>
+    public bool PasswordAuthentication { get; init; }
+
     /// <summary>The connection string of this test class's database.</summary>
     public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database={Database};Pooling=true";
 
@@ -35,6 +39,12 @@ public sealed class PostgresServer : IAsyncLifetime
         var data = Path.Combine(_dir, "data");
         if (IsRoot) await RunAsync("chown", ["-R", "postgres:postgres", _dir], asPostgres: false);
         await RunAsync(Path.Combine(BinDir, "initdb"), ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
+        if (PasswordAuthentication)
+        {
+            // Overwriting keeps the file's owner (postgres); the first matching line wins.
+            await File.WriteAllTextAsync(Path.Combine(data, "pg_hba.conf"),
+                "local all all trust\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n");
+        }
         await StartServerAsync();
         var admin = $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=false";
         await Eventually.Until(async () =>

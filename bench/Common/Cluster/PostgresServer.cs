@@ -7,7 +7,8 @@ namespace OrleansConnect.Bench;
 /// afterwards (adapted from the integration tests' fixture). initdb refuses to run as root, so as root the
 /// server runs as the postgres user. Shared by the benches that run a cluster (bench/Common/Cluster/*.cs).</summary>
 /// <param name="maxConnections">PostgreSQL's <c>max_connections</c>; its own default is 100.</param>
-public sealed class PostgresServer(int maxConnections = 300) : IAsyncDisposable
+/// <param name="extraOptions">More server options, e.g. <c>-c wal_level=logical</c> for change data capture.</param>
+public sealed class PostgresServer(int maxConnections = 300, string extraOptions = "") : IAsyncDisposable
 {
     private const string BinDir = "/usr/lib/postgresql/15/bin";
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "oc-bench-pg-" + Guid.NewGuid().ToString("N")[..8]);
@@ -44,7 +45,7 @@ public sealed class PostgresServer(int maxConnections = 300) : IAsyncDisposable
     {
         var data = Path.Combine(_dir, "data");
         await RunAsync(Path.Combine(BinDir, "pg_ctl"),
-            ["-D", data, "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections={maxConnections}", "-l", LogPath, "-w", "start"]);
+            ["-D", data, "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections={maxConnections} {extraOptions}", "-l", LogPath, "-w", "start"]);
         _started = true;
         PostmasterPid = int.Parse(File.ReadLines(Path.Combine(data, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
     }

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Npgsql.Replication.PgOutput;
+using Npgsql.Replication;
 using OrleansConnect.Connect.Source;
 using OrleansConnect.Plugins.Postgres;
 
@@ -250,6 +252,91 @@ public sealed class PostgresCdcTests(LogicalPostgres pg) : IClassFixture<Logical
         var e = await Assert.ThrowsAnyAsync<Exception>(runner.StartAsync);
         Assert.Contains($"database 'nope_{s}' does not exist", e.Message);
         Assert.Contains("database.dbname", e.Message);
+    }
+
+    [Fact]
+    public async Task A_slot_another_process_streams_from_fails_the_start_naming_the_slot_and_a_start_after_it_left_succeeds()
+    {
+        var s = Suffix();
+        var slot = "slot_" + s;
+        var table = "busy_" + s;
+        await pg.ExecuteAsync($"CREATE TABLE public.{table} (id int4 PRIMARY KEY); CREATE PUBLICATION pub_{slot} FOR TABLE public.{table}");
+        await pg.ExecuteAsync($"SELECT pg_create_logical_replication_slot('{slot}', 'pgoutput')");
+        var config = pg.Config("p" + s, slot, ("table.include.list", "public." + table), ("publication.autocreate.mode", "disabled"));
+
+        // Another client streams from the slot.
+        using var other = new CancellationTokenSource();
+        var otherReader = System.Threading.Tasks.Task.Run(async () =>
+        {
+            await using var replication = new Npgsql.Replication.LogicalReplicationConnection(pg.Server.ConnectionString.Replace(";Pooling=true", ""));
+            await replication.Open(other.Token);
+            var options = new Npgsql.Replication.PgOutput.PgOutputReplicationOptions("pub_" + slot, Npgsql.Replication.PgOutput.PgOutputProtocolVersion.V1);
+            try
+            {
+                await foreach (var _ in replication.StartReplication(new Npgsql.Replication.PgOutput.PgOutputReplicationSlot(slot), options, other.Token)) { }
+            }
+            catch (OperationCanceledException) { }
+        });
+        await Infrastructure.Eventually.Until(async () => await pg.ScalarAsync($"SELECT active FROM pg_replication_slots WHERE slot_name = '{slot}'") is true,
+            TimeSpan.FromSeconds(20), "the other client streams from the slot");
+
+        await using (var runner = new TaskRunner(config, new MemoryOffsets()))
+        {
+            var e = await Assert.ThrowsAnyAsync<Exception>(runner.StartAsync);
+            Assert.Contains($"Replication slot '{slot}' is active for PID", e.Message);
+            Assert.Contains("each connector needs its own slot.name", e.Message);
+        }
+
+        // Once the other client has gone, the next start (the automatic restart's) streams.
+        await other.CancelAsync();
+        await otherReader;
+        await Infrastructure.Eventually.Until(async () => await pg.ScalarAsync($"SELECT active FROM pg_replication_slots WHERE slot_name = '{slot}'") is false,
+            TimeSpan.FromSeconds(20), "the slot is free again");
+        await using var again = new TaskRunner(config, new MemoryOffsets());
+        await again.StartAsync();
+        await Infrastructure.Eventually.Until(async () => await pg.ScalarAsync($"SELECT active FROM pg_replication_slots WHERE slot_name = '{slot}'") is true,
+            TimeSpan.FromSeconds(20), "the task streams");
+        await pg.ExecuteAsync($"INSERT INTO public.{table} VALUES (1)");
+        var records = await again.PollUntilAsync(1);
+        Assert.Equal("c", ((OrleansConnect.Connect.Data.Struct)records[0].Value!).GetString("op"));
+    }
+
+    [Fact]
+    public async Task A_table_without_a_primary_key_under_replica_identity_default_emits_creates_with_a_null_key_and_full_identity_adds_updates_and_deletes()
+    {
+        var s = Suffix();
+        var table = "nokey_" + s;
+        await pg.ExecuteAsync($"CREATE TABLE public.{table} (id int4 NOT NULL, note text)");
+        await using var runner = new TaskRunner(pg.Config("p" + s, "slot_" + s, ("table.include.list", "public." + table),
+            ("publication.autocreate.mode", "filtered")), new MemoryOffsets());
+        await runner.StartAsync();
+        // Streaming (the slot is active once the empty snapshot is done).
+        await Infrastructure.Eventually.Until(async () => await pg.ScalarAsync($"SELECT active FROM pg_replication_slots WHERE slot_name = 'slot_{s}'") is true,
+            TimeSpan.FromSeconds(20), "the task streams");
+        await pg.ExecuteAsync($"INSERT INTO public.{table} VALUES (1, 'a')");
+        var created = await runner.PollUntilAsync(1);
+        Assert.Null(created[0].Key);
+        Assert.Null(created[0].KeySchema);
+        Assert.Equal("c", ((OrleansConnect.Connect.Data.Struct)created[0].Value!).GetString("op"));
+
+        // As with Debezium, such a table yields only creates: PostgreSQL itself refuses its updates and deletes while
+        // the publication publishes them, saying what to do.
+        var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => pg.ExecuteAsync($"UPDATE public.{table} SET note = 'b'"));
+        Assert.Equal("55000", refused.SqlState);
+        Assert.Contains("does not have a replica identity", refused.MessageText);
+
+        await pg.ExecuteAsync($"ALTER TABLE public.{table} REPLICA IDENTITY FULL");
+        await pg.ExecuteAsync($"UPDATE public.{table} SET note = 'b' WHERE id = 1; DELETE FROM public.{table} WHERE id = 1");
+        var all = await runner.PollUntilAsync(1 + 3);
+        var update = (OrleansConnect.Connect.Data.Struct)all[1].Value!;
+        Assert.Equal("u", update.GetString("op"));
+        Assert.Equal("a", update.GetStruct("before")!.GetString("note"));
+        Assert.Equal("b", update.GetStruct("after")!.GetString("note"));
+        var delete = (OrleansConnect.Connect.Data.Struct)all[2].Value!;
+        Assert.Equal("d", delete.GetString("op"));
+        Assert.Equal("b", delete.GetStruct("before")!.GetString("note"));
+        Assert.All(all, r => Assert.Null(r.Key));
+        Assert.Null(all[3].Value); // the tombstone, with a null key like the delete
     }
 
     private async Task<ulong> ConfirmedAsync(string slot) =>

@@ -30,7 +30,7 @@ public sealed class JdbcBenchmark(JdbcOptions options, string workDir, TextWrite
     private string _setup = "";
     private PostgresServer? _postgres;
 
-    private sealed record Row(string Name, long Records, double TotalSeconds, double? FirstSeconds, double? SteadyRate, double? CopyRate);
+    private sealed record Row(string Name, long Records, double TotalSeconds, double? FirstSeconds, double? SteadyRate, double? CopyRate, string Cpu = "");
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -93,7 +93,7 @@ public sealed class JdbcBenchmark(JdbcOptions options, string workDir, TextWrite
             {
                 var table = "rows_" + mode;
                 var (total, first, steady) = await SinkAsync(silo, db, url, mode + "-sink", Topic, table, mode, perPartition.Measured, options.Records, cancellationToken);
-                _rows.Add(new Row($"JDBC sink, insert.mode={mode}", options.Records, total, first, steady, copyInRate));
+                _rows.Add(new Row($"JDBC sink, insert.mode={mode}", options.Records, total, first, steady, copyInRate, _lastCpu));
                 await CheckSameRowsAsync(db, table, cancellationToken);
             }
         }
@@ -108,7 +108,7 @@ public sealed class JdbcBenchmark(JdbcOptions options, string workDir, TextWrite
                 await SourceAsync(silo, broker.BootstrapServers, url, "warmup-source", "rows_warmup", options.Warmup, cancellationToken);
             }
             var (total, first, steady) = await SourceAsync(silo, broker.BootstrapServers, url, "source", "rows_copy", options.Records, cancellationToken);
-            _rows.Add(new Row("JDBC source, mode=incrementing", options.Records, total, first, steady, options.Records / copyOut));
+            _rows.Add(new Row("JDBC source, mode=incrementing", options.Records, total, first, steady, options.Records / copyOut, _lastCpu));
         }
         _notes.Add($"load average after the run {LoadAverage()}");
     }
@@ -211,6 +211,7 @@ public sealed class JdbcBenchmark(JdbcOptions options, string workDir, TextWrite
         foreach (var m in marks) probe.Parameters.Add(new NpgsqlParameter { Value = m });
         await probe.PrepareAsync(cancellationToken);
 
+        var cpu = CpuBefore(silo);
         var clock = Stopwatch.StartNew();
         await silo.CreateConnectorAsync(name, config, cancellationToken);
         double? first = null, t10 = null, t90 = null;
@@ -231,6 +232,7 @@ public sealed class JdbcBenchmark(JdbcOptions options, string workDir, TextWrite
             await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
         }
         var total = clock.Elapsed.TotalSeconds;
+        _lastCpu = CpuSince(silo, cpu);
         await DeleteConnectorAsync(silo, name, cancellationToken);
         var count = await ScalarAsync<long>(db, $"SELECT count(*) FROM {table}", cancellationToken);
         if (count != records) throw new InvalidOperationException($"{table} holds {count} rows after {name}, not {records}.");
@@ -262,6 +264,7 @@ public sealed class JdbcBenchmark(JdbcOptions options, string workDir, TextWrite
         var before = Count();
         if (before != 0) throw new InvalidOperationException($"{topic} already holds {before} records.");
 
+        var cpu = CpuBefore(silo);
         var clock = Stopwatch.StartNew();
         await silo.CreateConnectorAsync(name, config, cancellationToken);
         double? first = null, t10 = null, t90 = null;
@@ -280,6 +283,7 @@ public sealed class JdbcBenchmark(JdbcOptions options, string workDir, TextWrite
             await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
         }
         var total = clock.Elapsed.TotalSeconds;
+        _lastCpu = CpuSince(silo, cpu);
         await DeleteConnectorAsync(silo, name, cancellationToken);
         var final = Count();
         if (final != records) throw new InvalidOperationException($"{topic} holds {final} records after {name}, not {records}.");
@@ -372,6 +376,38 @@ public sealed class JdbcBenchmark(JdbcOptions options, string workDir, TextWrite
         return (T)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
+    private string _lastCpu = "";
+
+    /// <summary>CPU ticks so far of the silo and of PostgreSQL (the postmaster and its backends).</summary>
+    private (long Silo, long Postgres) CpuBefore(SiloNode silo) => (ProcSample.CpuTicks(silo.Pid ?? 0) ?? 0, PostgresTicks());
+
+    private string CpuSince(SiloNode silo, (long Silo, long Postgres) before)
+    {
+        double Seconds(long ticks) => ticks / (double)ProcSample.ClockTicksPerSecond;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{Seconds((ProcSample.CpuTicks(silo.Pid ?? 0) ?? 0) - before.Silo):0.0} / {Seconds(PostgresTicks() - before.Postgres):0.0}");
+    }
+
+    /// <summary>Ticks of the postmaster and its children alive now (a backend that exited meanwhile is not counted: the
+    /// connectors' connections live as long as their tasks).</summary>
+    private long PostgresTicks()
+    {
+        if (_postgres?.PostmasterPid is not { } postmaster) return 0;
+        long sum = ProcSample.CpuTicks(postmaster) ?? 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields[1] == postmaster.ToString(CultureInfo.InvariantCulture)) sum += ProcSample.CpuTicks(pid) ?? 0;
+            }
+            catch (IOException) { }
+        }
+        return sum;
+    }
+
     private static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
     private void Say(string line) => output.WriteLine($"[{_run.Elapsed.TotalSeconds,7:0.0} s] {line}");
@@ -380,13 +416,13 @@ public sealed class JdbcBenchmark(JdbcOptions options, string workDir, TextWrite
     {
         var text = new StringBuilder();
         text.AppendLine(_setup);
-        text.AppendLine($"{"row",-48} {"rows",10} {"total s",8} {"rows/s",10} {"× COPY",7} {"10-90 % rows/s",15} {"× COPY",7} {"first s",8}");
+        text.AppendLine($"{"row",-48} {"rows",10} {"total s",8} {"rows/s",10} {"× COPY",7} {"10-90 % rows/s",15} {"× COPY",7} {"first s",8} {"CPU s silo / PostgreSQL",24}");
         foreach (var row in _rows)
         {
             var whole = row.Records / row.TotalSeconds;
             string Ratio(double? rate) => row.CopyRate is { } c && rate is { } r ? (r / c).ToString("0.00", CultureInfo.InvariantCulture) : "";
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"{row.Name,-48} {row.Records,10:N0} {row.TotalSeconds,8:0.00} {whole,10:N0} {Ratio(whole),7} {(row.SteadyRate is { } s ? s.ToString("N0", CultureInfo.InvariantCulture) : ""),15} {Ratio(row.SteadyRate),7} {(row.FirstSeconds is { } f ? f.ToString("0.00", CultureInfo.InvariantCulture) : ""),8}"));
+                $"{row.Name,-48} {row.Records,10:N0} {row.TotalSeconds,8:0.00} {whole,10:N0} {Ratio(whole),7} {(row.SteadyRate is { } s ? s.ToString("N0", CultureInfo.InvariantCulture) : ""),15} {Ratio(row.SteadyRate),7} {(row.FirstSeconds is { } f ? f.ToString("0.00", CultureInfo.InvariantCulture) : ""),8} {row.Cpu,24}"));
         }
         foreach (var note in _notes) text.AppendLine(note);
         return text.ToString();

@@ -23,7 +23,9 @@ namespace OrleansConnect.Grains.Worker;
 /// nothing committed past them, as Kafka's WorkerSinkTask does; any other put() failure fails the task.</summary>
 public sealed class WorkerSinkTask : WorkerTask
 {
-    private const int MaxPollRecords = 500;
+    /// <summary>Kafka's consumer default for <c>max.poll.records</c>: the most records one put gets.</summary>
+    internal const int DefaultMaxPollRecords = 500;
+    private int _maxPollRecords = DefaultMaxPollRecords;
 
     private readonly SinkTask _task;
     private readonly IReadOnlyDictionary<string, string> _connectorConfig;
@@ -99,6 +101,7 @@ public sealed class WorkerSinkTask : WorkerTask
         if (_retryWithToleranceOperator.Config.EnablesErrantRecordReporter)
             _errantRecordReporter = new WorkerErrantRecordReporter(_retryWithToleranceOperator, _keyConverter, _valueConverter, _headerConverter);
         var consumerConfig = ConsumerConfig();
+        _maxPollRecords = MaxPollRecordsOf(Worker, _connectorConfig);
         // The paused-lag probe keeps the statistics' pace.
         _lagProbeInterval = TimeSpan.FromMilliseconds(
             int.TryParse(consumerConfig.GetValueOrDefault("statistics.interval.ms"), out var statsMs) && statsMs > 0 ? statsMs : 5000);
@@ -123,7 +126,7 @@ public sealed class WorkerSinkTask : WorkerTask
 
         var nextCommit = DateTime.UtcNow + Worker.OffsetFlushInterval;
         var idleDelay = 1;
-        var batch = new List<ConsumeResult<byte[]?, byte[]?>>(MaxPollRecords);
+        var batch = new List<ConsumeResult<byte[]?, byte[]?>>(Math.Min(_maxPollRecords, 10_000));
         while (!IsStopping)
         {
             await HandleRebalanceAsync();
@@ -138,7 +141,7 @@ public sealed class WorkerSinkTask : WorkerTask
             {
                 batch.Clear();
                 // Consume(0) never blocks: the loop stays async and an idle sink holds no thread.
-                while (batch.Count < MaxPollRecords && TryConsume() is { } result)
+                while (batch.Count < _maxPollRecords && TryConsume() is { } result)
                 {
                     if (result.IsPartitionEOF) continue;
                     batch.Add(result);
@@ -521,7 +524,9 @@ public sealed class WorkerSinkTask : WorkerTask
     internal static Dictionary<string, string> ConsumerConfigOf(ConnectWorker worker, string connector, IReadOnlyDictionary<string, string> connectorConfig,
         string clientId)
     {
-        var configured = KafkaClients.Merge(worker.Config.ClientConfigs("consumer"), ClientOverrides.Of(worker, connectorConfig, "consumer"));
+        var configured = ConfiguredConsumer(worker, connectorConfig);
+        // A Java consumer setting that librdkafka lacks: the task loop applies it (MaxPollRecordsOf).
+        configured.Remove(MaxPollRecords);
         var protocol = configured.GetValueOrDefault("group.protocol") ?? (worker.EmbeddedBroker is not null ? "consumer" : "classic");
         var defaults = new Dictionary<string, string?>
         {
@@ -557,6 +562,22 @@ public sealed class WorkerSinkTask : WorkerTask
                 ["enable.auto.commit"] = "false",
                 ["client.id"] = clientId,
             });
+    }
+
+    private const string MaxPollRecords = "max.poll.records";
+
+    private static Dictionary<string, string> ConfiguredConsumer(ConnectWorker worker, IReadOnlyDictionary<string, string> connectorConfig) =>
+        KafkaClients.Merge(worker.Config.ClientConfigs("consumer"), ClientOverrides.Of(worker, connectorConfig, "consumer"));
+
+    /// <summary>The most records one put gets: the consumer's <c>max.poll.records</c> (worker <c>consumer.max.poll.records</c>,
+    /// connector <c>consumer.override.max.poll.records</c>), 500 by default as in Kafka. A sink that writes in batches
+    /// (the JDBC sink's batch.size) needs it at least as large to fill them, as in Kafka Connect.</summary>
+    internal static int MaxPollRecordsOf(ConnectWorker worker, IReadOnlyDictionary<string, string> connectorConfig)
+    {
+        if (ConfiguredConsumer(worker, connectorConfig).GetValueOrDefault(MaxPollRecords) is not { } text) return DefaultMaxPollRecords;
+        return int.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n
+            : throw new ConnectException($"Invalid value {text} for configuration max.poll.records: must be a positive integer");
     }
 
     protected override async Task CleanupAfterFailureAsync()

@@ -107,6 +107,24 @@ public sealed class SinkRetriableTests(SiloWithTestPlugins fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Consumer_max_poll_records_bounds_every_put()
+    {
+        var (name, topic, file, config) = Setup("max-poll");
+        config["flaky.failures"] = "0";
+        config["consumer.override.max.poll.records"] = "7";
+        var values = Enumerable.Range(1, 50).Select(i => $"r{i}").ToList();
+        await KafkaTopics.ProduceAsync(fixture.Broker.BootstrapServers, topic, values.Select(Text).ToList());
+        await fixture.Silo.Client.CreateConnectorAsync(name, config);
+        await Eventually.Until(() => Task.FromResult(File.Exists(file) ? LineFiles.ReadCompleteLines(file) : []), taken => taken.Count >= 50,
+            Timeout, taken => $"{taken?.Count} of 50 taken\n{fixture.Silo.Log}");
+        Assert.Equal(values, LineFiles.ReadCompleteLines(file));
+        var sizes = Attempts(file).Where(a => a.Values.Length > 0).Select(a => a.Values.Split(',').Length).ToList();
+        // With Kafka's 500 the 50 records, all in the topic before the start, would come in one or two puts.
+        Assert.All(sizes, size => Assert.InRange(size, 1, 7));
+        Assert.True(sizes.Count >= 8, $"{sizes.Count} puts for 50 records");
+    }
+
+    [Fact]
     public async Task Without_a_timeout_the_batch_is_delivered_again_at_once()
     {
         var (name, topic, file, config) = Setup("flaky-now");

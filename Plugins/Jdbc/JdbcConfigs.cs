@@ -1,4 +1,5 @@
 using OrleansConnect.Connect.Config;
+using OrleansConnect.Connect.Connector;
 using Range = OrleansConnect.Connect.Config.Range;
 
 namespace OrleansConnect.Plugins.Jdbc;
@@ -52,26 +53,6 @@ public static class JdbcConfigs
         }
     }
 
-    // The framework's connector keys (Kafka Connect's ConnectorConfig, SinkConnectorConfig and SourceConnectorConfig)
-    // and its prefixes. The runtime validates them; this list only keeps them from being called unknown here.
-    // Integration.Tests' JdbcConfigTests checks it against the runtime's own definitions.
-    private static readonly HashSet<string> FrameworkKeys = new(StringComparer.Ordinal)
-    {
-        "name", "connector.class", "tasks.max", "tasks.max.enforce", "key.converter", "value.converter", "header.converter",
-        "config.action.reload", "transforms", "predicates", "topics", "topics.regex", "exactly.once.support", "transaction.boundary",
-        "transaction.boundary.interval.ms", "offsets.storage.topic", "plugin.version", "key.converter.plugin.version",
-        "value.converter.plugin.version", "header.converter.plugin.version",
-    };
-
-    private static readonly string[] FrameworkPrefixes =
-    [
-        "key.converter.", "value.converter.", "header.converter.", "transforms.", "predicates.", "errors.",
-        "consumer.override.", "producer.override.", "admin.override.", "topic.creation.",
-    ];
-
-    public static bool IsFrameworkKey(string key) =>
-        FrameworkKeys.Contains(key) || FrameworkPrefixes.Any(p => key.StartsWith(p, StringComparison.Ordinal));
-
     /// <summary>Adds an error for each key that neither <paramref name="def"/> nor the framework defines: a misspelt or
     /// unimplemented key would otherwise change nothing, silently. Confluent's connectors ignore such keys.</summary>
     public static void RefuseUnknownKeys(ConfigDef def, IReadOnlyDictionary<string, string?> configs, List<ConfigValue> values, string connector,
@@ -80,7 +61,7 @@ public static class JdbcConfigs
         var defined = def.Keys.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var (key, value) in configs)
         {
-            if (defined.Contains(key) || IsFrameworkKey(key)) continue;
+            if (defined.Contains(key) || FrameworkKeys.Contains(key)) continue;
             var message = notImplemented is not null && notImplemented.TryGetValue(key, out var why)
                 ? $"'{key}' is a key of Confluent's {connector} that this connector does not implement: {why}"
                 : $"'{key}' is not a configuration key of the {connector} (misspelt?); remove it";

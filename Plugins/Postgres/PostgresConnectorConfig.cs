@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using OrleansConnect.Connect.Config;
+using OrleansConnect.Connect.Connector;
 
 namespace OrleansConnect.Plugins.Postgres;
 
@@ -129,28 +130,10 @@ public sealed class PostgresConnectorConfig
 
     private static readonly IValidator RegexList = LambdaValidator.With(ValidateRegexList, () => "comma-separated regular expressions");
 
-    /// <summary>Keys of Kafka Connect's connector config (the framework's, not this connector's).</summary>
-    private static readonly HashSet<string> FrameworkKeys = new(StringComparer.Ordinal)
-    {
-        "name", "connector.class", "tasks.max", "tasks.max.enforce", "key.converter", "value.converter", "header.converter",
-        "config.action.reload", "transforms", "predicates", "errors.retry.timeout", "errors.retry.delay.max.ms", "errors.tolerance",
-        "errors.log.enable", "errors.log.include.messages", "errors.deadletterqueue.topic.name",
-        "errors.deadletterqueue.topic.replication.factor", "errors.deadletterqueue.context.headers.enable",
-        "topic.creation.groups", "exactly.once.support", "transaction.boundary", "transaction.boundary.interval.ms",
-        "offsets.storage.topic",
-    };
-
-    private static readonly string[] FrameworkPrefixes =
-    [
-        "transforms.", "predicates.", "topic.creation.", "producer.override.", "consumer.override.", "admin.override.",
-        "key.converter.", "value.converter.", "header.converter.",
-    ];
-
     /// <summary>Config keys neither this connector nor Kafka Connect defines: Debezium keys not implemented yet (or
     /// typos). Each is refused by name at validation.</summary>
     public static IEnumerable<string> UnsupportedKeys(IEnumerable<string> keys) =>
-        keys.Where(k => !Definition.ConfigKeys.ContainsKey(k) && !FrameworkKeys.Contains(k)
-            && !FrameworkPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal)));
+        keys.Where(k => !Definition.ConfigKeys.ContainsKey(k) && !FrameworkKeys.Contains(k));
 
     public static string UnsupportedKeyMessage(string key) =>
         $"The key '{key}' is not supported by this PostgreSQL connector (it implements a subset of Debezium's keys; see docs/connectors/postgresql.md); remove it";

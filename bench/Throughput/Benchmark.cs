@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using OrleansConnect.Grains.Kafka;
 
 namespace OrleansConnect.Throughput;
@@ -68,6 +69,23 @@ public sealed class Benchmark(BenchOptions options, string workDir, TextWriter o
         var kcatProduce = Median($"kcat -P -l (lz4), median of {KcatRuns}", produceRuns);
         results.Add(kcatProduce);
 
+        // 1b. The .NET client's own ceiling: a tight Produce loop with the silo's source producer settings.
+        var dotNetRuns = new List<StageResult>();
+        for (var run = 1; run <= KcatRuns; run++)
+        {
+            var topic = $"bench-dotnet-produce-{run}";
+            broker.CreateTopic(topic, options.Partitions, 1);
+            var clock = Stopwatch.StartNew();
+            var producing = DotNetClientLoops.ProduceAsync(broker.BootstrapServers, topic, Input, options.LineBytes, cancellationToken);
+            var progress = await Sampler.RunAsync(clock, lines, options.PollInterval, options.StageTimeout, () => probe.Records(topic), null,
+                () => producing.IsFaulted ? producing.Exception : null, () => $"{topic} to hold {lines} records", cancellationToken);
+            await producing;
+            dotNetRuns.Add(Report(Result($".NET client Produce loop run {run}", progress, kcatProduce)));
+            await probe.RequireCompleteAsync(topic, lines, cancellationToken);
+        }
+        var dotNetProduce = Median($".NET client Produce loop (idempotent, lz4), median of {KcatRuns}", dotNetRuns) with { Baseline = kcatProduce };
+        results.Add(dotNetProduce);
+
         // 2. The silo. Process start is not part of any figure: the clock of a row starts at its POST /connectors.
         var (silo, startTime) = await SiloHost.StartAsync(options.SiloDll, broker.BootstrapServers, workDir, options.StageTimeout, options.Metrics, cancellationToken);
         await using var _ = silo;
@@ -87,7 +105,7 @@ public sealed class Benchmark(BenchOptions options, string workDir, TextWriter o
                  })
         {
             var result = Report(await MeasureSourceAsync(silo, probe, $"OrleansConnect FileStreamSource, {name}", topic,
-                topic, converters, kcatProduce, Input, lines, cancellationToken));
+                topic, converters, kcatProduce, Input, lines, cancellationToken) with { DotNet = dotNetProduce });
             await probe.RequireCompleteAsync(topic, lines, cancellationToken);
             results.Add(result);
         }
@@ -119,6 +137,22 @@ public sealed class Benchmark(BenchOptions options, string workDir, TextWriter o
             ["-X", $"queued.min.messages={Count}"], input, probe, broker, cancellationToken);
         results.Add(kcatGroupTuned);
 
+        // 5b. The .NET client's own ceiling: a group consumer with the sinks' settings, counting records and nothing more.
+        var consumerRuns = new List<StageResult>();
+        for (var run = 1; run <= KcatRuns; run++)
+        {
+            await probe.RequireCompleteAsync(KcatTopic, lines, cancellationToken);
+            var counted = new StrongBox<long>();
+            var clock = Stopwatch.StartNew();
+            var consuming = DotNetClientLoops.ConsumeAsync(broker.BootstrapServers, KcatTopic, $"bench-dotnet-group-{run}", lines, counted, cancellationToken);
+            var progress = await Sampler.RunAsync(clock, lines, options.PollInterval, options.StageTimeout, () => Interlocked.Read(ref counted.Value), null,
+                () => consuming.IsFaulted ? consuming.Exception : null, () => $"the .NET consumer to count {lines} records", cancellationToken);
+            await consuming;
+            consumerRuns.Add(Report(Result($".NET client consumer (group) run {run}", progress, kcatGroupTuned)));
+        }
+        var dotNetConsume = Median($".NET client consumer (group), median of {KcatRuns}", consumerRuns) with { Baseline = kcatGroupTuned };
+        results.Add(dotNetConsume);
+
         // 6. FileStreamSink: from the kcat topic (raw lines) with StringConverter, and from the JsonConverter source's
         // topic with JsonConverter. Compared with kcat -G configured as the sink's consumer (both join a group); kcat -C
         // is the no-group ceiling.
@@ -130,7 +164,7 @@ public sealed class Benchmark(BenchOptions options, string workDir, TextWriter o
         {
             await probe.RequireCompleteAsync(topic, lines, cancellationToken);
             results.Add(Report(await MeasureSinkAsync(silo, $"OrleansConnect FileStreamSink, {name}", connector, topic, converters, kcatGroupTuned,
-                input, lines, cancellationToken)));
+                input, lines, cancellationToken) with { DotNet = dotNetConsume }));
         }
         await scraping.CancelAsync();
         var (scrapes, scrapedBytes) = await scraper;

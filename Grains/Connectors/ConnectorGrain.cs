@@ -5,7 +5,7 @@ using OrleansConnect.Grains.Interfaces.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
 using OrleansConnect.Grains.Plugins;
 using OrleansConnect.Grains.Security;
-using OrleansConnect.Grains.Storage;
+using OrleansConnect.Grains.Offsets;
 using OrleansConnect.Grains.Worker;
 
 namespace OrleansConnect.Grains.Connectors;

@@ -8,7 +8,7 @@ using OrleansConnect.Grains.Config;
 using OrleansConnect.Grains.Interfaces.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
 using OrleansConnect.Grains.Kafka;
-using OrleansConnect.Grains.Storage;
+using OrleansConnect.Grains.Offsets;
 using SinkTopicPartition = OrleansConnect.Connect.Sink.TopicPartition;
 
 namespace OrleansConnect.Grains.Connectors;

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using OrleansConnect.Connect.Source;
 using OrleansConnect.Grains.Interfaces.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
-using OrleansConnect.Grains.Storage;
+using OrleansConnect.Grains.Offsets;
 
 namespace OrleansConnect.Grains.Connectors;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using OrleansConnect.Grains.Kafka;
 using OrleansConnect.Grains.Plugins;
-using OrleansConnect.Grains.Storage;
+using OrleansConnect.Grains.Offsets;
 
 namespace OrleansConnect.Grains.Worker;
 

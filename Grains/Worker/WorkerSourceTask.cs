@@ -8,7 +8,7 @@ using OrleansConnect.Connect.Storage;
 using OrleansConnect.Grains.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
 using OrleansConnect.Grains.Kafka;
-using OrleansConnect.Grains.Storage;
+using OrleansConnect.Grains.Offsets;
 
 namespace OrleansConnect.Grains.Worker;
 

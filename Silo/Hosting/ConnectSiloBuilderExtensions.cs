@@ -7,7 +7,7 @@ using Orleans.Dashboard;
 using Orleans.Serialization;
 using OrleansConnect.Grains.Cluster;
 using OrleansConnect.Grains.Worker;
-using OrleansConnect.Silo.Storage;
+using OrleansConnect.Silo.GrainStorage;
 
 namespace OrleansConnect.Silo.Hosting;
 

@@ -6,7 +6,7 @@ using OrleansConnect.Grains.Connectors;
 using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Kafka;
 using OrleansConnect.Grains.Security;
-using OrleansConnect.Grains.Storage;
+using OrleansConnect.Grains.Offsets;
 using OrleansConnect.Grains.Worker;
 using OrleansConnect.Silo.Configuration;
 using OrleansConnect.Silo.EmbeddedBroker;

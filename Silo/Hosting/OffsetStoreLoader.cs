@@ -1,5 +1,5 @@
 using OrleansConnect.Grains.Kafka;
-using OrleansConnect.Grains.Storage;
+using OrleansConnect.Grains.Offsets;
 using OrleansConnect.Grains.Worker;
 
 namespace OrleansConnect.Silo.Hosting;

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using OrleansConnect.Silo.Storage;
+using OrleansConnect.Silo.GrainStorage;
 
 namespace OrleansConnect.Silo.Hosting;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using Xunit.Abstractions;
-using OrleansConnect.Silo.Storage;
+using OrleansConnect.Silo.GrainStorage;
 using OrleansConnect.Silo.Tests.Infrastructure;
 using OrleansConnect.Tests.Infrastructure;
 

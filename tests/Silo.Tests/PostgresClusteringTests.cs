@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
-using OrleansConnect.Silo.Storage;
+using OrleansConnect.Silo.GrainStorage;
 using OrleansConnect.Silo.Tests.Infrastructure;
 using OrleansConnect.Tests.Infrastructure;
 

@@ -1,5 +1,5 @@
 using Npgsql;
-using OrleansConnect.Silo.Storage;
+using OrleansConnect.Silo.GrainStorage;
 using OrleansConnect.Silo.Tests.Infrastructure;
 
 namespace OrleansConnect.Silo.Tests;

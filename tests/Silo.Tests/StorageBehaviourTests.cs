@@ -4,7 +4,7 @@ using Orleans;
 using Orleans.Configuration;
 using Orleans.Runtime;
 using Orleans.Storage;
-using OrleansConnect.Silo.Storage;
+using OrleansConnect.Silo.GrainStorage;
 using OrleansConnect.Silo.Tests.Infrastructure;
 using OrleansConnect.Tests.Infrastructure;
 

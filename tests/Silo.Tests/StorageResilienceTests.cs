@@ -7,7 +7,7 @@ using Orleans;
 using Orleans.Runtime;
 using Orleans.Serialization;
 using OrleansConnect.Grains.Interfaces.Errors;
-using OrleansConnect.Silo.Storage;
+using OrleansConnect.Silo.GrainStorage;
 using OrleansConnect.Silo.Tests.Infrastructure;
 using OrleansConnect.Tests.Infrastructure;
 using Xunit.Abstractions;

@@ -5,7 +5,7 @@ using Orleans;
 using Orleans.Runtime;
 using Orleans.Storage;
 using OrleansConnect.Grains.Interfaces.Errors;
-using OrleansConnect.Silo.Storage;
+using OrleansConnect.Silo.GrainStorage;
 using OrleansConnect.Silo.Tests.Infrastructure;
 
 namespace OrleansConnect.Silo.Tests;

@@ -24,7 +24,7 @@ public sealed class CapturedLogs : ILoggerProvider
     public void AddTo(ISiloBuilder silo)
     {
         silo.Services.AddSingleton<ILoggerProvider>(this);
-        silo.Services.AddLogging(logging => logging.AddFilter<CapturedLogs>("OrleansConnect.Silo.Storage", LogLevel.Debug));
+        silo.Services.AddLogging(logging => logging.AddFilter<CapturedLogs>("OrleansConnect.Silo.GrainStorage", LogLevel.Debug));
     }
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Configuration;
 using Orleans.Hosting;
-using OrleansConnect.Silo.Storage;
+using OrleansConnect.Silo.GrainStorage;
 
 namespace OrleansConnect.Silo.Tests.Infrastructure;
 

@@ -3,10 +3,10 @@ using System.Net.Sockets;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
-namespace OrleansConnect.Silo.Storage;
+namespace OrleansConnect.Silo.GrainStorage;
 
 /// <summary>Creates the tables and stored statements Orleans' ADO.NET providers expect. The NuGet packages carry
-/// no SQL, so the project carries its own (Storage/Sql/*.sql, embedded) and runs it at every start: each script is
+/// no SQL, so the project carries its own (GrainStorage/Sql/*.sql, embedded) and runs it at every start: each script is
 /// idempotent and serializes concurrent installers, so several silos may start at once.</summary>
 public static class OrleansSqlSchema
 {
@@ -45,7 +45,7 @@ public static class OrleansSqlSchema
     /// <summary>The text of one embedded script, e.g. "PostgreSQL-Persistence.sql".</summary>
     public static string ReadScript(string name)
     {
-        var resource = "OrleansConnect.Silo.Storage.Sql." + name;
+        var resource = "OrleansConnect.Silo.GrainStorage.Sql." + name;
         using var stream = typeof(OrleansSqlSchema).Assembly.GetManifestResourceStream(resource)
             ?? throw new InvalidOperationException($"The embedded SQL script {resource} is missing from the build.");
         using var reader = new StreamReader(stream);

@@ -1,7 +1,7 @@
 using Orleans;
 using Orleans.Runtime;
 
-namespace OrleansConnect.Silo.Storage;
+namespace OrleansConnect.Silo.GrainStorage;
 
 /// <summary>Orleans' ADO.NET reminder table with the same retries and errors as grain state (<see cref="StorageRetry"/>).
 /// Registering a reminder runs on the silo that owns the grain's hash range, so an Npgsql exception from it would reach

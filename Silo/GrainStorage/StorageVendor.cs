@@ -1,4 +1,4 @@
-namespace OrleansConnect.Silo.Storage;
+namespace OrleansConnect.Silo.GrainStorage;
 
 /// <summary>The databases the project carries Orleans ADO.NET scripts for.</summary>
 public enum StorageVendor

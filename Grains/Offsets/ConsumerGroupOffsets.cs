@@ -5,7 +5,7 @@ using ErrorCode = Confluent.Kafka.ErrorCode;
 using OrleansConnect.Grains.Kafka;
 using SinkTopicPartition = OrleansConnect.Connect.Sink.TopicPartition;
 
-namespace OrleansConnect.Grains.Storage;
+namespace OrleansConnect.Grains.Offsets;
 
 /// <summary>A sink connector's offsets: the committed offsets of its consumer group, through Kafka's admin calls as
 /// Kafka Connect makes them (list, alter, delete offsets, delete the group). A broker that lacks an API (by its

@@ -1,4 +1,4 @@
-namespace OrleansConnect.Silo.Storage;
+namespace OrleansConnect.Silo.GrainStorage;
 
 /// <summary>Where the silo keeps Orleans' grain state, reminders and (PostgreSQL only) cluster membership.</summary>
 public sealed class ConnectStorageOptions

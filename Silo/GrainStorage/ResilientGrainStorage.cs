@@ -3,7 +3,7 @@ using Orleans;
 using Orleans.Runtime;
 using Orleans.Storage;
 
-namespace OrleansConnect.Silo.Storage;
+namespace OrleansConnect.Silo.GrainStorage;
 
 /// <summary>Retries grain-state reads, writes and clears that failed transiently (<see cref="StorageRetry"/>), so a
 /// restart of PostgreSQL or a moment without free connections does not fail activations and grain calls; what still

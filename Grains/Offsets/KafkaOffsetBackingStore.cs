@@ -5,7 +5,7 @@ using OrleansConnect.Connect.Source;
 using OrleansConnect.Grains.Kafka;
 using OrleansConnect.Plugins.Json;
 
-namespace OrleansConnect.Grains.Storage;
+namespace OrleansConnect.Grains.Offsets;
 
 /// <summary>Source offsets in the offset.storage.topic, in Kafka Connect's own format so either runtime can
 /// read the other's: key = JSON ["&lt;connector&gt;", {partition}], value = JSON {offset} (null = tombstone),

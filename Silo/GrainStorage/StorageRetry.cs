@@ -4,7 +4,7 @@ using OrleansConnect.Grains.Interfaces.Errors;
 using Polly;
 using Polly.Retry;
 
-namespace OrleansConnect.Silo.Storage;
+namespace OrleansConnect.Silo.GrainStorage;
 
 /// <summary>Runs one storage operation (a grain-state read, write or clear, a reminder-table call) with retries for
 /// transient failures, and turns what still fails into a <see cref="StorageFailedException"/>.

@@ -1,4 +1,4 @@
-namespace OrleansConnect.Silo.Storage;
+namespace OrleansConnect.Silo.GrainStorage;
 
 /// <summary>The storage could not be prepared. The message is meant to be printed as one line: it names
 /// what was tried (host and port, or file path; never a password) and what went wrong.</summary>

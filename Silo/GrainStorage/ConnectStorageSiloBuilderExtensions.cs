@@ -10,7 +10,7 @@ using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Storage;
 
-namespace OrleansConnect.Silo.Storage;
+namespace OrleansConnect.Silo.GrainStorage;
 
 public static class ConnectStorageSiloBuilderExtensions
 {

@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Npgsql;
 
-namespace OrleansConnect.Silo.Storage;
+namespace OrleansConnect.Silo.GrainStorage;
 
 /// <summary>The cap on a silo's PostgreSQL connections. Npgsql keeps one pool per distinct connection string and opens up
 /// to its Maximum Pool Size (100 by default) in each, so three silos could take PostgreSQL's whole default

@@ -2,7 +2,7 @@ using Orleans;
 using Orleans.Runtime;
 using Orleans.Storage;
 
-namespace OrleansConnect.Silo.Storage;
+namespace OrleansConnect.Silo.GrainStorage;
 
 /// <summary>Puts the grain type in front of the state name before Orleans' ADO.NET storage sees it.
 /// That provider keys a row by state name and grain key only (AdoGrainKey in Orleans' source drops the grain type),

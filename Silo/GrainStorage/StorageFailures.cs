@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
-namespace OrleansConnect.Silo.Storage;
+namespace OrleansConnect.Silo.GrainStorage;
 
 /// <summary>What a storage exception means: whether it is worth retrying, and the server's reason in a few words for a
 /// message an operator or a REST client reads.</summary>

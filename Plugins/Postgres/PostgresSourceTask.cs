@@ -42,6 +42,8 @@ public sealed class PostgresSourceTask : SourceTask
     private long _messages;
     private LogicalReplicationConnection? _replication;
     private ulong _confirmed;
+    // Guarded by _lock: a position every change before which is handled and committed (0 while changes are pending).
+    private ulong _idleLsn;
 
     public override string Version => AppInfo.KafkaVersion;
 
@@ -52,7 +54,7 @@ public sealed class PostgresSourceTask : SourceTask
     {
         _config = PostgresConnectorConfig.Parse(props);
         _partition = new Dictionary<string, object?> { [ServerKey] = _config.Prefix };
-        _queue = Channel.CreateBounded<SourceRecord>(new BoundedChannelOptions(_config.QueueSize) { SingleReader = true, SingleWriter = true });
+        _queue = Channel.CreateBounded<SourceRecord>(new BoundedChannelOptions(_config.QueueSize) { SingleReader = true, SingleWriter = false });
         _stop = new CancellationTokenSource();
 
         await using var connection = await OpenAsync(_config, "orleansconnect-check", ct);
@@ -82,7 +84,7 @@ public sealed class PostgresSourceTask : SourceTask
 
         _reader = Task.Run(() => RunAsync(_stop.Token));
         _confirmer = Task.Run(() => ConfirmLoopAsync(_stop.Token));
-        if (_config.HeartbeatInterval > 0 && _config.HeartbeatQuery is not null) _heartbeat = Task.Run(() => HeartbeatLoopAsync(_stop.Token));
+        if (_config.HeartbeatInterval > 0) _heartbeat = Task.Run(() => HeartbeatLoopAsync(_stop.Token));
     }
 
     public override async Task<IReadOnlyList<SourceRecord>?> PollAsync(CancellationToken ct)
@@ -405,8 +407,9 @@ public sealed class PostgresSourceTask : SourceTask
                     txId = begin.TransactionXid;
                     commitLsn = (ulong)begin.TransactionFinalLsn;
                     commitMicros = ToMicros(begin.TransactionCommitTimestamp);
-                    // Resuming inside a transaction whose first changes were committed: skip what was.
-                    skipUpTo = _plan.ResumeCommit == commitLsn && _plan.ResumeLsn is { } resumeLsn ? resumeLsn : 0;
+                    // Resuming inside a transaction whose first changes were committed: skip what was. An offset whose
+                    // lsn is its lsn_commit (a heartbeat's idle position) points at no change: nothing to skip.
+                    skipUpTo = _plan.ResumeCommit == commitLsn && _plan.ResumeLsn is { } resumeLsn && resumeLsn != commitLsn ? resumeLsn : 0;
                     break;
                 case CommitMessage commit:
                     lock (_lock)
@@ -576,12 +579,15 @@ public sealed class PostgresSourceTask : SourceTask
                     var nothingPending = !_inTransaction && (_lastEnqueuedOffset is null
                         || (_committedOffset is not null && SourcePartitionComparer.Instance.Equals(_lastEnqueuedOffset, _committedOffset)));
                     var messages = Interlocked.Read(ref _messages);
+                    _idleLsn = 0;
                     if (nothingPending)
                     {
-                        target = Math.Max(target, _lastTransactionEnd);
+                        var idle = _lastTransactionEnd;
                         // The keepalive position of the previous tick is safe only if no message arrived since: a
                         // transaction received but not yet handled would otherwise be confirmed.
-                        if (messages == messagesAtCandidate) target = Math.Max(target, idleCandidate);
+                        if (messages == messagesAtCandidate) idle = Math.Max(idle, idleCandidate);
+                        target = Math.Max(target, idle);
+                        _idleLsn = idle;
                     }
                     idleCandidate = (ulong)replication.LastReceivedLsn;
                     messagesAtCandidate = nothingPending ? messages : -1;
@@ -599,6 +605,8 @@ public sealed class PostgresSourceTask : SourceTask
         }
     }
 
+    /// <summary>Every heartbeat.interval.ms: heartbeat.action.query (if set), then a heartbeat record with the current
+    /// offset (none before there is one, as in Debezium).</summary>
     private async Task HeartbeatLoopAsync(CancellationToken ct)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_config.HeartbeatInterval));
@@ -606,15 +614,39 @@ public sealed class PostgresSourceTask : SourceTask
         {
             while (await timer.WaitForNextTickAsync(ct))
             {
-                await using var connection = await OpenAsync(_config, "orleansconnect-heartbeat", ct);
-                await using var command = new NpgsqlCommand(_config.HeartbeatQuery, connection);
-                await command.ExecuteNonQueryAsync(ct);
+                if (_config.HeartbeatQuery is not null)
+                {
+                    await using var connection = await OpenAsync(_config, "orleansconnect-heartbeat", ct);
+                    await using var command = new NpgsqlCommand(_config.HeartbeatQuery, connection);
+                    await command.ExecuteNonQueryAsync(ct);
+                }
+                EnqueueHeartbeat();
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
         catch (Exception e) when (e is NpgsqlException or ConnectException)
         {
             _failure ??= new ConnectException($"heartbeat.action.query failed: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The heartbeat carries the last offset handed out or, when every change so far is committed and the
+    /// stream has moved past it (changes of tables not captured, keepalives), that idle position: committing it lets
+    /// the slot advance and a restart resume there. A full queue skips the beat: the stream is busy, not idle.</summary>
+    private void EnqueueHeartbeat()
+    {
+        lock (_lock)
+        {
+            var current = _lastEnqueuedOffset ?? _committedOffset;
+            var streamed = current is null || IsSnapshotOffset(current) ? 0 : Lsn(current, "lsn_commit") ?? 0;
+            var offset = current;
+            if (_replication is not null && _idleLsn > streamed && (current is null || !IsSnapshotOffset(current) || IsSnapshotCompleted(current)))
+            {
+                var txId = current?.GetValueOrDefault("txId") is { } tx ? Convert.ToInt64(tx, System.Globalization.CultureInfo.InvariantCulture) : 0;
+                offset = StreamOffset(_idleLsn, _idleLsn, txId, ChangeEvents.NowMicros(), "COMMIT");
+            }
+            if (offset is null) return;
+            if (_queue.Writer.TryWrite(Heartbeats.Record(_config.HeartbeatTopic, _config.Prefix, _partition, offset))) _lastEnqueuedOffset = offset;
         }
     }
 

@@ -44,6 +44,9 @@ public sealed class PostgresSourceTask : SourceTask
     private ulong _confirmed;
     // Guarded by _lock: a position every change before which is handled and committed (0 while changes are pending).
     private ulong _idleLsn;
+    // provide.transaction.metadata: BEGIN/END records and the events' transaction blocks (null when off).
+    private TransactionMetadata? _transactions;
+    private IReadOnlyDictionary<string, object?>? _resumeOffset;
 
     public override string Version => AppInfo.KafkaVersion;
 
@@ -81,6 +84,8 @@ public sealed class PostgresSourceTask : SourceTask
             streamed ? Lsn(stored!, "lsn_commit") ?? Lsn(stored!, "lsn") : null,
             streamed ? Lsn(stored!, "lsn") : null);
         if (stored is not null) _committedOffset = stored;
+        if (streamed) _resumeOffset = stored;
+        _transactions = _config.TransactionTopic is { } transactionTopic ? new TransactionMetadata(transactionTopic, _partition) : null;
 
         _reader = Task.Run(() => RunAsync(_stop.Token));
         _confirmer = Task.Run(() => ConfirmLoopAsync(_stop.Token));
@@ -410,8 +415,15 @@ public sealed class PostgresSourceTask : SourceTask
                     // Resuming inside a transaction whose first changes were committed: skip what was. An offset whose
                     // lsn is its lsn_commit (a heartbeat's idle position) points at no change: nothing to skip.
                     skipUpTo = _plan.ResumeCommit == commitLsn && _plan.ResumeLsn is { } resumeLsn && resumeLsn != commitLsn ? resumeLsn : 0;
+                    if (_transactions is not null) await BeginTransactionAsync(begin, txId, commitLsn, commitMicros, skipUpTo > 0, ct);
                     break;
                 case CommitMessage commit:
+                    if (_transactions is not null)
+                    {
+                        // The END record's offset lies past this commit: a restart does not stream the transaction again.
+                        var end = (ulong)commit.TransactionEndLsn;
+                        await EnqueueAsync(_transactions.End((ulong)commit.WalStart, commitMicros, StreamOffset(end, end, txId, commitMicros, "COMMIT")), ct);
+                    }
                     lock (_lock)
                     {
                         _inTransaction = false;
@@ -524,12 +536,24 @@ public sealed class PostgresSourceTask : SourceTask
         string type, CancellationToken ct, ConnectHeaders? headers = null)
     {
         var offset = StreamOffset(lsn, commitLsn, txId, commitMicros, type);
+        var transaction = _transactions?.Event(table.Table, lsn, offset);
         var source = ChangeEvents.Source(Version, _config.Prefix, _config.Database, table.Table, commitMicros, null, commitLsn, lsn, txId);
         var key = op == "t" ? null : table.Key((after ?? before)!);
         var record = ChangeEvents.Record(table, _partition, offset, op,
             key, before is null ? null : table.Value(before), after is null ? null : table.Value(after, before), source, headers);
+        if (transaction is not null) ((Struct)record.Value!).Put("transaction", transaction);
         await EnqueueAsync(record, ct);
         if (op == "d" && _config.Tombstones) await EnqueueAsync(ChangeEvents.Tombstone(table, _partition, offset, key), ct);
+    }
+
+    /// <summary>The BEGIN record; its offset resumes at this transaction's commit with nothing skipped (lsn = lsn_commit).
+    /// A restart inside the transaction continues its counters from the stored offset instead.</summary>
+    private async Task BeginTransactionAsync(BeginMessage begin, long txId, ulong commitLsn, long commitMicros, bool resumedInside, CancellationToken ct)
+    {
+        var offset = StreamOffset(commitLsn, commitLsn, txId, commitMicros, "BEGIN");
+        offset["lsn_proc"] = (long)(ulong)begin.WalStart;
+        if (_transactions!.Begin(txId, (ulong)begin.WalStart, commitMicros, offset, resumedInside ? _resumeOffset : null) is { } record)
+            await EnqueueAsync(record, ct);
     }
 
     /// <summary>An update; one that changes the key becomes a delete of the old key (with its tombstone) and a create

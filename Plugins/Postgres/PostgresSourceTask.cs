@@ -61,7 +61,7 @@ public sealed class PostgresSourceTask : SourceTask
         _stop = new CancellationTokenSource();
 
         await using var connection = await OpenAsync(_config, "orleansconnect-check", ct);
-        await CheckServerAsync(connection, ct);
+        await PostgresConnectionCheck.CheckServerAsync(_config, connection, ct);
         await EnsurePublicationAsync(connection, ct);
         var slot = await SlotStateAsync(connection, ct);
 
@@ -185,23 +185,6 @@ public sealed class PostgresSourceTask : SourceTask
             PostgresException p => new ConnectException($"{where}: {p.SqlState} {p.MessageText}", e),
             _ => new ConnectException($"Cannot connect to {where} (check database.hostname and database.port): {e.Message}", e),
         };
-    }
-
-    private async Task CheckServerAsync(NpgsqlConnection connection, CancellationToken ct)
-    {
-        await using (var command = new NpgsqlCommand("SHOW wal_level", connection))
-        {
-            var level = (string?)await command.ExecuteScalarAsync(ct);
-            if (level != "logical")
-                throw new ConnectException($"PostgreSQL at {_config.Host}:{_config.PortNumber} has wal_level={level}; change data capture needs "
-                    + "wal_level=logical (set it in postgresql.conf and restart the server)");
-        }
-        await using (var command = new NpgsqlCommand("SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user", connection))
-        {
-            if (await command.ExecuteScalarAsync(ct) is not true)
-                throw new ConnectException($"User '{_config.UserName}' lacks the REPLICATION privilege it needs to stream changes "
-                    + $"(ALTER ROLE {_config.UserName} REPLICATION)");
-        }
     }
 
     /// <summary>publication.autocreate.mode: create (all_tables, no_tables, filtered) or require (disabled) the publication.</summary>

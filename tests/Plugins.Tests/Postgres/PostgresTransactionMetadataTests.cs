@@ -112,6 +112,29 @@ public sealed class PostgresTransactionMetadataTests(LogicalPostgres pg) : IClas
     }
 
     [Fact]
+    public async Task A_transaction_the_publication_sends_without_a_captured_change_gets_begin_and_an_empty_end()
+    {
+        var s = Suffix();
+        var prefix = "txe" + s;
+        var slot = "slot_" + s;
+        await pg.ExecuteAsync($"CREATE TABLE public.kept_{s} (id int4 PRIMARY KEY); CREATE TABLE public.other_{s} (id int4 PRIMARY KEY)");
+        // all_tables: the server sends the other table's changes too; the connector's filter leaves them out.
+        await using var runner = new TaskRunner(pg.Config(prefix, slot, ("table.include.list", $"public.kept_{s}"),
+            ("publication.autocreate.mode", "all_tables"), ("publication.name", "pub_all_" + s), ("provide.transaction.metadata", "true")), new MemoryOffsets());
+        await runner.StartAsync();
+        await Infrastructure.Eventually.Until(async () => await pg.ScalarAsync($"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}' AND active") is 1L,
+            TimeSpan.FromSeconds(20), "streaming");
+        await pg.ExecuteAsync($"INSERT INTO public.other_{s} VALUES (1)");
+        var records = await runner.PollUntilAsync(2);
+        Assert.Equal([$"{prefix}.transaction", $"{prefix}.transaction"], records.Select(r => r.Topic));
+        Assert.Equal("BEGIN", (string?)Payload(runner, records[0])["status"]);
+        var end = Payload(runner, records[1]);
+        Assert.Equal("END", (string?)end["status"]);
+        Assert.Equal(0, (long)end["event_count"]!);
+        Assert.Equal("[]", end["data_collections"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task Without_the_option_events_carry_no_transaction_block_and_no_transaction_records_are_written()
     {
         var s = Suffix();

@@ -23,7 +23,7 @@ public sealed class ConnectorConfigValidator(PluginRegistry plugins, WorkerConfi
     private readonly Security.PathConfinement _fileAllowedPaths = new(workerConfig.GetList(WorkerConfig.FileAllowedPaths));
 
     /// <summary>Validates; throws BadRequestException when there is no connector.class or it names no known connector.</summary>
-    public Result Validate(IReadOnlyDictionary<string, string?> config)
+    public async Task<Result> ValidateAsync(IReadOnlyDictionary<string, string?> config, CancellationToken ct = default)
     {
         if (!config.TryGetValue(ConnectorConfig.ConnectorClass, out var className) || className is null)
             throw new BadRequestException($"Connector config {FormatMap(config)} contains no connector type");
@@ -53,7 +53,7 @@ public sealed class ConnectorConfigValidator(PluginRegistry plugins, WorkerConfi
         try
         {
             connectorDef = connector.Config;
-            connectorValues = connector.Validate(config).ConfigValues;
+            connectorValues = (await connector.ValidateAsync(config, ct)).ConfigValues;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -139,9 +139,9 @@ public sealed class ConnectorConfigValidator(PluginRegistry plugins, WorkerConfi
 
     /// <summary>Validates for storing: any error becomes Connect's 400 "Connector configuration is invalid…", listing
     /// every error message in the order validation reports them.</summary>
-    public Result ValidateForStore(IReadOnlyDictionary<string, string?> config)
+    public async Task<Result> ValidateForStoreAsync(IReadOnlyDictionary<string, string?> config, CancellationToken ct = default)
     {
-        var result = Validate(config);
+        var result = await ValidateAsync(config, ct);
         if (result.Infos.ErrorCount > 0)
         {
             var messages = result.Infos.Configs.Where(c => c.Value is not null).SelectMany(c => c.Value!.Errors);

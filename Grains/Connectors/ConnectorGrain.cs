@@ -92,7 +92,7 @@ public sealed class ConnectorGrain(
     {
         // "[hidden]" as a client read it back keeps the stored secret.
         config = secrets.RestoreHidden(config, Exists ? PlainConfig : null);
-        var result = validator.ValidateForStore(config.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
+        var result = await validator.ValidateForStoreAsync(config.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
         if (Exists && !allowReplace)
         {
             // A create that stored its config and then failed (the registry or the reminder write) answered 5xx; the

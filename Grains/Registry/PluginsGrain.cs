@@ -30,21 +30,18 @@ public sealed class PluginsGrain(ConnectWorker worker, ConnectorConfigValidator 
         return Task.FromResult(keys);
     }
 
-    public Task<ConfigInfos> Validate(string plugin, Dictionary<string, string?> config)
+    public async Task<ConfigInfos> Validate(string plugin, Dictionary<string, string?> config)
     {
         if (config.TryGetValue(ConnectorConfig.ConnectorClass, out var cls) && cls is not null)
         {
             if (!Normalize(cls).EndsWith(Normalize(plugin), StringComparison.Ordinal))
                 throw new BadRequestException($"Included connector type {cls} does not match request type {plugin}");
         }
-        return Task.FromResult(validator.Validate(config).Infos);
+        return (await validator.ValidateAsync(config)).Infos;
     }
 
-    public Task ValidateForStore(Dictionary<string, string> config)
-    {
-        validator.ValidateForStore(config.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
-        return Task.CompletedTask;
-    }
+    public Task ValidateForStore(Dictionary<string, string> config) =>
+        validator.ValidateForStoreAsync(config.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
 
     private static string Normalize(string name) =>
         name.EndsWith("Connector", StringComparison.Ordinal) ? name[..^"Connector".Length] : name;

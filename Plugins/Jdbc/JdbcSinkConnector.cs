@@ -28,6 +28,14 @@ public sealed class JdbcSinkConnector : SinkConnector
 
     public override Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 
+    /// <summary>The key checks, then (when they pass) a connection with the configured URL and credentials.</summary>
+    public override async Task<ConnectorConfig> ValidateAsync(IReadOnlyDictionary<string, string?> connectorConfigs, CancellationToken ct)
+    {
+        var result = Validate(connectorConfigs);
+        await JdbcConnectionCheck.CheckAsync([.. result.ConfigValues], ct);
+        return result;
+    }
+
     public override ConnectorConfig Validate(IReadOnlyDictionary<string, string?> connectorConfigs)
     {
         var values = JdbcSinkConfig.Definition.Validate(connectorConfigs).ToList();

@@ -110,6 +110,14 @@ public sealed class JdbcSourceConnector : SourceConnector
         _monitor = null;
     }
 
+    /// <summary>The key checks, then (when they pass) a connection with the configured URL and credentials.</summary>
+    public override async Task<ConnectorConfig> ValidateAsync(IReadOnlyDictionary<string, string?> connectorConfigs, CancellationToken ct)
+    {
+        var result = Validate(connectorConfigs);
+        await JdbcConnectionCheck.CheckAsync([.. result.ConfigValues], ct);
+        return result;
+    }
+
     public override ConnectorConfig Validate(IReadOnlyDictionary<string, string?> connectorConfigs)
     {
         var values = JdbcSourceConfig.Definition.Validate(connectorConfigs).ToList();

@@ -38,6 +38,14 @@ public sealed class PostgresConnector : SourceConnector
         return new ConnectorConfig(result);
     }
 
+    /// <summary>The key checks, then (when they pass) a connection to the database: login, wal_level, REPLICATION.</summary>
+    public override async Task<ConnectorConfig> ValidateAsync(IReadOnlyDictionary<string, string?> connectorConfigs, CancellationToken ct)
+    {
+        var result = Validate(connectorConfigs);
+        await PostgresConnectionCheck.ValidateAsync(connectorConfigs, result.ConfigValues, ct);
+        return result;
+    }
+
     public override Task StartAsync(IReadOnlyDictionary<string, string> props, CancellationToken ct)
     {
         var unsupported = PostgresConnectorConfig.UnsupportedKeys(props.Keys).ToList();

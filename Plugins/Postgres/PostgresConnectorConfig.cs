@@ -36,10 +36,12 @@ public sealed class PostgresConnectorConfig
     public const string BinaryHandlingMode = "binary.handling.mode";
     public const string HeartbeatIntervalMs = "heartbeat.interval.ms";
     public const string HeartbeatActionQuery = "heartbeat.action.query";
+    public const string TopicHeartbeatPrefix = "topic.heartbeat.prefix";
     public const string MaxBatchSize = "max.batch.size";
     public const string MaxQueueSize = "max.queue.size";
     public const string PollIntervalMs = "poll.interval.ms";
     public const string ProvideTransactionMetadata = "provide.transaction.metadata";
+    public const string TopicTransaction = "topic.transaction";
     public const string UnavailableValuePlaceholder = "unavailable.value.placeholder";
     public const string StatusUpdateIntervalMs = "status.update.interval.ms";
 
@@ -111,14 +113,20 @@ public sealed class PostgresConnectorConfig
             "How bytea columns are represented: bytes, or strings in base64, base64-url-safe or hex.", EventsGroup, 5, Width.Short, "Binary handling")
         .Define(UnavailableValuePlaceholder, ConfigType.String, DefaultUnavailableValue, null, Importance.Low,
             "The value that stands for an unchanged TOASTed column the server did not send.", EventsGroup, 6, Width.Medium, "Unavailable value placeholder")
-        .Define(ProvideTransactionMetadata, ConfigType.Boolean, false, LambdaValidator.With(ValidateTransactionMetadata, () => "false"), Importance.Low,
-            "Transaction BEGIN/END events; not supported yet, so only false is accepted.", EventsGroup, 7, Width.Short, "Transaction metadata")
+        .Define(ProvideTransactionMetadata, ConfigType.Boolean, false, null, Importance.Low,
+            "Whether to write BEGIN and END records of each transaction to <topic.prefix>.<topic.transaction> and a transaction block "
+            + "(id, total_order, data_collection_order) into each change event.", EventsGroup, 7, Width.Short, "Transaction metadata")
+        .Define(TopicTransaction, ConfigType.String, "transaction", LambdaValidator.With(ValidateTopicPrefix, () => "non-empty string of [A-Za-z0-9._-]"),
+            Importance.Low, "The suffix of the transaction metadata topic, <topic.prefix>.<topic.transaction>.", EventsGroup, 11, Width.Medium, "Transaction topic")
         .Define(HeartbeatIntervalMs, ConfigType.Int, 0, Connect.Config.Range.AtLeast(0), Importance.Medium,
-            "How often (ms) the connector runs heartbeat.action.query while streaming; 0 turns it off. The slot advances while idle either way.",
+            "How often (ms) the connector writes a heartbeat record carrying its current offset to __debezium-heartbeat.<topic.prefix> "
+            + "(and runs heartbeat.action.query); 0 turns heartbeats off. The slot advances while idle either way.",
             ReplicationGroup, 8, Width.Short, "Heartbeat interval")
         .Define(HeartbeatActionQuery, ConfigType.String, null, null, Importance.Low,
             "A statement run on the database every heartbeat.interval.ms, e.g. an update of a heartbeat table captured by the connector.",
             ReplicationGroup, 9, Width.Long, "Heartbeat action query")
+        .Define(TopicHeartbeatPrefix, ConfigType.String, "__debezium-heartbeat", LambdaValidator.With(ValidateTopicPrefix, () => "non-empty string of [A-Za-z0-9._-]"),
+            Importance.Low, "The prefix of the heartbeat topic, <topic.heartbeat.prefix>.<topic.prefix>.", ReplicationGroup, 11, Width.Medium, "Heartbeat topic prefix")
         .Define(StatusUpdateIntervalMs, ConfigType.Int, 10000, Connect.Config.Range.AtLeast(1), Importance.Low,
             "How often (ms) the connector reports its flushed position to the server.", ReplicationGroup, 10, Width.Short, "Status update interval")
         .Define(MaxBatchSize, ConfigType.Int, 2048, Connect.Config.Range.AtLeast(1), Importance.Medium,
@@ -185,12 +193,6 @@ public sealed class PostgresConnectorConfig
         }
     }
 
-    private static void ValidateTransactionMetadata(string name, object? value)
-    {
-        if (value is true)
-            throw new ConfigException(name, value, "Transaction metadata events are not supported yet by this connector; set it to false");
-    }
-
     public static IReadOnlyList<string> SplitList(string? s) =>
         string.IsNullOrWhiteSpace(s) ? [] : s.Split(',').Select(p => p.Trim()).Where(p => p.Length > 0).ToList();
 
@@ -235,6 +237,9 @@ public sealed class PostgresConnectorConfig
     public required string Unavailable { get; init; }
     public required int HeartbeatInterval { get; init; }
     public string? HeartbeatQuery { get; init; }
+    public required string HeartbeatTopic { get; init; }
+    /// <summary>The transaction metadata topic when provide.transaction.metadata is on, else null.</summary>
+    public string? TransactionTopic { get; init; }
     public required int StatusInterval { get; init; }
     public required int BatchSize { get; init; }
     public required int QueueSize { get; init; }
@@ -268,6 +273,8 @@ public sealed class PostgresConnectorConfig
             Unavailable = c.GetString(UnavailableValuePlaceholder) ?? DefaultUnavailableValue,
             HeartbeatInterval = c.GetInt(HeartbeatIntervalMs),
             HeartbeatQuery = string.IsNullOrWhiteSpace(c.GetString(HeartbeatActionQuery)) ? null : c.GetString(HeartbeatActionQuery),
+            HeartbeatTopic = Heartbeats.Topic(c.GetString(TopicHeartbeatPrefix)!, c.GetString(TopicPrefix)!),
+            TransactionTopic = c.GetBoolean(ProvideTransactionMetadata) ? c.GetString(TopicPrefix) + "." + c.GetString(TopicTransaction) : null,
             StatusInterval = c.GetInt(StatusUpdateIntervalMs),
             BatchSize = c.GetInt(MaxBatchSize),
             QueueSize = c.GetInt(MaxQueueSize),

@@ -42,6 +42,11 @@ public sealed class PostgresSourceTask : SourceTask
     private long _messages;
     private LogicalReplicationConnection? _replication;
     private ulong _confirmed;
+    // Guarded by _lock: a position every change before which is handled and committed (0 while changes are pending).
+    private ulong _idleLsn;
+    // provide.transaction.metadata: BEGIN/END records and the events' transaction blocks (null when off).
+    private TransactionMetadata? _transactions;
+    private IReadOnlyDictionary<string, object?>? _resumeOffset;
 
     public override string Version => AppInfo.KafkaVersion;
 
@@ -52,11 +57,11 @@ public sealed class PostgresSourceTask : SourceTask
     {
         _config = PostgresConnectorConfig.Parse(props);
         _partition = new Dictionary<string, object?> { [ServerKey] = _config.Prefix };
-        _queue = Channel.CreateBounded<SourceRecord>(new BoundedChannelOptions(_config.QueueSize) { SingleReader = true, SingleWriter = true });
+        _queue = Channel.CreateBounded<SourceRecord>(new BoundedChannelOptions(_config.QueueSize) { SingleReader = true, SingleWriter = false });
         _stop = new CancellationTokenSource();
 
         await using var connection = await OpenAsync(_config, "orleansconnect-check", ct);
-        await CheckServerAsync(connection, ct);
+        await PostgresConnectionCheck.CheckServerAsync(_config, connection, ct);
         await EnsurePublicationAsync(connection, ct);
         var slot = await SlotStateAsync(connection, ct);
 
@@ -79,10 +84,12 @@ public sealed class PostgresSourceTask : SourceTask
             streamed ? Lsn(stored!, "lsn_commit") ?? Lsn(stored!, "lsn") : null,
             streamed ? Lsn(stored!, "lsn") : null);
         if (stored is not null) _committedOffset = stored;
+        if (streamed) _resumeOffset = stored;
+        _transactions = _config.TransactionTopic is { } transactionTopic ? new TransactionMetadata(transactionTopic, _partition) : null;
 
         _reader = Task.Run(() => RunAsync(_stop.Token));
         _confirmer = Task.Run(() => ConfirmLoopAsync(_stop.Token));
-        if (_config.HeartbeatInterval > 0 && _config.HeartbeatQuery is not null) _heartbeat = Task.Run(() => HeartbeatLoopAsync(_stop.Token));
+        if (_config.HeartbeatInterval > 0) _heartbeat = Task.Run(() => HeartbeatLoopAsync(_stop.Token));
     }
 
     public override async Task<IReadOnlyList<SourceRecord>?> PollAsync(CancellationToken ct)
@@ -178,23 +185,6 @@ public sealed class PostgresSourceTask : SourceTask
             PostgresException p => new ConnectException($"{where}: {p.SqlState} {p.MessageText}", e),
             _ => new ConnectException($"Cannot connect to {where} (check database.hostname and database.port): {e.Message}", e),
         };
-    }
-
-    private async Task CheckServerAsync(NpgsqlConnection connection, CancellationToken ct)
-    {
-        await using (var command = new NpgsqlCommand("SHOW wal_level", connection))
-        {
-            var level = (string?)await command.ExecuteScalarAsync(ct);
-            if (level != "logical")
-                throw new ConnectException($"PostgreSQL at {_config.Host}:{_config.PortNumber} has wal_level={level}; change data capture needs "
-                    + "wal_level=logical (set it in postgresql.conf and restart the server)");
-        }
-        await using (var command = new NpgsqlCommand("SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user", connection))
-        {
-            if (await command.ExecuteScalarAsync(ct) is not true)
-                throw new ConnectException($"User '{_config.UserName}' lacks the REPLICATION privilege it needs to stream changes "
-                    + $"(ALTER ROLE {_config.UserName} REPLICATION)");
-        }
     }
 
     /// <summary>publication.autocreate.mode: create (all_tables, no_tables, filtered) or require (disabled) the publication.</summary>
@@ -405,10 +395,18 @@ public sealed class PostgresSourceTask : SourceTask
                     txId = begin.TransactionXid;
                     commitLsn = (ulong)begin.TransactionFinalLsn;
                     commitMicros = ToMicros(begin.TransactionCommitTimestamp);
-                    // Resuming inside a transaction whose first changes were committed: skip what was.
-                    skipUpTo = _plan.ResumeCommit == commitLsn && _plan.ResumeLsn is { } resumeLsn ? resumeLsn : 0;
+                    // Resuming inside a transaction whose first changes were committed: skip what was. An offset whose
+                    // lsn is its lsn_commit (a heartbeat's idle position) points at no change: nothing to skip.
+                    skipUpTo = _plan.ResumeCommit == commitLsn && _plan.ResumeLsn is { } resumeLsn && resumeLsn != commitLsn ? resumeLsn : 0;
+                    if (_transactions is not null) await BeginTransactionAsync(begin, txId, commitLsn, commitMicros, skipUpTo > 0, ct);
                     break;
                 case CommitMessage commit:
+                    if (_transactions is not null)
+                    {
+                        // The END record's offset lies past this commit: a restart does not stream the transaction again.
+                        var end = (ulong)commit.TransactionEndLsn;
+                        await EnqueueAsync(_transactions.End((ulong)commit.WalStart, commitMicros, StreamOffset(end, end, txId, commitMicros, "COMMIT")), ct);
+                    }
                     lock (_lock)
                     {
                         _inTransaction = false;
@@ -521,12 +519,24 @@ public sealed class PostgresSourceTask : SourceTask
         string type, CancellationToken ct, ConnectHeaders? headers = null)
     {
         var offset = StreamOffset(lsn, commitLsn, txId, commitMicros, type);
+        var transaction = _transactions?.Event(table.Table, lsn, offset);
         var source = ChangeEvents.Source(Version, _config.Prefix, _config.Database, table.Table, commitMicros, null, commitLsn, lsn, txId);
         var key = op == "t" ? null : table.Key((after ?? before)!);
         var record = ChangeEvents.Record(table, _partition, offset, op,
             key, before is null ? null : table.Value(before), after is null ? null : table.Value(after, before), source, headers);
+        if (transaction is not null) ((Struct)record.Value!).Put("transaction", transaction);
         await EnqueueAsync(record, ct);
         if (op == "d" && _config.Tombstones) await EnqueueAsync(ChangeEvents.Tombstone(table, _partition, offset, key), ct);
+    }
+
+    /// <summary>The BEGIN record; its offset resumes at this transaction's commit with nothing skipped (lsn = lsn_commit).
+    /// A restart inside the transaction continues its counters from the stored offset instead.</summary>
+    private async Task BeginTransactionAsync(BeginMessage begin, long txId, ulong commitLsn, long commitMicros, bool resumedInside, CancellationToken ct)
+    {
+        var offset = StreamOffset(commitLsn, commitLsn, txId, commitMicros, "BEGIN");
+        offset["lsn_proc"] = (long)(ulong)begin.WalStart;
+        if (_transactions!.Begin(txId, (ulong)begin.WalStart, commitMicros, offset, resumedInside ? _resumeOffset : null) is { } record)
+            await EnqueueAsync(record, ct);
     }
 
     /// <summary>An update; one that changes the key becomes a delete of the old key (with its tombstone) and a create
@@ -576,12 +586,15 @@ public sealed class PostgresSourceTask : SourceTask
                     var nothingPending = !_inTransaction && (_lastEnqueuedOffset is null
                         || (_committedOffset is not null && SourcePartitionComparer.Instance.Equals(_lastEnqueuedOffset, _committedOffset)));
                     var messages = Interlocked.Read(ref _messages);
+                    _idleLsn = 0;
                     if (nothingPending)
                     {
-                        target = Math.Max(target, _lastTransactionEnd);
+                        var idle = _lastTransactionEnd;
                         // The keepalive position of the previous tick is safe only if no message arrived since: a
                         // transaction received but not yet handled would otherwise be confirmed.
-                        if (messages == messagesAtCandidate) target = Math.Max(target, idleCandidate);
+                        if (messages == messagesAtCandidate) idle = Math.Max(idle, idleCandidate);
+                        target = Math.Max(target, idle);
+                        _idleLsn = idle;
                     }
                     idleCandidate = (ulong)replication.LastReceivedLsn;
                     messagesAtCandidate = nothingPending ? messages : -1;
@@ -599,6 +612,8 @@ public sealed class PostgresSourceTask : SourceTask
         }
     }
 
+    /// <summary>Every heartbeat.interval.ms: heartbeat.action.query (if set), then a heartbeat record with the current
+    /// offset (none before there is one, as in Debezium).</summary>
     private async Task HeartbeatLoopAsync(CancellationToken ct)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_config.HeartbeatInterval));
@@ -606,15 +621,39 @@ public sealed class PostgresSourceTask : SourceTask
         {
             while (await timer.WaitForNextTickAsync(ct))
             {
-                await using var connection = await OpenAsync(_config, "orleansconnect-heartbeat", ct);
-                await using var command = new NpgsqlCommand(_config.HeartbeatQuery, connection);
-                await command.ExecuteNonQueryAsync(ct);
+                if (_config.HeartbeatQuery is not null)
+                {
+                    await using var connection = await OpenAsync(_config, "orleansconnect-heartbeat", ct);
+                    await using var command = new NpgsqlCommand(_config.HeartbeatQuery, connection);
+                    await command.ExecuteNonQueryAsync(ct);
+                }
+                EnqueueHeartbeat();
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
         catch (Exception e) when (e is NpgsqlException or ConnectException)
         {
             _failure ??= new ConnectException($"heartbeat.action.query failed: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The heartbeat carries the last offset handed out or, when every change so far is committed and the
+    /// stream has moved past it (changes of tables not captured, keepalives), that idle position: committing it lets
+    /// the slot advance and a restart resume there. A full queue skips the beat: the stream is busy, not idle.</summary>
+    private void EnqueueHeartbeat()
+    {
+        lock (_lock)
+        {
+            var current = _lastEnqueuedOffset ?? _committedOffset;
+            var streamed = current is null || IsSnapshotOffset(current) ? 0 : Lsn(current, "lsn_commit") ?? 0;
+            var offset = current;
+            if (_replication is not null && _idleLsn > streamed && (current is null || !IsSnapshotOffset(current) || IsSnapshotCompleted(current)))
+            {
+                var txId = current?.GetValueOrDefault("txId") is { } tx ? Convert.ToInt64(tx, System.Globalization.CultureInfo.InvariantCulture) : 0;
+                offset = StreamOffset(_idleLsn, _idleLsn, txId, ChangeEvents.NowMicros(), "COMMIT");
+            }
+            if (offset is null) return;
+            if (_queue.Writer.TryWrite(Heartbeats.Record(_config.HeartbeatTopic, _config.Prefix, _partition, offset))) _lastEnqueuedOffset = offset;
         }
     }
 

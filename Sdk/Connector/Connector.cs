@@ -38,5 +38,11 @@ public abstract class Connector
     public virtual Config Validate(IReadOnlyDictionary<string, string?> connectorConfigs) =>
         new(Config.Validate(connectorConfigs));
 
+    /// <summary>Validates, possibly reaching the external system (e.g. connecting to a database with the configured
+    /// credentials, as Debezium's and Confluent's connectors do at validate); the runtime calls this one. The default
+    /// runs <see cref="Validate"/>.</summary>
+    public virtual Task<Config> ValidateAsync(IReadOnlyDictionary<string, string?> connectorConfigs, CancellationToken ct) =>
+        Task.FromResult(Validate(connectorConfigs));
+
     public abstract string Version { get; }
 }

@@ -62,8 +62,38 @@ public sealed partial class SiloProcess : IAsyncDisposable
         {
             if (process.HasExited) throw new InvalidOperationException($"The silo exited with code {process.ExitCode}:\n{Log}");
             using var response = await Client.GetAsync("health");
-            return response.StatusCode == HttpStatusCode.OK;
+            // Another process may hold the port (chosen free, then taken before this silo bound it): its answer
+            // does not count. This silo then exits with "a port is already in use", reported above.
+            return response.StatusCode == HttpStatusCode.OK && (!OperatingSystem.IsLinux() || ListensOnPort(process));
         }, timeout ?? TimeSpan.FromSeconds(60), "silo healthy\n" + Log);
+    }
+
+    /// <summary>Whether <paramref name="process"/> owns the socket listening on <see cref="Port"/>: the listening
+    /// socket's inode (from /proc/net/tcp*) among the process's file descriptors.</summary>
+    private bool ListensOnPort(Process process)
+    {
+        var suffix = ":" + Port.ToString("X4");
+        var inodes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            if (!File.Exists(table)) continue;
+            // Columns: sl, local_address (ADDR:PORT in hex), rem_address, st (0A = LISTEN), …, inode (the tenth).
+            foreach (var line in File.ReadLines(table).Skip(1))
+            {
+                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length > 9 && parts[1].EndsWith(suffix, StringComparison.Ordinal) && parts[3] == "0A") inodes.Add(parts[9]);
+            }
+        }
+        try
+        {
+            return Directory.EnumerateFileSystemEntries($"/proc/{process.Id}/fd")
+                .Select(fd => new FileInfo(fd).LinkTarget)
+                .Any(target => target is not null && target.StartsWith("socket:[", StringComparison.Ordinal) && inodes.Contains(target[8..^1]));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Starts the silo expecting it to stop by itself (a refused start): its exit code.</summary>

@@ -123,7 +123,7 @@ public sealed class PostgresPipelineTests(TestBroker broker, CdcPostgres pg) : I
     [Theory]
     [InlineData("plugin.name", "decoderbufs", "decoderbufs is not supported: set plugin.name=pgoutput")]
     [InlineData("snapshot.isolation.mode", "serializable", "The key 'snapshot.isolation.mode' is not supported by this PostgreSQL connector")]
-    [InlineData("provide.transaction.metadata", "true", "Transaction metadata events are not supported yet")]
+    [InlineData("incremental.snapshot.chunk.size", "1024", "The key 'incremental.snapshot.chunk.size' is not supported by this PostgreSQL connector")]
     public async Task Unsupported_settings_are_refused_at_validate_naming_the_key(string key, string value, string message)
     {
         await using var silo = new SiloProcess(_dir, broker.BootstrapServers);

@@ -200,17 +200,22 @@ public sealed class PostgresRecoveryTests(TestBroker broker, RecoveryPostgres pg
         var role = "capture_" + _suffix;
         const string secret = "right-secret-42";
         broker.Broker.CreateTopic(topic, 1);
-        // A role that may read the table but has another password than the config's and no REPLICATION; the
-        // publication exists already (a non-superuser cannot create one FOR ALL TABLES).
+        // A role that may read the table and stream changes; the publication exists already (a non-superuser cannot
+        // create one FOR ALL TABLES).
         await pg.ExecuteAsync($"CREATE TABLE public.{table} (id int4 PRIMARY KEY, note text); INSERT INTO public.{table} VALUES (1, 'seed'); "
-            + $"CREATE ROLE {role} LOGIN PASSWORD 'another-secret'; GRANT SELECT ON public.{table} TO {role}; "
+            + $"CREATE ROLE {role} LOGIN REPLICATION PASSWORD '{secret}'; GRANT SELECT ON public.{table} TO {role}; "
             + $"CREATE PUBLICATION pub_{_suffix} FOR TABLE public.{table}");
         var name = "pg-creds-" + _suffix;
         var config = Config(prefix, table, role, secret);
         config["publication.autocreate.mode"] = "disabled";
         await using var silo = new SiloProcess(_dir, broker.BootstrapServers, _settings);
         await silo.StartAsync();
-        await silo.Client.CreateConnectorAsync(name, config);
+        // Created (validate tests the login) while stopped; then the role's password changes and it loses REPLICATION.
+        var create = new JsonObject { ["name"] = name, ["config"] = System.Text.Json.JsonSerializer.SerializeToNode(config), ["initial_state"] = "STOPPED" };
+        var (created, createBody) = await silo.Client.SendAsync(HttpMethod.Post, "connectors", create.ToJsonString());
+        Assert.True(created == System.Net.HttpStatusCode.Created, $"{(int)created} {createBody}");
+        await pg.ExecuteAsync($"ALTER ROLE {role} NOREPLICATION PASSWORD 'another-secret'");
+        await silo.Client.SendAsync(HttpMethod.Put, $"connectors/{name}/resume");
 
         var failed = await silo.Client.WaitForTaskStateAsync(name, 0, "FAILED", TimeSpan.FromSeconds(60));
         var trace = (string)failed!["tasks"]![0]!["trace"]!;

@@ -242,7 +242,7 @@ public sealed class SecretsUnitTests : IDisposable
     }
 
     [Fact]
-    public void FileStream_connectors_outside_file_allowed_paths_fail_validation()
+    public async Task FileStream_connectors_outside_file_allowed_paths_fail_validation()
     {
         var allowed = Directory.CreateDirectory(Path.Combine(_dir, "files")).FullName;
         var plugins = new PluginRegistry([typeof(OrleansConnect.Plugins.File.FileStreamSourceConnector).Assembly]);
@@ -252,28 +252,28 @@ public sealed class SecretsUnitTests : IDisposable
         {
             ["name"] = "s", ["connector.class"] = "FileStreamSource", ["topic"] = "t", ["file"] = file,
         };
-        Assert.Equal(0, validator.Validate(Config(Path.Combine(allowed, "in.txt"))).Infos.ErrorCount);
-        Assert.Equal(0, validator.Validate(Config("${file:/x:y}")).Infos.ErrorCount);
-        var refused = validator.Validate(Config("/etc/passwd")).Infos;
+        Assert.Equal(0, (await validator.ValidateAsync(Config(Path.Combine(allowed, "in.txt")))).Infos.ErrorCount);
+        Assert.Equal(0, (await validator.ValidateAsync(Config("${file:/x:y}"))).Infos.ErrorCount);
+        var refused = (await validator.ValidateAsync(Config("/etc/passwd"))).Infos;
         Assert.Equal(1, refused.ErrorCount);
         Assert.Contains(refused.Configs, c => c.Value?.Name == "file" && c.Value.Errors.Any(m => m.Contains("file.allowed.paths")));
-        var e = Assert.Throws<Grains.Interfaces.Errors.BadRequestException>(() => validator.ValidateForStore(Config($"{allowed}/../escape.txt")));
+        var e = await Assert.ThrowsAsync<Grains.Interfaces.Errors.BadRequestException>(() => validator.ValidateForStoreAsync(Config($"{allowed}/../escape.txt")));
         Assert.Contains("outside this worker's file.allowed.paths", e.Message);
         var sink = new Dictionary<string, string?> { ["name"] = "k", ["connector.class"] = "FileStreamSink", ["topics"] = "t", ["file"] = "/tmp/out.txt" };
-        Assert.Equal(1, validator.Validate(sink).Infos.ErrorCount);
+        Assert.Equal(1, (await validator.ValidateAsync(sink)).Infos.ErrorCount);
     }
 
     [Fact]
-    public void Validate_hides_password_values_and_refuses_untranslatable_overrides()
+    public async Task Validate_hides_password_values_and_refuses_untranslatable_overrides()
     {
         var plugins = new PluginRegistry([typeof(TestPlugins.SecretProbeSourceConnector).Assembly]);
         var validator = new ConnectorConfigValidator(plugins, new WorkerConfig(new Dictionary<string, string?> { ["security.protocol"] = "SASL_SSL", ["sasl.mechanism"] = "PLAIN" }));
-        var infos = validator.Validate(new Dictionary<string, string?>
+        var infos = (await validator.ValidateAsync(new Dictionary<string, string?>
         {
             ["name"] = "p", ["connector.class"] = "SecretProbeSourceConnector", ["probe.file"] = "/tmp/p", ["probe.secret"] = "topsecret",
             ["producer.override.sasl.jaas.config"] = "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"topsecret\";",
             ["producer.override.sasl.mechanism"] = "GSSAPI",
-        }).Infos;
+        })).Infos;
         var text = System.Text.Json.JsonSerializer.Serialize(infos);
         Assert.DoesNotContain("topsecret", text);
         Assert.Equal("[hidden]", infos.Configs.Single(c => c.Value?.Name == "probe.secret").Value!.Value);

@@ -2,13 +2,16 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Orleans.Dashboard;
 using OrleansConnect.Api;
+using OrleansConnect.Api.SchemaRegistry;
 using OrleansConnect.Api.Security;
 using OrleansConnect.Connect.Config;
 using OrleansConnect.Grains.Config;
 using OrleansConnect.Grains.Connectors;
 using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Kafka;
+using OrleansConnect.Grains.Interfaces.SchemaRegistry;
 using OrleansConnect.Grains.Plugins;
+using OrleansConnect.Grains.SchemaRegistry;
 using OrleansConnect.Grains.Security;
 using OrleansConnect.Grains.Storage;
 using OrleansConnect.Grains.Worker;
@@ -156,6 +159,23 @@ if (RestPortProbe.InUse(urls) is { } taken)
     return 2;
 }
 
+// The schema registry: on by default beside the embedded broker only (a real Kafka usually has a registry already).
+var registryEnabled = workerConfig.Get(WorkerConfig.SchemaRegistryEnable) is bool registryOn ? registryOn : workerConfig.UsesEmbeddedBroker;
+string[] registryUrls = [];
+if (registryEnabled)
+{
+    var registryListeners = workerConfig.GetList(WorkerConfig.SchemaRegistryListeners);
+    var registryPort = workerConfig.GetInt(WorkerConfig.SchemaRegistryPort);
+    if (registryPort == 0) registryPort = SiloEndpoint.FreePort();
+    registryUrls = registryListeners.Count > 0 ? registryListeners.ToArray() : [$"http://{(string.IsNullOrEmpty(restHost) ? "0.0.0.0" : restHost)}:{registryPort}"];
+    if (RestPortProbe.InUse(registryUrls) is { } registryTaken)
+    {
+        Console.Error.WriteLine($"The schema registry port is in use: {registryTaken}; stop what listens there, set schema.registry.port (or schema.registry.listeners), or schema.registry.enable=false");
+        await ReleaseUnservedAsync(embedded, embeddedLog);
+        return 2;
+    }
+}
+
 // Offsets topic, offset store, plugins.
 var topicAdmin = new TopicAdmin(bootstrap, embedded, workerConfig.ClientConfigs("admin"), startupLogger);
 var offsetTopic = workerConfig.GetString(WorkerConfig.OffsetStorageTopic)!;
@@ -222,6 +242,16 @@ var metricsEnabled = workerConfig.GetBoolean(WorkerConfig.MetricsEnable);
 if (metricsEnabled) builder.Services.AddConnectTelemetry(workerId);
 if (credentials is not null) builder.Services.AddConnectApiBasicAuth(credentials);
 if (jwt is not null) builder.Services.AddConnectApiJwtAuth(jwt);
+if (registryEnabled)
+{
+    builder.Services.AddSingleton(sp => new SchemaStore(bootstrap, workerConfig.GetString(WorkerConfig.SchemaRegistryTopic)!, workerConfig.ClientConfigs("producer"),
+        workerConfig.ClientConfigs("consumer"), sp.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansConnect.SchemaRegistry")));
+    builder.Services.AddSingleton<ISchemaRegistry>(sp => new LocalSchemaRegistry(sp.GetRequiredService<SchemaStore>(), sp.GetRequiredService<IGrainFactory>(),
+        topicAdmin, workerConfig.GetShort(WorkerConfig.SchemaRegistryTopicReplicationFactor)));
+    builder.Services.AddSingleton(new SchemaRegistryServerOptions { Urls = registryUrls, Certificate = restCertificate });
+    // Before the bootstrapper: connectors whose converters use the registry find it serving.
+    builder.Services.AddHostedService<SchemaRegistryServer>();
+}
 builder.Services.AddHostedService<ConnectorBootstrapper>();
 // Connect's admin.listeners: empty means no admin endpoints (/admin/loggers); otherwise they stay on the REST listener.
 builder.Services.Configure<ConnectApiOptions>(o => o.DashboardPath = workerConfig.GetBoolean(WorkerConfig.DashboardEnable) ? "/dashboard/" : null);

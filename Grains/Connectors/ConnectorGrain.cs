@@ -1,12 +1,8 @@
 using Microsoft.Extensions.Logging;
-using OrleansConnect.Connect.Connector;
-using OrleansConnect.Connect.Sink;
-using OrleansConnect.Connect.Source;
 using OrleansConnect.Grains.Config;
 using OrleansConnect.Grains.Interfaces;
 using OrleansConnect.Grains.Interfaces.Errors;
 using OrleansConnect.Grains.Interfaces.Models;
-using OrleansConnect.Grains.Kafka;
 using OrleansConnect.Grains.Plugins;
 using OrleansConnect.Grains.Security;
 using OrleansConnect.Grains.Storage;
@@ -14,9 +10,11 @@ using OrleansConnect.Grains.Worker;
 
 namespace OrleansConnect.Grains.Connectors;
 
-/// <summary>One per connector (key = name). Holds the config, target state and task configs as grain state,
-/// runs the connector instance, and drives its TaskGrains to the target state: on every change, on activation
-/// and on a durable reminder. FAILED tasks are restarted with exponential backoff.</summary>
+/// <summary>One per connector (key = name). Holds the config, target state and task configs as grain state and drives
+/// the connector and its TaskGrains to the target state: on every change, on activation and on a durable reminder. The
+/// jobs are its collaborators': the plugin instance (<see cref="ConnectorInstance"/>), automatic restarts of FAILED tasks
+/// (<see cref="TaskRestartScheduler"/>), task configs (<see cref="TaskConfigGenerator"/>) and the offsets API
+/// (<see cref="ConnectorOffsetsApi"/>).</summary>
 public sealed class ConnectorGrain(
     [PersistentState("connector")] IPersistentState<ConnectorGrainState> state,
     ConnectWorker worker,
@@ -27,21 +25,14 @@ public sealed class ConnectorGrain(
     ILogger<ConnectorGrain> logger) : Grain, IConnectorGrain, IRemindable
 {
     private const string ReconcileReminder = "reconcile";
-    private readonly ILogger _logger = logger;
-    private Connector? _connector;
-    // The config the running connector instance was started with, references resolved (never stored).
-    private Dictionary<string, string>? _resolvedConfig;
-    private string _connectorState = States.Unassigned;
-    private string? _connectorTrace;
-    private readonly Dictionary<int, RestartBackoff> _backoff = [];
-    private readonly Dictionary<int, IDisposable> _restartTimers = [];
+    private ConnectorInstance _instance = null!;
+    private TaskRestartScheduler _restarts = null!;
     private bool _isSink;
     private bool _reminderRegistered;
     private IDisposable? _tracked;
     private string _connectorClass = "";
     // What this silo's status listing reads from outside the grain's turns (Cluster.LocalStatuses).
     private IDisposable? _listed;
-    private volatile Dictionary<int, string> _restartPlans = [];
     // The masked info (config, task ids, type) as of the last change, for listings read outside the turns.
     private volatile ConnectorInfo? _info;
 
@@ -51,6 +42,14 @@ public sealed class ConnectorGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        var name = Name;
+        _instance = new ConnectorInstance(name, worker.Plugins, () => new ConnectorInstance.Context(_instance,
+            () => GrainFactory.GetGrain<IConnectorGrain>(name).RequestTaskReconfiguration(), new OffsetStorageReader(worker.OffsetStore, name)), logger);
+        _restarts = new TaskRestartScheduler(name,
+            TimeSpan.FromMilliseconds(worker.Config.GetLong(WorkerConfig.TaskRestartBackoffInitial)),
+            TimeSpan.FromMilliseconds(worker.Config.GetLong(WorkerConfig.TaskRestartBackoffMax)),
+            (callback, delay) => this.RegisterGrainTimer(_ => callback(), delay, Timeout.InfiniteTimeSpan),
+            RestartIfStillFailedAsync, logger);
         if (!Exists) return;
         Track();
         // Kept for as long as it exists: its reminder would activate it again within a period anyway, and the status
@@ -65,8 +64,8 @@ public sealed class ConnectorGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        foreach (var timer in _restartTimers.Values) timer.Dispose();
-        await StopConnectorInstanceAsync();
+        _restarts.Forget(0);
+        await _instance.StopAsync(CancellationToken.None);
         _tracked?.Dispose();
         _listed?.Dispose();
     }
@@ -78,13 +77,14 @@ public sealed class ConnectorGrain(
         // Connect reports the class's full name, whichever alias the config used.
         var configured = S.Config?.GetValueOrDefault(ConnectorConfig.ConnectorClass) ?? "";
         _connectorClass = worker.Plugins.FindConnector(configured)?.ClassName ?? configured;
+        var instance = _instance;
+        var restarts = _restarts;
         _tracked ??= metrics.TrackConnector(Name, () => new Metrics.ConnectMetrics.ConnectorView(
-            _connectorState, _connectorClass, _isSink ? "sink" : "source"));
+            instance.Status.State, _connectorClass, _isSink ? "sink" : "source"));
         _info = Info();
         var name = Name;
         _listed ??= localStatuses.AddConnector(name, withInfo => _info is { } info
-            ? new ConnectorStatusView(name, new ConnectorState(_connectorState, worker.WorkerId, _connectorTrace), info.Type,
-                info.Tasks.Count, _restartPlans, withInfo ? info : null)
+            ? new ConnectorStatusView(name, ConnectorStateOf(instance), info.Type, info.Tasks.Count, restarts.Plans, withInfo ? info : null)
             : null);
     }
 
@@ -115,7 +115,7 @@ public sealed class ConnectorGrain(
         }
         logger.LogInformation("Connector {Connector} {Action} (target state {TargetState})", Name, created ? "created" : "reconfigured", S.TargetState);
         // A new config means a new connector instance and new task configs (none while STOPPED).
-        await StopConnectorInstanceAsync();
+        await _instance.StopAsync(CancellationToken.None);
         await ApplyTargetStateAsync(regenerateTasks: S.TargetState == TargetState.Started || S.TaskConfigs.Count > 0);
         return new PutConfigResult(Info(), created);
     }
@@ -144,7 +144,7 @@ public sealed class ConnectorGrain(
     {
         RequireExists($"Connector {Name} not found");
         var taskCount = S.TaskConfigs.Count;
-        await StopConnectorInstanceAsync();
+        await _instance.StopAsync(CancellationToken.None);
         await UnassignTasksAsync(0, taskCount);
         await state.ClearStateAsync();
         S.Config = null;
@@ -159,10 +159,8 @@ public sealed class ConnectorGrain(
         _tracked = null;
         _listed?.Dispose();
         _listed = null;
-        _connectorState = States.Unassigned;
-        _connectorTrace = null;
-        _backoff.Clear();
-        PublishRestartPlans();
+        _instance.SetState(States.Unassigned, clearTrace: true);
+        _restarts.Forget(0);
         // Left to idle collection rather than deactivated now: calls already queued behind this one (a PUT racing the
         // DELETE) would otherwise be forwarded to a new activation, and Orleans rejects them ("Forwarding failed") when
         // the old one has not finished deactivating. Here they run next and see a deleted connector.
@@ -204,7 +202,7 @@ public sealed class ConnectorGrain(
     {
         RequireExists($"No status found for connector {Name}");
         var tasks = await Task.WhenAll(Enumerable.Range(0, S.TaskConfigs.Count).Select(TaskStatusAsync));
-        return new ConnectorStateInfo(Name, new ConnectorState(_connectorState, worker.WorkerId, _connectorTrace), tasks.ToList(), TypeName);
+        return new ConnectorStateInfo(Name, ConnectorStateOf(_instance), tasks.ToList(), TypeName);
     }
 
     public async Task<ConnectorMetricsInfo> GetMetrics()
@@ -266,84 +264,50 @@ public sealed class ConnectorGrain(
 
     public async Task RequestTaskReconfiguration()
     {
-        if (!Exists || S.TargetState == TargetState.Stopped || _connector is null) return;
+        if (!Exists || S.TargetState == TargetState.Stopped || !_instance.IsRunning) return;
         await ApplyTargetStateAsync(regenerateTasks: true);
     }
 
     public Task OnTaskFailed(int taskId, string trace)
     {
-        if (!Exists || taskId >= S.TaskConfigs.Count) return Task.CompletedTask;
-        // One restart per failure: a status read may have seen the failure before the task's own report arrived.
-        if (_restartTimers.ContainsKey(taskId)) return Task.CompletedTask;
-        var backoff = BackoffOf(taskId);
-        var delay = backoff.OnFailure(trace, DateTimeOffset.UtcNow);
-        PublishRestartPlans();
-        logger.LogWarning("Task {Connector}-{Task} failed; automatic restart attempt {Attempt} in {Delay}", Name, taskId, backoff.Attempts, delay);
-        _restartTimers[taskId] = this.RegisterGrainTimer(async _ =>
-        {
-            if (_restartTimers.Remove(taskId, out var self)) self.Dispose();
-            if (!Exists || taskId >= S.TaskConfigs.Count || S.TargetState == TargetState.Stopped) return;
-            var status = await GrainFactory.GetGrain<ITaskGrain>(TaskKey(taskId)).GetStatus();
-            if (status.State != States.Failed) return;
-            metrics.TaskRestarted(Name, taskId, backoff.Attempts);
-            await RestartTaskNowAsync(taskId);
-        }, delay, Timeout.InfiniteTimeSpan);
+        if (Exists && taskId < S.TaskConfigs.Count) _restarts.OnFailed(taskId, trace);
         return Task.CompletedTask;
+    }
+
+    /// <summary>A planned restart is due: it happens if the task still exists and is still FAILED.</summary>
+    private async Task RestartIfStillFailedAsync(int taskId, int attempt)
+    {
+        if (!Exists || taskId >= S.TaskConfigs.Count || S.TargetState == TargetState.Stopped) return;
+        var status = await GrainFactory.GetGrain<ITaskGrain>(TaskKey(taskId)).GetStatus();
+        if (status.State != States.Failed) return;
+        metrics.TaskRestarted(Name, taskId, attempt);
+        await RestartTaskNowAsync(taskId);
     }
 
     public async Task<ConnectorOffsets> GetOffsets()
     {
         RequireExists($"Connector {Name} not found");
-        var config = await ResolvedConfigAsync();
-        return IsSinkConfig(config)
-            ? await SinkOffsets(config).ReadAsync(config, S.SinkOffsetPartitions, CancellationToken.None)
-            : await new SourceConnectorOffsets(worker.OffsetStore, Name, _logger).ReadAsync(CancellationToken.None);
+        return await Offsets.ReadAsync(await ResolvedConfigAsync(), S.SinkOffsetPartitions, CancellationToken.None);
     }
 
     public Task<string> AlterOffsets(ConnectorOffsets offsets) => ModifyOffsetsAsync(offsets.Offsets);
 
     public Task<string> ResetOffsets() => ModifyOffsetsAsync(null);
 
-    /// <summary>Connect's KIP-875 alter (offsets given) or reset (null): the connector must exist and be STOPPED with
-    /// no tasks; its alterOffsets hook sees the offsets first, on a fresh instance as in Connect.</summary>
     private async Task<string> ModifyOffsetsAsync(IReadOnlyList<ConnectorOffset>? offsets)
     {
         RequireExists($"Connector {Name} not found");
         if (S.TargetState != TargetState.Stopped || S.TaskConfigs.Count > 0) throw OffsetsMessages.NotStopped(Name);
-        var config = await ResolvedConfigAsync();
-        var desc = worker.Plugins.FindConnector(config[ConnectorConfig.ConnectorClass])
-            ?? throw new ConnectRestException(500, $"Failed to find any class that implements Connector and which name matches {config[ConnectorConfig.ConnectorClass]}");
-        switch (worker.Plugins.Instantiate<Connector>(desc))
+        var (message, sinkPartitions) = await Offsets.ModifyAsync(await ResolvedConfigAsync(), offsets, S.SinkOffsetPartitions, CancellationToken.None);
+        if (sinkPartitions is not null)
         {
-            case SinkConnector sink:
-                var known = S.SinkOffsetPartitions.ToList();
-                var message = await SinkOffsets(config).ModifyAsync(sink, config, offsets, known, CancellationToken.None);
-                S.SinkOffsetPartitions = known;
-                await state.WriteStateAsync();
-                return message;
-            case SourceConnector source:
-                return await new SourceConnectorOffsets(worker.OffsetStore, Name, _logger).ModifyAsync(source, config, offsets, CancellationToken.None);
-            default:
-                throw new ConnectRestException(500, $"{desc.ClassName} is neither a source nor a sink connector");
+            S.SinkOffsetPartitions = sinkPartitions;
+            await state.WriteStateAsync();
         }
+        return message;
     }
 
-    /// <summary>The sink's consumer group, with the client settings its tasks' consumers have.</summary>
-    private SinkConnectorOffsets SinkOffsets(Dictionary<string, string> config)
-    {
-        try
-        {
-            var consumerConfig = WorkerSinkTask.ConsumerConfigOf(worker, Name, config, $"connector-offsets-{Name}");
-            return new SinkConnectorOffsets(new ConsumerGroupOffsets(consumerConfig), Name, _logger);
-        }
-        catch (Connect.Errors.ConnectException e)
-        {
-            throw new ConnectRestException(500, e.Message);
-        }
-    }
-
-    private bool IsSinkConfig(Dictionary<string, string> config) =>
-        worker.Plugins.FindConnector(config.GetValueOrDefault(ConnectorConfig.ConnectorClass, "")) is { Type: PluginType.Sink };
+    private ConnectorOffsetsApi Offsets => new(Name, worker, logger);
 
     public async Task<List<string>> GetActiveTopics()
     {
@@ -424,95 +388,61 @@ public sealed class ConnectorGrain(
         _isSink = worker.Plugins.FindConnector(config[ConnectorConfig.ConnectorClass]) is { Type: PluginType.Sink };
         if (S.TargetState == TargetState.Stopped)
         {
-            await StopConnectorInstanceAsync();
-            _connectorState = States.Stopped;
-            _connectorTrace = null;
+            await _instance.StopAsync(CancellationToken.None);
+            _instance.SetState(States.Stopped, clearTrace: true);
             return;
         }
-        if (_connector is null && !await StartConnectorInstanceAsync()) return;
-        _connectorState = S.TargetState == TargetState.Paused ? States.Paused : States.Running;
+        if (!_instance.IsRunning && !await StartConnectorInstanceAsync()) return;
+        _instance.SetState(S.TargetState == TargetState.Paused ? States.Paused : States.Running);
         if (regenerateTasks) await RegenerateTaskConfigsAsync();
         await AssignTasksAsync();
     }
 
     private async Task<bool> StartConnectorInstanceAsync()
     {
+        bool started;
         try
         {
-            var config = await ResolvedConfigAsync();
-            var desc = worker.Plugins.FindConnector(config[ConnectorConfig.ConnectorClass])
-                ?? throw new Connect.Errors.ConnectException($"Failed to find any class that implements Connector and which name matches {config[ConnectorConfig.ConnectorClass]}");
-            var connector = worker.Plugins.Instantiate<Connector>(desc);
-            connector.Initialize(new Context(this, worker, Name));
-            await connector.StartAsync(config, CancellationToken.None);
-            _connector = connector;
-            _resolvedConfig = config;
-            // A running connector instance may call back at any time: keep the activation.
-            DelayDeactivation(TimeSpan.MaxValue);
-            _connectorTrace = null;
-            metrics.ConnectorStartup(succeeded: true);
-            logger.LogInformation("Connector {Connector} started", Name);
-            return true;
+            started = await _instance.StartAsync(await ResolvedConfigAsync(), CancellationToken.None);
         }
         catch (Exception e)
         {
-            _connectorState = States.Failed;
-            _connectorTrace = e.ToString();
-            metrics.ConnectorStartup(succeeded: false);
+            // A config reference that cannot be resolved: the connector fails as if its start had thrown.
+            _instance.Fail(e);
             logger.LogError(e, "Connector {Connector} failed to start", Name);
-            return false;
+            started = false;
         }
-    }
-
-    private async Task StopConnectorInstanceAsync()
-    {
-        var connector = _connector;
-        _connector = null;
-        _resolvedConfig = null;
-        if (connector is null) return;
-        try
-        {
-            await connector.StopAsync(CancellationToken.None);
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Connector {Connector} failed to stop cleanly", Name);
-        }
-        _connectorState = States.Unassigned;
+        metrics.ConnectorStartup(started);
+        // A running connector instance may call back at any time: keep the activation.
+        if (started) DelayDeactivation(TimeSpan.MaxValue);
+        return started;
     }
 
     private async Task RestartConnectorInstanceAsync()
     {
-        await StopConnectorInstanceAsync();
-        _connectorState = States.Restarting;
+        await _instance.StopAsync(CancellationToken.None);
+        _instance.SetState(States.Restarting);
         await ApplyTargetStateAsync(regenerateTasks: false);
     }
 
     private async Task RegenerateTaskConfigsAsync()
     {
-        if (_connector is null) return;
+        if (_instance.Connector is not { } connector) return;
         var config = S.Config!;
         List<Dictionary<string, string>> generated;
         try
         {
-            var maxTasks = int.Parse(config.GetValueOrDefault(ConnectorConfig.TasksMax, "1").Trim());
-            var configs = _connector.TaskConfigs(maxTasks);
-            var enforce = !config.TryGetValue(ConnectorConfig.TasksMaxEnforce, out var e) || !bool.TryParse(e.Trim(), out var en) || en;
-            if (enforce && configs.Count > maxTasks)
-                throw new Connect.Errors.ConnectException($"Connector {Name} generated {configs.Count} tasks, more than tasks.max ({maxTasks}).");
-            // Resolved references go back to their ${...} form (Kafka's reverse transform): tasks resolve them again.
             var plain = PlainConfig;
-            generated = configs.Select(c => ConfigVariables.Unresolve(WithFrameworkKeys(c, config), plain, _resolvedConfig ?? plain)).ToList();
+            generated = TaskConfigGenerator.Generate(connector, Name, worker.Plugins.FindConnector(config[ConnectorConfig.ConnectorClass])?.ClassName,
+                plain, _instance.ResolvedConfig ?? plain, _isSink);
         }
         catch (Exception e)
         {
-            _connectorState = States.Failed;
-            _connectorTrace = e.ToString();
+            _instance.Fail(e);
             logger.LogError(e, "Connector {Connector} failed to generate task configs", Name);
             return;
         }
-        if (generated.Count == S.TaskConfigs.Count && generated.Zip(S.TaskConfigs).All(p => SameConfig(p.First, secrets.Reveal(p.Second))))
-            return;
+        if (TaskConfigGenerator.Same(generated, S.TaskConfigs.Select(secrets.Reveal).ToList())) return;
         var previousCount = S.TaskConfigs.Count;
         var secretKeys = secrets.SecretKeys(config);
         SetTaskConfigs(generated.Select(c => secrets.Protect(c, secretKeys)).ToList());
@@ -520,33 +450,6 @@ public sealed class ConnectorGrain(
         await state.WriteStateAsync();
         if (previousCount > generated.Count) await UnassignTasksAsync(generated.Count, previousCount);
         logger.LogInformation("Connector {Connector} has {TaskCount} task configs (generation {Generation})", Name, generated.Count, S.Generation);
-    }
-
-    private Dictionary<string, string> WithFrameworkKeys(IReadOnlyDictionary<string, string> taskConfig, Dictionary<string, string> connectorConfig)
-    {
-        var result = new Dictionary<string, string>(taskConfig) { ["task.class"] = TaskClassName(_connector!) };
-        if (_isSink)
-        {
-            foreach (var key in new[] { ConnectorConfig.Topics, ConnectorConfig.TopicsRegex })
-                if (connectorConfig.TryGetValue(key, out var value)) result[key] = value;
-        }
-        return result;
-    }
-
-    /// <summary>The task class as Connect names it in task configs: its [PluginName], else, for a connector known by a
-    /// Kafka class name, the task's simple name in that package (FileStreamSinkTask is
-    /// org.apache.kafka.connect.file.FileStreamSinkTask as in Kafka), else its .NET name.</summary>
-    private string TaskClassName(Connector connector)
-    {
-        var taskType = connector.TaskClass;
-        if (taskType.GetCustomAttributes(typeof(Connect.Plugins.PluginNameAttribute), inherit: false) is [Connect.Plugins.PluginNameAttribute named, ..])
-            return named.ClassName;
-        var connectorType = connector.GetType();
-        var connectorName = S.Config is { } config && worker.Plugins.FindConnector(config[ConnectorConfig.ConnectorClass]) is { } desc ? desc.ClassName : null;
-        if (connectorName is not null && taskType.Namespace == connectorType.Namespace && connectorName != connectorType.FullName
-            && connectorName.EndsWith("." + connectorType.Name, StringComparison.Ordinal))
-            return connectorName[..^connectorType.Name.Length] + taskType.Name;
-        return taskType.FullName!.Replace('+', '$');
     }
 
     /// <summary>Assigns every task (a no-op for a task already running this generation): one call per task, whose
@@ -559,55 +462,39 @@ public sealed class ConnectorGrain(
         // Tasks that failed while nobody was watching (e.g. before this activation) get their backoff too.
         for (var i = 0; i < reports.Length; i++)
         {
-            if (reports[i].Status.State == States.Failed && !_restartTimers.ContainsKey(i))
-                await OnTaskFailed(i, reports[i].Status.Trace ?? "");
+            if (reports[i].Status.State == States.Failed) _restarts.OnFailed(i, reports[i].Status.Trace ?? "");
         }
     }
 
     private async Task UnassignTasksAsync(int from, int to)
     {
         await CollectActiveTopicsAsync(to);
-        await Task.WhenAll(Enumerable.Range(from, Math.Max(0, to - from)).Select(i =>
-        {
-            if (_restartTimers.Remove(i, out var timer)) timer.Dispose();
-            _backoff.Remove(i);
-            return GrainFactory.GetGrain<ITaskGrain>(TaskKey(i)).Unassign();
-        }));
-        PublishRestartPlans();
+        _restarts.Forget(from);
+        await Task.WhenAll(Enumerable.Range(from, Math.Max(0, to - from)).Select(i => GrainFactory.GetGrain<ITaskGrain>(TaskKey(i)).Unassign()));
         // With their backoff, the tasks' restart-attempt series go (stop, fewer tasks, delete).
         metrics.ForgetRestarts(Name, from);
     }
 
     private async Task RestartTaskNowAsync(int taskId)
     {
-        if (_restartTimers.Remove(taskId, out var pending)) pending.Dispose();
+        _restarts.OnRestarting(taskId);
         await CollectActiveTopicsAsync();
-        BackoffOf(taskId).OnRestart(DateTimeOffset.UtcNow);
-        PublishRestartPlans();
         var grain = GrainFactory.GetGrain<ITaskGrain>(TaskKey(taskId));
         await grain.Assign(new TaskAssignment(S.Config!, S.TaskConfigs[taskId], S.TargetState, S.Generation));
         await grain.Restart();
     }
 
+    /// <summary>A task's status; a FAILED one's trace starts with its restart plan. Reading arms nothing.</summary>
     private async Task<TaskState> TaskStatusAsync(int taskId)
     {
         var status = await GrainFactory.GetGrain<ITaskGrain>(TaskKey(taskId)).GetStatus();
-        if (status.State != States.Failed) return status;
-        // Seen FAILED before the task's report arrived (it is sent outside the task's turn): schedule the restart now,
-        // so the trace always says when the next attempt comes.
-        if (!_restartTimers.ContainsKey(taskId)) await OnTaskFailed(taskId, status.Trace ?? "");
-        return _backoff.TryGetValue(taskId, out var backoff) ? status with { Trace = backoff.Describe() + "\n" + status.Trace } : status;
+        return status.State == States.Failed ? status with { Trace = _restarts.Describe(taskId) + "\n" + status.Trace } : status;
     }
 
-    private RestartBackoff BackoffOf(int taskId)
+    private ConnectorState ConnectorStateOf(ConnectorInstance instance)
     {
-        if (!_backoff.TryGetValue(taskId, out var backoff))
-        {
-            _backoff[taskId] = backoff = new RestartBackoff(
-                TimeSpan.FromMilliseconds(worker.Config.GetLong(WorkerConfig.TaskRestartBackoffInitial)),
-                TimeSpan.FromMilliseconds(worker.Config.GetLong(WorkerConfig.TaskRestartBackoffMax)));
-        }
-        return backoff;
+        var (connectorState, trace) = instance.Status;
+        return new ConnectorState(connectorState, worker.WorkerId, trace);
     }
 
     private ConnectorInfo Info() => new(
@@ -655,9 +542,6 @@ public sealed class ConnectorGrain(
         if (S.Config is not null) _info = Info();
     }
 
-    /// <summary>The restart plans the status listing shows, as a fresh snapshot (read from outside the turns).</summary>
-    private void PublishRestartPlans() => _restartPlans = _backoff.ToDictionary(kv => kv.Key, kv => kv.Value.Describe());
-
     private ConnectorRegistry Registry => new(GrainFactory, worker.Config.GetString(WorkerConfig.GroupId)!);
 
     private string TaskKey(int taskId) => new ConnectorTaskId(Name, taskId).ToString();
@@ -667,27 +551,5 @@ public sealed class ConnectorGrain(
     private void RequireExists(string message)
     {
         if (!Exists) throw new NotFoundException(message);
-    }
-
-    private static bool SameConfig(Dictionary<string, string> a, Dictionary<string, string> b) =>
-        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
-
-    /// <summary>The connector instance's view of the framework. Calls into the grain are not awaited: the
-    /// connector may call from inside the grain's own turn (e.g. during start).</summary>
-    private sealed class Context(ConnectorGrain grain, ConnectWorker worker, string name) : ISourceConnectorContext
-    {
-        private readonly IConnectorGrain _self = grain.GrainFactory.GetGrain<IConnectorGrain>(name);
-
-        public void RequestTaskReconfiguration() => _ = _self.RequestTaskReconfiguration().ContinueWith(
-            t => grain._logger.LogWarning(t.Exception, "Task reconfiguration of {Connector} failed", name), TaskContinuationOptions.OnlyOnFaulted);
-
-        public void RaiseError(Exception e)
-        {
-            grain._connectorState = States.Failed;
-            grain._connectorTrace = e.ToString();
-            grain._logger.LogError(e, "Connector {Connector} raised an error", name);
-        }
-
-        public IOffsetStorageReader OffsetStorageReader { get; } = new OffsetStorageReader(worker.OffsetStore, name);
     }
 }

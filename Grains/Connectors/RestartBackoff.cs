@@ -30,4 +30,8 @@ public sealed class RestartBackoff(TimeSpan initial, TimeSpan max)
     public string Describe() => NextAttemptAt is { } next
         ? $"OrleansConnect restarts FAILED tasks automatically: attempt {Attempts} scheduled at {next:O}."
         : $"OrleansConnect restarts FAILED tasks automatically: {Attempts} attempt(s) so far.";
+
+    /// <summary>The line for a failure whose restart is not armed yet (its report is on its way).</summary>
+    public static string DescribePending(int attempt) =>
+        $"OrleansConnect restarts FAILED tasks automatically: attempt {attempt} is being scheduled.";
 }

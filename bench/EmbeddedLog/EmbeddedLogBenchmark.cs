@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using OrleansConnect.Grains.Kafka;
+using OrleansConnect.Silo.EmbeddedBroker;
 using static OrleansConnect.Bench.SiloBench;
 
 namespace OrleansConnect.EmbeddedLog;

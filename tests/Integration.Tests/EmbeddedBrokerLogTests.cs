@@ -2,6 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using OrleansConnect.Grains.Kafka;
+using OrleansConnect.Silo.EmbeddedBroker;
 
 namespace OrleansConnect.Tests;
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using OrleansConnect.Grains.Kafka;
+using OrleansConnect.Silo.EmbeddedBroker;
 using OrleansConnect.Tests.Infrastructure;
 
 namespace OrleansConnect.Tests;

@@ -128,10 +128,5 @@ public sealed class RedisServer : IAsyncLifetime
         lock (_log) _log.AppendLine(line);
     }
 
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
+    private static int FreePort() => TestPorts.Free();
 }

@@ -105,10 +105,5 @@ public sealed class SiloCluster(string workDir, string bootstrapServers, string 
         await Task.WhenAll(Silos.Select(s => s.DisposeAsync().AsTask()));
     }
 
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
+    private static int FreePort() => TestPorts.Free();
 }

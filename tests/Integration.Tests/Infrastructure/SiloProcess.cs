@@ -136,12 +136,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
         Client.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
+    private static int FreePort() => TestPorts.Free();
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int signal);

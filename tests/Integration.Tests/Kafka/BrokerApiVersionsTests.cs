@@ -1,3 +1,4 @@
+using OrleansConnect.Tests.Infrastructure;
 using System.Net;
 using System.Net.Sockets;
 using OrleansConnect.Grains.Kafka;
@@ -43,10 +44,5 @@ public sealed class BrokerApiVersionsTests : IDisposable
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => TestPorts.Free();
 }

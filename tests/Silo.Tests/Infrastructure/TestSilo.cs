@@ -1,3 +1,4 @@
+using OrleansConnect.Tests.Infrastructure;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
@@ -87,10 +88,5 @@ public sealed class TestSilo : IAsyncDisposable
         Host.Dispose();
     }
 
-    public static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
+    public static int FreePort() => TestPorts.Free();
 }

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 
-namespace OrleansConnect.Grains.Kafka;
+using OrleansConnect.Grains.Kafka;
+
+namespace OrleansConnect.Silo.EmbeddedBroker;
 
 /// <summary>The previous format of the embedded broker's persistence: one file, <c>data.dir/embedded-kafka.snapshot</c>,
 /// written whole at clean stops only (<see cref="EmbeddedBrokerSnapshotFormat"/>). A start that finds one converts it into

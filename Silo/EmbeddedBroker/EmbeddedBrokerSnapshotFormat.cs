@@ -1,6 +1,8 @@
 using System.Text;
 
-namespace OrleansConnect.Grains.Kafka;
+using OrleansConnect.Grains.Kafka;
+
+namespace OrleansConnect.Silo.EmbeddedBroker;
 
 /// <summary>One topic as the snapshot keeps it.</summary>
 internal sealed record SnapshotTopic(string Name, int Partitions, int ReplicationFactor);

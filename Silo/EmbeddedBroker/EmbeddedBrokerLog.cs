@@ -4,7 +4,9 @@ using Confluent.Kafka.Admin;
 using Microsoft.Extensions.Logging;
 using ErrorCode = Confluent.Kafka.ErrorCode;
 
-namespace OrleansConnect.Grains.Kafka;
+using OrleansConnect.Grains.Kafka;
+
+namespace OrleansConnect.Silo.EmbeddedBroker;
 
 /// <summary>Settings of <see cref="EmbeddedBrokerLog"/>.</summary>
 public sealed record EmbeddedBrokerLogOptions

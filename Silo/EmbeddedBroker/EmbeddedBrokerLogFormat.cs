@@ -2,7 +2,9 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
 
-namespace OrleansConnect.Grains.Kafka;
+using OrleansConnect.Grains.Kafka;
+
+namespace OrleansConnect.Silo.EmbeddedBroker;
 
 /// <summary>The embedded broker's log file (<see cref="EmbeddedBrokerLog"/>): a 12-byte header (magic number, format
 /// version), then frames, each an int32 payload length, the payload's CRC-32 and the payload. A payload starts with its

@@ -6,14 +6,14 @@ namespace OrleansConnect.Tests.SchemaRegistry;
 
 /// <summary>The embedded default: the registry is on beside the embedded broker, and what it holds (ids, versions,
 /// levels) survives a restart of the silo, as the _schemas topic does in the broker's log.</summary>
-public sealed class RegistryRestartTests : IAsyncDisposable
+public sealed class RegistryRestartTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "oc-registry-restart-" + Guid.NewGuid().ToString("N")[..8]);
 
-    public ValueTask DisposeAsync()
+    // xunit 2 disposes test classes through IDisposable only (an IAsyncDisposable one is never called).
+    public void Dispose()
     {
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-        return ValueTask.CompletedTask;
     }
 
     private static async Task<Reply> Registry(SiloProcess silo, HttpMethod method, string path, string? body = null)

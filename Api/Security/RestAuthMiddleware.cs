@@ -22,6 +22,7 @@ internal sealed partial class RestAuthMiddleware(RequestDelegate next, IServiceP
     private readonly CredentialsStore? _store = services.GetService<CredentialsStore>();
     private readonly JwtValidator? _jwt = services.GetService<JwtValidator>();
     private readonly StringValues _challenge = Challenges(services, options.Value.Realm);
+    private readonly Func<string, string, RestRole?> _requiredRole = options.Value.RequiredRole;
     private readonly string _missing = "Authentication required: send " + (services.GetService<CredentialsStore>() is null ? "a bearer token."
         : services.GetService<JwtValidator>() is null ? "HTTP Basic credentials." : "HTTP Basic credentials or a bearer token.");
 
@@ -36,7 +37,7 @@ internal sealed partial class RestAuthMiddleware(RequestDelegate next, IServiceP
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        var required = RestRoles.Required(request.Method, request.Path.Value ?? "/");
+        var required = _requiredRole(request.Method, request.Path.Value ?? "/");
         if (required is null)
         {
             await next(context);

@@ -9,4 +9,8 @@ public sealed class RestAuthOptions
 
     /// <summary>How often the credentials file is checked for changes.</summary>
     public TimeSpan ReloadInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The role a request needs, from its method and path (null: open to everyone). Default: the Connect REST
+    /// API's rules (<see cref="RestRoles.Required"/>); the schema registry's listener sets its own.</summary>
+    public Func<string, string, RestRole?> RequiredRole { get; set; } = RestRoles.Required;
 }

@@ -50,6 +50,12 @@ public sealed class WorkerConfig : AbstractConfig
     public const string SiloTlsCertificatePassword = "silo.tls.certificate.password";
     public const string DashboardEnable = "dashboard.enable";
     public const string MetricsEnable = "metrics.enable";
+    // The schema registry the silo serves (issue 21, docs/schema-registry.md).
+    public const string SchemaRegistryEnable = "schema.registry.enable";
+    public const string SchemaRegistryListeners = "schema.registry.listeners";
+    public const string SchemaRegistryPort = "schema.registry.port";
+    public const string SchemaRegistryTopic = "schema.registry.topic";
+    public const string SchemaRegistryTopicReplicationFactor = "schema.registry.topic.replication.factor";
     public const string TasksMaxPerSilo = "tasks.max.per.silo";
     public const string ConnectorTasksMaxLimit = "connector.tasks.max.limit";
     public const string MembershipProbePeriod = "membership.probe.period.ms";
@@ -164,6 +170,16 @@ public sealed class WorkerConfig : AbstractConfig
             "Serve the Orleans Dashboard under /dashboard on the REST listener.")
         .Define(MetricsEnable, ConfigType.Boolean, true, null, Importance.Low,
             "Export metrics: GET /metrics in the Prometheus text format, and OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set. Off, nothing listens to the meters and /metrics answers 404; GET /connectors/{name}/metrics and the console still show the tasks' counts.")
+        .Define(SchemaRegistryEnable, ConfigType.Boolean, null, null, Importance.Medium,
+            "Serve a Confluent-compatible schema registry on its own listener. Unset: on with the embedded broker (empty bootstrap.servers), off with a real Kafka.")
+        .Define(SchemaRegistryListeners, ConfigType.List, "", null, Importance.Medium,
+            "The schema registry's listeners, e.g. http://0.0.0.0:8081 (https:// uses the REST listener's certificate). Empty uses rest.host.name and schema.registry.port.")
+        .Define(SchemaRegistryPort, ConfigType.Int, 8081, Range.Between(0, 65535), Importance.Medium,
+            "The schema registry's port when schema.registry.listeners is empty (0 = a free port).")
+        .Define(SchemaRegistryTopic, ConfigType.String, "_schemas", new NonEmptyString(), Importance.Medium,
+            "The compacted one-partition topic holding schemas, ids and settings in Confluent's format (Confluent's kafkastore.topic).")
+        .Define(SchemaRegistryTopicReplicationFactor, ConfigType.Short, (short)3, null, Importance.Low,
+            "Replication factor of the schemas topic when it is created (capped at the broker count).")
         .Define(TasksMaxPerSilo, ConfigType.Int, null,
             LambdaValidator.With((name, value) => { if (value is int n && n < 1) throw new ConfigException(name, value, "Value must be at least 1"); }, () => "[1,...] or unset"),
             Importance.Medium,

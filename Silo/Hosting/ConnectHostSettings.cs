@@ -21,7 +21,11 @@ public sealed record ConnectHostSettings(
     ConfigProviders ConfigProviders,
     string DataDir,
     IReadOnlyList<string> Urls,
-    SiloEndpoint SiloEndpoint)
+    SiloEndpoint SiloEndpoint,
+    IReadOnlyList<string> RegistryUrls)
 {
     public string WorkerId => SiloEndpoint.WorkerId;
+
+    /// <summary>Whether this silo serves the schema registry (on <see cref="RegistryUrls"/>).</summary>
+    public bool ServesRegistry => RegistryUrls.Count > 0;
 }

@@ -1,10 +1,13 @@
 using Orleans.Dashboard;
 using OrleansConnect.Api;
+using OrleansConnect.Api.SchemaRegistry;
 using OrleansConnect.Api.Security;
 using OrleansConnect.Grains.Config;
 using OrleansConnect.Grains.Connectors;
 using OrleansConnect.Grains.Interfaces;
+using OrleansConnect.Grains.Interfaces.SchemaRegistry;
 using OrleansConnect.Grains.Kafka;
+using OrleansConnect.Grains.SchemaRegistry;
 using OrleansConnect.Grains.Security;
 using OrleansConnect.Grains.Offsets;
 using OrleansConnect.Grains.Worker;
@@ -65,6 +68,7 @@ public static class ConnectWorkerHostExtensions
         if (config.GetBoolean(WorkerConfig.MetricsEnable)) services.AddConnectTelemetry(settings.WorkerId);
         if (settings.Credentials is { } credentials) services.AddConnectApiBasicAuth(credentials);
         if (settings.Jwt is { } jwt) services.AddConnectApiJwtAuth(jwt);
+        if (settings.ServesRegistry) AddSchemaRegistry(services, settings);
         services.AddHostedService<ConnectorBootstrapper>();
         services.Configure<ConnectApiOptions>(o =>
         {
@@ -75,6 +79,19 @@ public static class ConnectWorkerHostExtensions
         // Tasks share task.shutdown.graceful.timeout.ms; the rest of the grain runtime gets 2 s more (SiloStopBudget).
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(config.GetLong(WorkerConfig.TaskShutdownGracefulTimeout)) + TimeSpan.FromSeconds(2));
         return builder;
+    }
+
+    /// <summary>The schema registry on its own listener (docs/schema-registry.md). After the grain runtime, whose writer grain
+    /// it calls, and before the bootstrapper: connectors whose converters use the registry find it serving.</summary>
+    private static void AddSchemaRegistry(IServiceCollection services, ConnectHostSettings settings)
+    {
+        var config = settings.Worker;
+        services.AddSingleton(sp => new SchemaStore(sp.GetRequiredService<KafkaCluster>().BootstrapServers, config.GetString(WorkerConfig.SchemaRegistryTopic)!,
+            config.ClientConfigs("producer"), config.ClientConfigs("consumer"), sp.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansConnect.SchemaRegistry")));
+        services.AddSingleton<ISchemaRegistry>(sp => new LocalSchemaRegistry(sp.GetRequiredService<SchemaStore>(), sp.GetRequiredService<IGrainFactory>(),
+            sp.GetRequiredService<TopicAdmin>(), config.GetShort(WorkerConfig.SchemaRegistryTopicReplicationFactor)));
+        services.AddSingleton(new SchemaRegistryServerOptions { Urls = settings.RegistryUrls, Certificate = settings.RestCertificate });
+        services.AddHostedService<SchemaRegistryServer>();
     }
 
     public static WebApplication MapConnectWorker(this WebApplication app)

@@ -91,6 +91,19 @@ public static class StartupValidator
         if (RestPortProbe.InUse(urls) is { } taken)
             throw new StartupException($"The REST port is in use: {taken}; stop what listens there, or set rest.port (or listeners)");
 
+        // The schema registry: on by default beside the embedded broker only (a real Kafka usually has a registry already).
+        string[] registryUrls = [];
+        if (worker.Get(WorkerConfig.SchemaRegistryEnable) is bool registryOn ? registryOn : worker.UsesEmbeddedBroker)
+        {
+            var registryListeners = worker.GetList(WorkerConfig.SchemaRegistryListeners);
+            var registryPort = worker.GetInt(WorkerConfig.SchemaRegistryPort);
+            if (registryPort == 0) registryPort = SiloEndpoint.FreePort();
+            registryUrls = registryListeners.Count > 0 ? registryListeners.ToArray() : [$"http://{(string.IsNullOrEmpty(restHost) ? "0.0.0.0" : restHost)}:{registryPort}"];
+            if (RestPortProbe.InUse(registryUrls) is { } registryTaken)
+                throw new StartupException($"The schema registry port is in use: {registryTaken}; stop what listens there, set schema.registry.port " +
+                    "(or schema.registry.listeners), or schema.registry.enable=false");
+        }
+
         var plugins = new PluginRegistry(
             new[] { typeof(OrleansConnect.Plugins.File.FileStreamSourceConnector).Assembly }
                 .Concat(PluginRegistry.LoadPluginPath(worker.GetList(WorkerConfig.PluginPath), logger)));
@@ -99,7 +112,7 @@ public static class StartupValidator
             var configProviders = ConfigProviders.Create(worker.Originals, plugins);
             var endpoint = SiloEndpoint.From(worker, $"{advertisedHost}:{advertisedPort}", advertisedHost);
             return new ConnectHostSettings(worker, connectorFiles, secretCipher, certificate, credentials, jwt, plugins, configProviders,
-                Path.GetFullPath(worker.GetString(WorkerConfig.DataDir)!), urls, endpoint);
+                Path.GetFullPath(worker.GetString(WorkerConfig.DataDir)!), urls, endpoint, registryUrls);
         }
         catch (Exception e) when (e is ConfigException or System.Net.Sockets.SocketException)
         {

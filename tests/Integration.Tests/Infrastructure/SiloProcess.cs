@@ -23,11 +23,14 @@ public sealed partial class SiloProcess : IAsyncDisposable
         WorkDir = workDir;
         Directory.CreateDirectory(workDir);
         Port = restPort ?? FreePort();
+        // Silos of parallel tests would all want the registry's default port 8081.
+        RegistryPort = FreePort();
         _args = args ?? [];
         _environment = new Dictionary<string, string>
         {
             ["CONNECT_BOOTSTRAP_SERVERS"] = bootstrapServers,
             ["CONNECT_REST_PORT"] = Port.ToString(),
+            ["CONNECT_SCHEMA_REGISTRY_PORT"] = RegistryPort.ToString(),
             ["CONNECT_REST_HOST_NAME"] = "127.0.0.1",
             ["CONNECT_REST_ADVERTISED_HOST_NAME"] = "127.0.0.1",
             ["CONNECT_DATA_DIR"] = Path.Combine(workDir, "data"),
@@ -46,6 +49,9 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     public string WorkDir { get; }
     public int Port { get; }
+    /// <summary>The schema registry's port (it listens when the registry is on: with the embedded broker, or schema.registry.enable).</summary>
+    public int RegistryPort { get; }
+    public Uri RegistryAddress => new($"http://127.0.0.1:{RegistryPort}/");
     public HttpClient Client { get; }
     public Uri BaseAddress { get; }
     public string WorkerId => $"127.0.0.1:{Port}";

@@ -135,6 +135,10 @@ public sealed class PostgresDialect(bool quoteIdentifiers, TimeZoneInfo timeZone
         return sql.ToString();
     }
 
+    /// <summary>A binary COPY of the columns into the table.</summary>
+    public string CopyIn(TableId table, IReadOnlyList<SinkField> columns) =>
+        "COPY " + Table(table) + " (" + string.Join(",", columns.Select(c => Identifier(c.Name))) + ") FROM STDIN (FORMAT BINARY)";
+
     /// <summary>Whether a column's values can travel in an UNNEST array (not arrays themselves, not cast from text).</summary>
     public static bool Unnestable(SinkField field, IReadOnlyDictionary<string, string> columnTypes) =>
         field.Schema.Type != SchemaType.Array && !BindsAsText(field.Name, columnTypes);

@@ -77,6 +77,7 @@ public sealed partial class JsonConverter
         result = default;
         try
         {
+            if (TryKnownEnvelope(value, out result)) return true;
             var reader = new Utf8JsonReader(value, new JsonReaderOptions { MaxDepth = ReaderOptions.MaxDepth });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
             int schemaStart = -1, schemaEnd = -1, payloadStart = -1;
@@ -127,6 +128,31 @@ public sealed partial class JsonConverter
         {
             return false;
         }
+    }
+
+    private static ReadOnlySpan<byte> SchemaMember => "{\"schema\":"u8;
+    private static ReadOnlySpan<byte> PayloadMember => ",\"payload\":"u8;
+
+    /// <summary>The envelope as JsonConverter writes it, byte for byte the last schema seen: {"schema":&lt;that
+    /// text&gt;,"payload":...}. The schema's text is compared, not read again (a complete JSON value, so a text that
+    /// starts with it holds exactly it there).</summary>
+    private bool TryKnownEnvelope(byte[] value, out SchemaAndValue result)
+    {
+        result = default;
+        var known = _fastSchema;
+        if (known?.Plan is not { } plan) return false;
+        var span = value.AsSpan();
+        var payloadStart = SchemaMember.Length + known.Raw.Length + PayloadMember.Length;
+        if (span.Length <= payloadStart || !span.StartsWith(SchemaMember) || !span[SchemaMember.Length..].StartsWith(known.Raw)
+            || !span[(SchemaMember.Length + known.Raw.Length)..].StartsWith(PayloadMember))
+            return false;
+        var reader = new Utf8JsonReader(span[payloadStart..], new JsonReaderOptions { MaxDepth = ReaderOptions.MaxDepth });
+        if (!reader.Read() || !TryReadStruct(ref reader, plan, out var structValue)) return false;
+        // After the payload only the envelope's closing brace, and white space.
+        var rest = span[(payloadStart + (int)reader.BytesConsumed)..].Trim(" \t\r\n"u8);
+        if (rest.Length != 1 || rest[0] != (byte)'}') return false;
+        result = new SchemaAndValue(known.Schema, structValue);
+        return true;
     }
 
     /// <summary>Reads the object the reader is on into a Struct: the general path's ToConnect for each field,

@@ -165,5 +165,8 @@ public class JsonConverterFastReadTests
         Assert.Null(schemaless.Schema);
         Assert.Equal(1L, Assert.IsType<Dictionary<object, object?>>(schemaless.Value)["a"]);
         Assert.Throws<DataException>(() => converter.ToConnectData("t", null, Encoding.UTF8.GetBytes($"{{\"schema\":{RowSchema},\"payload\":{{\"id\":1}},\"x\":1}}")));
+        Assert.Throws<DataException>(() => converter.ToConnectData("t", null, Encoding.UTF8.GetBytes($"{{\"schema\":{RowSchema},\"payload\":{{\"id\":1}}}}}}")));
+        var spaced = converter.ToConnectData("t", null, Encoding.UTF8.GetBytes($"{{\"schema\":{RowSchema},\"payload\":{{\"id\":5}} \n}}\n"));
+        Assert.Equal(5L, Assert.IsType<Struct>(spaced.Value).Get("id"));
     }
 }

@@ -338,15 +338,20 @@ public sealed class JdbcSinkTask : SinkTask
         if (upsert)
         {
             // One statement cannot upsert a row twice: the last record of a key wins, as running them one by one would.
-            var last = new Dictionary<string, SinkRecord>(StringComparer.Ordinal);
-            var order = new List<string>();
+            // A single key column's value is its own dictionary key; other keys go by their text.
+            var at = new Dictionary<object, int>(run.Records.Count);
+            var last = new List<SinkRecord>(run.Records.Count);
             foreach (var record in run.Records)
             {
-                var key = KeyText(fields.KeyValues(record));
-                if (last.TryAdd(key, record)) order.Add(key);
-                else last[key] = record;
+                var key = fields.KeyFields.Count == 1 && fields.ValueOf(record, 0) is { } single and not byte[] ? single : KeyText(fields.KeyValues(record));
+                if (at.TryGetValue(key, out var index)) last[index] = record;
+                else
+                {
+                    at[key] = last.Count;
+                    last.Add(record);
+                }
             }
-            records = order.Select(k => last[k]);
+            records = last;
         }
         if (columns.All(c => PostgresDialect.Unnestable(c, columnTypes)))
         {
@@ -354,12 +359,12 @@ public sealed class JdbcSinkTask : SinkTask
             foreach (var chunk in records.Chunk(Math.Max(1, _config.Batch)))
             {
                 var command = new NpgsqlBatchCommand(sql);
-                var keyValues = chunk.Select(fields.KeyValues).ToList();
-                var nonKeyValues = chunk.Select(fields.NonKeyValues).ToList();
-                for (var k = 0; k < fields.KeyFields.Count; k++)
-                    command.Parameters.Add(_dialect.ColumnArray(fields.KeyFields[k].Schema, keyValues.Select(v => v[k]).ToList()));
-                for (var c = 0; c < fields.NonKeyFields.Count; c++)
-                    command.Parameters.Add(_dialect.ColumnArray(fields.NonKeyFields[c].Schema, nonKeyValues.Select(v => v[c]).ToList()));
+                var column = new object?[chunk.Length];
+                for (var c = 0; c < columns.Count; c++)
+                {
+                    for (var r = 0; r < chunk.Length; r++) column[r] = fields.ValueOf(chunk[r], c);
+                    command.Parameters.Add(_dialect.ColumnArray(columns[c].Schema, column));
+                }
                 batch.BatchCommands.Add(command);
             }
             return;

@@ -104,7 +104,7 @@ public sealed class JdbcSinkTask : SinkTask
         foreach (var record in records)
         {
             Validate(record);
-            var table = TableId.Parse(_config.TableFormat.Replace("${topic}", record.Topic ?? "", StringComparison.Ordinal));
+            var table = TableOf(record.Topic ?? "");
             var delete = record.Value is null;
             var key = (table, record.KeySchema, record.ValueSchema);
             SinkFields? fields;
@@ -124,6 +124,17 @@ public sealed class JdbcSinkTask : SinkTask
             runs[^1].Records.Add(record);
         }
         return plan;
+    }
+
+    // The table of the last topic met: records come in runs of one topic, so the name is formatted and parsed once a run.
+    private (string Topic, TableId Table)? _lastTable;
+
+    private TableId TableOf(string topic)
+    {
+        if (_lastTable is { } last && string.Equals(last.Topic, topic, StringComparison.Ordinal)) return last.Table;
+        var table = TableId.Parse(_config.TableFormat.Replace("${topic}", topic, StringComparison.Ordinal));
+        _lastTable = (topic, table);
+        return table;
     }
 
     private void Validate(SinkRecord record)

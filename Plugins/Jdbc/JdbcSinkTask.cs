@@ -457,8 +457,8 @@ public sealed class JdbcSinkTask : SinkTask
                 await ExecuteDdlAsync(connection, _dialect.CreateTable(table, shape.AllFields), ct);
                 columns = await ColumnsAsync(connection, table, ct);
             }
-            _tables[table] = columns;
             _copyable[table] = await CopyableAsync(connection, table, ct);
+            _tables[table] = columns;
         }
         foreach (var run in runs)
         {

@@ -24,7 +24,8 @@ public sealed class JdbcSinkTask : SinkTask
     private int _remainingRetries;
     // Column name → PostgreSQL type name of each table met; a table is read again after DDL or any failure.
     private readonly Dictionary<TableId, Dictionary<string, string>> _tables = [];
-    // Whether a table met is a plain or partitioned table without rules: one binary COPY may then stand for an INSERT.
+    // Whether a table met is a plain or partitioned table without rules (COPY bypasses them) or row-level security (COPY
+    // FROM refuses it): one binary COPY may then stand for an INSERT.
     private readonly Dictionary<TableId, bool> _copyable = [];
     private readonly Dictionary<(TableId Table, Schema? Key, Schema? Value), SinkFields> _shapes = [];
     private (TableId Table, Schema? Key, Schema? Value, SinkFields Fields)? _lastShape;
@@ -223,7 +224,7 @@ public sealed class JdbcSinkTask : SinkTask
     /// the Connect type binds as, since binary COPY, unlike INSERT, does not cast.</summary>
     private enum CopyKind { Int2, Int4, Int8, Float4, Float8, Bool, Text, Bytea, Numeric, Date, Time, Timestamp }
 
-    /// <summary>For insert.mode=insert into a plain table (no rules, which COPY would bypass) whose columns have exactly
+    /// <summary>For insert.mode=insert into a plain table (no rules, no row-level security) whose columns have exactly
     /// the types the record's fields bind as: how to write each column (key columns first) with binary COPY, which
     /// PostgreSQL loads with far less work than an INSERT of the same rows. Null when the run takes the INSERT path.</summary>
     private CopyKind[]? CopyColumns(TableId table, SinkFields fields, Dictionary<string, string> columnTypes)
@@ -497,7 +498,7 @@ public sealed class JdbcSinkTask : SinkTask
     private async Task<bool> CopyableAsync(NpgsqlConnection connection, TableId table, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT c.relkind IN ('r', 'p') AND NOT c.relhasrules FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
+            "SELECT c.relkind IN ('r', 'p') AND NOT c.relhasrules AND NOT c.relrowsecurity FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
             "WHERE n.nspname = COALESCE($1, current_schema()) AND c.relname = $2",
             connection);
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)Fold(table.Schema) ?? DBNull.Value });

@@ -24,6 +24,9 @@ public sealed class JdbcSinkTask : SinkTask
     private int _remainingRetries;
     // Column name → PostgreSQL type name of each table met; a table is read again after DDL or any failure.
     private readonly Dictionary<TableId, Dictionary<string, string>> _tables = [];
+    // Whether a table met is a plain or partitioned table without rules (COPY bypasses them) or row-level security (COPY
+    // FROM refuses it): one binary COPY may then stand for an INSERT.
+    private readonly Dictionary<TableId, bool> _copyable = [];
     private readonly Dictionary<(TableId Table, Schema? Key, Schema? Value), SinkFields> _shapes = [];
     private (TableId Table, Schema? Key, Schema? Value, SinkFields Fields)? _lastShape;
 
@@ -102,7 +105,7 @@ public sealed class JdbcSinkTask : SinkTask
         foreach (var record in records)
         {
             Validate(record);
-            var table = TableId.Parse(_config.TableFormat.Replace("${topic}", record.Topic ?? "", StringComparison.Ordinal));
+            var table = TableOf(record.Topic ?? "");
             var delete = record.Value is null;
             var key = (table, record.KeySchema, record.ValueSchema);
             SinkFields? fields;
@@ -122,6 +125,17 @@ public sealed class JdbcSinkTask : SinkTask
             runs[^1].Records.Add(record);
         }
         return plan;
+    }
+
+    // The table of the last topic met: records come in runs of one topic, so the name is formatted and parsed once a run.
+    private (string Topic, TableId Table)? _lastTable;
+
+    private TableId TableOf(string topic)
+    {
+        if (_lastTable is { } last && string.Equals(last.Topic, topic, StringComparison.Ordinal)) return last.Table;
+        var table = TableId.Parse(_config.TableFormat.Replace("${topic}", topic, StringComparison.Ordinal));
+        _lastTable = (topic, table);
+        return table;
     }
 
     private void Validate(SinkRecord record)
@@ -173,19 +187,156 @@ public sealed class JdbcSinkTask : SinkTask
         foreach (var (table, runs) in plan) await EnsureTableAsync(connection, table, runs, ct);
 
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        foreach (var (table, runs) in plan)
+        var batch = new NpgsqlBatch(connection, transaction);
+        try
         {
-            var columnTypes = _tables[table];
-            foreach (var run in runs)
+            foreach (var (table, runs) in plan)
             {
-                if (run.Delete) AddDeletes(batch, table, run, columnTypes);
-                else if (_config.InsertMode == InsertMode.Update) AddUpdates(batch, table, run, columnTypes);
-                else AddInserts(batch, table, run, columnTypes);
+                var columnTypes = _tables[table];
+                foreach (var run in runs)
+                {
+                    if (run.Delete) AddDeletes(batch, table, run, columnTypes);
+                    else if (_config.InsertMode == InsertMode.Update) AddUpdates(batch, table, run, columnTypes);
+                    else if (_config.InsertMode == InsertMode.Insert && CopyColumns(table, run.Fields, columnTypes) is { } copy)
+                    {
+                        // Statements before the COPY go first: the table sees the records in their order.
+                        if (batch.BatchCommands.Count > 0)
+                        {
+                            await batch.ExecuteNonQueryAsync(ct);
+                            await batch.DisposeAsync();
+                            batch = new NpgsqlBatch(connection, transaction);
+                        }
+                        await CopyAsync(connection, table, run, copy, ct);
+                    }
+                    else AddInserts(batch, table, run, columnTypes);
+                }
+            }
+            if (batch.BatchCommands.Count > 0) await batch.ExecuteNonQueryAsync(ct);
+        }
+        finally
+        {
+            await batch.DisposeAsync();
+        }
+        await transaction.CommitAsync(ct);
+    }
+
+    /// <summary>How a column's values are written in PostgreSQL's binary COPY format: the column's type must be the one
+    /// the Connect type binds as, since binary COPY, unlike INSERT, does not cast.</summary>
+    private enum CopyKind { Int2, Int4, Int8, Float4, Float8, Bool, Text, Bytea, Numeric, Date, Time, Timestamp }
+
+    /// <summary>For insert.mode=insert into a plain table (no rules, no row-level security) whose columns have exactly
+    /// the types the record's fields bind as: how to write each column (key columns first) with binary COPY, which
+    /// PostgreSQL loads with far less work than an INSERT of the same rows. Null when the run takes the INSERT path.</summary>
+    private CopyKind[]? CopyColumns(TableId table, SinkFields fields, Dictionary<string, string> columnTypes)
+    {
+        if (!_copyable.GetValueOrDefault(table)) return null;
+        var kinds = new CopyKind[fields.KeyFields.Count + fields.NonKeyFields.Count];
+        for (var i = 0; i < kinds.Length; i++)
+        {
+            var field = i < fields.KeyFields.Count ? fields.KeyFields[i] : fields.NonKeyFields[i - fields.KeyFields.Count];
+            if (!columnTypes.TryGetValue(ColumnKey(field.Name), out var udt) || CopyKindOf(field.Schema) is not { } kind || CopyType(kind) != udt) return null;
+            kinds[i] = kind;
+        }
+        return kinds;
+    }
+
+    private static CopyKind? CopyKindOf(Schema schema)
+    {
+        switch (schema.Name)
+        {
+            case ConnectDecimal.LogicalName: return CopyKind.Numeric;
+            case Date.LogicalName: return CopyKind.Date;
+            case Time.LogicalName: return CopyKind.Time;
+            case Timestamp.LogicalName: return CopyKind.Timestamp;
+        }
+        return schema.Type switch
+        {
+            SchemaType.Int8 or SchemaType.Int16 => CopyKind.Int2,
+            SchemaType.Int32 => CopyKind.Int4,
+            SchemaType.Int64 => CopyKind.Int8,
+            SchemaType.Float32 => CopyKind.Float4,
+            SchemaType.Float64 => CopyKind.Float8,
+            SchemaType.Boolean => CopyKind.Bool,
+            SchemaType.String => CopyKind.Text,
+            SchemaType.Bytes => CopyKind.Bytea,
+            _ => null,
+        };
+    }
+
+    /// <summary>The column type (information_schema's udt_name) a binary COPY of the kind needs.</summary>
+    private static string CopyType(CopyKind kind) => kind switch
+    {
+        CopyKind.Int2 => "int2",
+        CopyKind.Int4 => "int4",
+        CopyKind.Int8 => "int8",
+        CopyKind.Float4 => "float4",
+        CopyKind.Float8 => "float8",
+        CopyKind.Bool => "bool",
+        CopyKind.Text => "text",
+        CopyKind.Bytea => "bytea",
+        CopyKind.Numeric => "numeric",
+        CopyKind.Date => "date",
+        CopyKind.Time => "time",
+        _ => "timestamp",
+    };
+
+    private async Task CopyAsync(NpgsqlConnection connection, TableId table, Run run, CopyKind[] kinds, CancellationToken ct)
+    {
+        var fields = run.Fields;
+        var sql = _dialect.CopyIn(table, [.. fields.KeyFields, .. fields.NonKeyFields]);
+        await using var importer = await connection.BeginBinaryImportAsync(sql, ct);
+        foreach (var record in run.Records)
+        {
+            await importer.StartRowAsync(ct);
+            for (var c = 0; c < kinds.Length; c++)
+            {
+                var value = fields.ValueOf(record, c);
+                if (value is null)
+                {
+                    await importer.WriteNullAsync(ct);
+                    continue;
+                }
+                switch (kinds[c])
+                {
+                    case CopyKind.Int2:
+                        await importer.WriteAsync(value is sbyte b ? b : (short)value, NpgsqlDbType.Smallint, ct);
+                        break;
+                    case CopyKind.Int4:
+                        await importer.WriteAsync((int)value, NpgsqlDbType.Integer, ct);
+                        break;
+                    case CopyKind.Int8:
+                        await importer.WriteAsync((long)value, NpgsqlDbType.Bigint, ct);
+                        break;
+                    case CopyKind.Float4:
+                        await importer.WriteAsync((float)value, NpgsqlDbType.Real, ct);
+                        break;
+                    case CopyKind.Float8:
+                        await importer.WriteAsync((double)value, NpgsqlDbType.Double, ct);
+                        break;
+                    case CopyKind.Bool:
+                        await importer.WriteAsync((bool)value, NpgsqlDbType.Boolean, ct);
+                        break;
+                    case CopyKind.Text:
+                        await importer.WriteAsync((string)value, NpgsqlDbType.Text, ct);
+                        break;
+                    case CopyKind.Bytea:
+                        await importer.WriteAsync((byte[])value, NpgsqlDbType.Bytea, ct);
+                        break;
+                    case CopyKind.Numeric:
+                        await importer.WriteAsync((decimal)value, NpgsqlDbType.Numeric, ct);
+                        break;
+                    default:
+                        // Date, time and timestamp are written as the INSERT path binds them (db.timezone).
+                        var schema = c < fields.KeyFields.Count ? fields.KeyFields[c].Schema : fields.NonKeyFields[c - fields.KeyFields.Count].Schema;
+                        var (type, bound) = _dialect.Bind(schema, value);
+                        if (bound is DateTime timestamp) await importer.WriteAsync(timestamp, type, ct);
+                        else if (bound is DateOnly date) await importer.WriteAsync(date, type, ct);
+                        else await importer.WriteAsync((TimeOnly)bound, type, ct);
+                        break;
+                }
             }
         }
-        if (batch.BatchCommands.Count > 0) await batch.ExecuteNonQueryAsync(ct);
-        await transaction.CommitAsync(ct);
+        await importer.CompleteAsync(ct);
     }
 
     private int RowsPerStatement(int columns) => Math.Max(1, Math.Min(_config.Batch <= 0 ? 1 : _config.Batch, PostgresDialect.MaxParameters / Math.Max(1, columns)));
@@ -199,15 +350,20 @@ public sealed class JdbcSinkTask : SinkTask
         if (upsert)
         {
             // One statement cannot upsert a row twice: the last record of a key wins, as running them one by one would.
-            var last = new Dictionary<string, SinkRecord>(StringComparer.Ordinal);
-            var order = new List<string>();
+            // A single key column's value is its own dictionary key; other keys go by their text.
+            var at = new Dictionary<object, int>(run.Records.Count);
+            var last = new List<SinkRecord>(run.Records.Count);
             foreach (var record in run.Records)
             {
-                var key = KeyText(fields.KeyValues(record));
-                if (last.TryAdd(key, record)) order.Add(key);
-                else last[key] = record;
+                var key = fields.KeyFields.Count == 1 && fields.ValueOf(record, 0) is { } single and not byte[] ? single : KeyText(fields.KeyValues(record));
+                if (at.TryGetValue(key, out var index)) last[index] = record;
+                else
+                {
+                    at[key] = last.Count;
+                    last.Add(record);
+                }
             }
-            records = order.Select(k => last[k]);
+            records = last;
         }
         if (columns.All(c => PostgresDialect.Unnestable(c, columnTypes)))
         {
@@ -215,12 +371,12 @@ public sealed class JdbcSinkTask : SinkTask
             foreach (var chunk in records.Chunk(Math.Max(1, _config.Batch)))
             {
                 var command = new NpgsqlBatchCommand(sql);
-                var keyValues = chunk.Select(fields.KeyValues).ToList();
-                var nonKeyValues = chunk.Select(fields.NonKeyValues).ToList();
-                for (var k = 0; k < fields.KeyFields.Count; k++)
-                    command.Parameters.Add(_dialect.ColumnArray(fields.KeyFields[k].Schema, keyValues.Select(v => v[k]).ToList()));
-                for (var c = 0; c < fields.NonKeyFields.Count; c++)
-                    command.Parameters.Add(_dialect.ColumnArray(fields.NonKeyFields[c].Schema, nonKeyValues.Select(v => v[c]).ToList()));
+                var column = new object?[chunk.Length];
+                for (var c = 0; c < columns.Count; c++)
+                {
+                    for (var r = 0; r < chunk.Length; r++) column[r] = fields.ValueOf(chunk[r], c);
+                    command.Parameters.Add(_dialect.ColumnArray(columns[c].Schema, column));
+                }
                 batch.BatchCommands.Add(command);
             }
             return;
@@ -302,6 +458,7 @@ public sealed class JdbcSinkTask : SinkTask
                 await ExecuteDdlAsync(connection, _dialect.CreateTable(table, shape.AllFields), ct);
                 columns = await ColumnsAsync(connection, table, ct);
             }
+            _copyable[table] = await CopyableAsync(connection, table, ct);
             _tables[table] = columns;
         }
         foreach (var run in runs)
@@ -336,6 +493,17 @@ public sealed class JdbcSinkTask : SinkTask
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) columns[reader.GetString(0)] = reader.GetString(1);
         return columns;
+    }
+
+    private async Task<bool> CopyableAsync(NpgsqlConnection connection, TableId table, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT c.relkind IN ('r', 'p') AND NOT c.relhasrules AND NOT c.relrowsecurity FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
+            "WHERE n.nspname = COALESCE($1, current_schema()) AND c.relname = $2",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)Fold(table.Schema) ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = Fold(table.Name)! });
+        return await command.ExecuteScalarAsync(ct) is true;
     }
 
     private string? Fold(string? name) => name is null || _dialect.QuoteIdentifiers ? name : name.ToLowerInvariant();
@@ -381,6 +549,7 @@ public sealed class JdbcSinkTask : SinkTask
     private async Task ResetAsync()
     {
         _tables.Clear();
+        _copyable.Clear();
         var connection = _connection;
         _connection = null;
         if (connection is not null)

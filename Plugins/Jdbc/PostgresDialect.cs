@@ -135,6 +135,10 @@ public sealed class PostgresDialect(bool quoteIdentifiers, TimeZoneInfo timeZone
         return sql.ToString();
     }
 
+    /// <summary>A binary COPY of the columns into the table.</summary>
+    public string CopyIn(TableId table, IReadOnlyList<SinkField> columns) =>
+        "COPY " + Table(table) + " (" + string.Join(",", columns.Select(c => Identifier(c.Name))) + ") FROM STDIN (FORMAT BINARY)";
+
     /// <summary>Whether a column's values can travel in an UNNEST array (not arrays themselves, not cast from text).</summary>
     public static bool Unnestable(SinkField field, IReadOnlyDictionary<string, string> columnTypes) =>
         field.Schema.Type != SchemaType.Array && !BindsAsText(field.Name, columnTypes);
@@ -143,6 +147,8 @@ public sealed class PostgresDialect(bool quoteIdentifiers, TimeZoneInfo timeZone
     public Npgsql.NpgsqlParameter ColumnArray(Schema schema, IReadOnlyList<object?> rows)
     {
         var type = DbType(schema);
+        if (schema.Name is null && TypedArray(schema.Type, rows) is { } typed)
+            return new Npgsql.NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | type, Value = typed };
         var clr = ClrType(type);
         var array = Array.CreateInstance(clr.IsValueType ? typeof(Nullable<>).MakeGenericType(clr) : clr, rows.Count);
         for (var i = 0; i < rows.Count; i++)
@@ -151,6 +157,46 @@ public sealed class PostgresDialect(bool quoteIdentifiers, TimeZoneInfo timeZone
             array.SetValue(bound is DBNull ? null : bound, i);
         }
         return new Npgsql.NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | type, Value = array };
+    }
+
+    /// <summary>The values of a plain (not logical) primitive column as an array of their own type, without a box or a
+    /// reflection call per value: T[] when none is null, T?[] otherwise. Null for the types ColumnArray converts.</summary>
+    private static Array? TypedArray(SchemaType type, IReadOnlyList<object?> rows) => type switch
+    {
+        SchemaType.Int16 => Typed<short>(rows),
+        SchemaType.Int32 => Typed<int>(rows),
+        SchemaType.Int64 => Typed<long>(rows),
+        SchemaType.Float32 => Typed<float>(rows),
+        SchemaType.Float64 => Typed<double>(rows),
+        SchemaType.Boolean => Typed<bool>(rows),
+        SchemaType.String => References<string>(rows),
+        SchemaType.Bytes => References<byte[]>(rows),
+        _ => null,
+    };
+
+    private static Array Typed<T>(IReadOnlyList<object?> rows) where T : struct
+    {
+        var values = new T[rows.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (rows[i] is not { } value) return NullableArray<T>(rows);
+            values[i] = (T)value;
+        }
+        return values;
+    }
+
+    private static T?[] NullableArray<T>(IReadOnlyList<object?> rows) where T : struct
+    {
+        var values = new T?[rows.Count];
+        for (var i = 0; i < values.Length; i++) values[i] = (T?)rows[i];
+        return values;
+    }
+
+    private static T?[] References<T>(IReadOnlyList<object?> rows) where T : class
+    {
+        var values = new T?[rows.Count];
+        for (var i = 0; i < values.Length; i++) values[i] = (T?)rows[i];
+        return values;
     }
 
     private static Type ClrType(NpgsqlDbType type) => type switch

@@ -19,8 +19,8 @@ public sealed class SinkFields
     private readonly List<(SinkField Field, Source Source)> _keys = [];
     private readonly List<(SinkField Field, Source Source)> _nonKeys = [];
 
-    public IReadOnlyList<SinkField> KeyFields => _keys.Select(k => k.Field).ToList();
-    public IReadOnlyList<SinkField> NonKeyFields => _nonKeys.Select(k => k.Field).ToList();
+    public IReadOnlyList<SinkField> KeyFields { get; private set; } = [];
+    public IReadOnlyList<SinkField> NonKeyFields { get; private set; } = [];
 
     /// <summary>Every column in the order a created table has them: Kafka coordinates, value fields, then key fields not in the value.</summary>
     public IReadOnlyList<SinkField> AllFields { get; private set; } = [];
@@ -105,24 +105,48 @@ public sealed class SinkFields
             if (all.Remove(field.Name, out var f)) ordered.Add(f);
         ordered.AddRange(all.Values);
         result.AllFields = ordered;
+        result.KeyFields = result._keys.Select(k => k.Field).ToList();
+        result.NonKeyFields = result._nonKeys.Select(k => k.Field).ToList();
+        result._structFields = new (Schema?, Field)[result._keys.Count + result._nonKeys.Count];
         return result;
     }
 
     /// <summary>The key columns' values of a record.</summary>
-    public object?[] KeyValues(SinkRecord record) => _keys.Select(k => ValueOf(record, k.Field, k.Source)).ToArray();
+    public object?[] KeyValues(SinkRecord record)
+    {
+        var values = new object?[_keys.Count];
+        for (var i = 0; i < values.Length; i++) values[i] = ValueOf(record, i);
+        return values;
+    }
 
     /// <summary>The non-key columns' values of a record.</summary>
-    public object?[] NonKeyValues(SinkRecord record) => _nonKeys.Select(k => ValueOf(record, k.Field, k.Source)).ToArray();
-
-    private static object? ValueOf(SinkRecord record, SinkField field, Source source) => source switch
+    public object?[] NonKeyValues(SinkRecord record)
     {
-        Source.KafkaTopic => record.Topic,
-        Source.KafkaPartition => record.KafkaPartition,
-        Source.KafkaOffset => record.KafkaOffset,
-        Source.PrimitiveKey => record.Key,
-        Source.KeyField => ((Struct)record.Key!).Get(field.Name),
-        _ => ((Struct)record.Value!).Get(field.Name),
-    };
+        var values = new object?[_nonKeys.Count];
+        for (var i = 0; i < values.Length; i++) values[i] = ValueOf(record, _keys.Count + i);
+        return values;
+    }
+
+    /// <summary>The value of column <paramref name="column"/> (key columns first, then the others) of a record.</summary>
+    public object? ValueOf(SinkRecord record, int column)
+    {
+        var (field, source) = column < _keys.Count ? _keys[column] : _nonKeys[column - _keys.Count];
+        switch (source)
+        {
+            case Source.KafkaTopic: return record.Topic;
+            case Source.KafkaPartition: return record.KafkaPartition;
+            case Source.KafkaOffset: return record.KafkaOffset;
+            case Source.PrimitiveKey: return record.Key;
+        }
+        var value = (Struct)(source == Source.KeyField ? record.Key : record.Value)!;
+        // Records of one shape share their schema: the field is looked up by name once per schema met.
+        var cache = _structFields[column];
+        if (!ReferenceEquals(cache.Schema, value.Schema))
+            _structFields[column] = cache = (value.Schema, value.Schema.Field(field.Name) ?? throw new DataException($"{field.Name} is not a valid field name"));
+        return value.Get(cache.Field);
+    }
+
+    private (Schema? Schema, Field Field)[] _structFields = [];
 
     private static bool IsPrimitive(SchemaType type) => type is not (SchemaType.Struct or SchemaType.Array or SchemaType.Map);
 }

@@ -25,7 +25,15 @@ public sealed class TableQuerier
 
     private static readonly int UnixEpochDay = DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
 
-    private sealed record Column(int Ordinal, string Name, string Type, Schema Schema);
+    private sealed record Column(int Ordinal, string Name, string Type, Schema Schema)
+    {
+        /// <summary>The struct's field, set once the schema is built: rows are filled by field, not by name.</summary>
+        public Field Field { get; set; } = null!;
+    }
+
+    // Where the incrementing column is in the result set, and whether it reads as a long without conversion.
+    private int _incrementingOrdinal = -1;
+    private bool _incrementingIsInt8;
 
     public TableQuerier(JdbcSourceConfig config, PostgresDialect dialect, TableId? table)
     {
@@ -73,6 +81,7 @@ public sealed class TableQuerier
                 columns.Add(new Column(column.ColumnOrdinal ?? columns.Count, column.ColumnName, type, field));
             }
             _schema = builder.Build();
+            foreach (var column in columns) column.Field = _schema.Field(column.Name)!;
             _columns = columns;
             if (_config.UsesTimestamp)
             {
@@ -189,6 +198,11 @@ public sealed class TableQuerier
         command.CommandText = sql;
         _command = command;
         _reader = await command.ExecuteReaderAsync(ct);
+        if (_incrementing is not null)
+        {
+            _incrementingOrdinal = _reader.GetOrdinal(_incrementing);
+            _incrementingIsInt8 = _reader.GetFieldType(_incrementingOrdinal) == typeof(long);
+        }
     }
 
     private string TimestampExpression() =>
@@ -224,14 +238,16 @@ public sealed class TableQuerier
         var reader = _reader!;
         var row = new Struct(_schema!);
         foreach (var column in _columns)
-            row.Put(column.Name, reader.IsDBNull(column.Ordinal) ? null : Read(reader, column));
+            row.Put(column.Field, reader.IsDBNull(column.Ordinal) ? null : Read(reader, column));
         Dictionary<string, object?>? offset = null;
         if (_config.SourceMode != SourceMode.Bulk)
         {
             offset = [];
             if (_incrementing is not null)
             {
-                _lastIncrementing = Convert.ToInt64(reader.GetValue(reader.GetOrdinal(_incrementing)), CultureInfo.InvariantCulture);
+                _lastIncrementing = _incrementingIsInt8
+                    ? reader.GetInt64(_incrementingOrdinal)
+                    : Convert.ToInt64(reader.GetValue(_incrementingOrdinal), CultureInfo.InvariantCulture);
                 offset["incrementing"] = _lastIncrementing;
             }
             if (_config.UsesTimestamp)

@@ -21,7 +21,7 @@ namespace OrleansConnect.Plugins.Json;
 /// Also a header converter.
 /// </summary>
 [PluginName("org.apache.kafka.connect.json.JsonConverter")]
-public sealed class JsonConverter : IConverter, IHeaderConverter, IVersioned
+public sealed partial class JsonConverter : IConverter, IHeaderConverter, IVersioned
 {
     private const string EnvelopeSchema = "schema";
     private const string EnvelopePayload = "payload";
@@ -77,6 +77,7 @@ public sealed class JsonConverter : IConverter, IHeaderConverter, IVersioned
         _cacheSize = Math.Max(1, config.SchemaCacheSize);
         _fromConnectSchemaCache.Clear();
         lock (_toConnectSchemaCache) _toConnectSchemaCache.Clear();
+        _fastSchema = null;
     }
 
     public byte[]? FromConnectHeader(string? topic, string headerKey, Schema? schema, object? value) =>
@@ -131,6 +132,7 @@ public sealed class JsonConverter : IConverter, IHeaderConverter, IVersioned
             return SchemaAndValue.Null;
         }
 
+        if (_schemasEnabled && TryToConnectDataFast(value, out var fast)) return fast;
         using var document = Parse(value);
         var root = document.RootElement;
         if (!_schemasEnabled) return new SchemaAndValue(null, ToConnect(null, root));

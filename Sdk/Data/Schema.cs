@@ -132,8 +132,12 @@ public sealed class Schema : IEquatable<Schema>
     /// <summary>Checks <paramref name="value"/> against <paramref name="schema"/> (deeply), throwing DataException.</summary>
     public static void ValidateValue(Schema schema, object? value) => ValidateValue(null, schema, value);
 
-    public static void ValidateValue(string? fieldName, Schema schema, object? value) =>
+    public static void ValidateValue(string? fieldName, Schema schema, object? value)
+    {
+        // The common case, a primitive of the expected class, needs no location text: it is built only for a message.
+        if (value is not null && schema is { Type: not (SchemaType.Struct or SchemaType.Array or SchemaType.Map) } && IsExpectedClass(schema, value)) return;
         ValidateValue(schema, value, fieldName is null ? "value" : $"field: \"{fieldName}\"");
+    }
 
     private static void ValidateValue(Schema schema, object? value, string location)
     {

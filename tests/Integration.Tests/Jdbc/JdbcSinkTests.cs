@@ -161,6 +161,38 @@ public sealed class JdbcSinkTests(JdbcFixture fixture) : IClassFixture<JdbcFixtu
     }
 
     [Fact]
+    public async Task Insert_mode_writes_the_same_rows_by_COPY_and_by_INSERT_and_honours_rules()
+    {
+        // Three tables fed by one topic: columns of exactly the bound types (written with binary COPY), wider columns
+        // (INSERT casts them), and exact columns under a rule, which COPY would bypass (INSERT again).
+        var (name, topic, config) = Setup("jdbc_copy");
+        const string exact = "(id BIGINT, name TEXT, qty INT, ok BOOLEAN, ratio FLOAT8, price NUMERIC, day DATE, at TIMESTAMP, blob BYTEA)";
+        await fixture.ExecuteAsync($"CREATE TABLE \"{topic}_exact\" {exact}");
+        await fixture.ExecuteAsync($"CREATE TABLE \"{topic}_wide\" (id NUMERIC, name VARCHAR(20), qty BIGINT, ok BOOLEAN, ratio NUMERIC, price NUMERIC(10,2), day TIMESTAMP, at TIMESTAMPTZ, blob BYTEA)");
+        await fixture.ExecuteAsync($"CREATE TABLE \"{topic}_ruled\" {exact}");
+        await fixture.ExecuteAsync($"CREATE TABLE \"{topic}_log\" (id BIGINT)");
+        await fixture.ExecuteAsync($"CREATE RULE log_{topic} AS ON INSERT TO \"{topic}_ruled\" DO ALSO INSERT INTO \"{topic}_log\" VALUES (NEW.id)");
+        Message<byte[]?, byte[]?>[] messages = [.. Enumerable.Range(1, 40).Select(i => Row(i, i % 5 == 0 ? null : "row " + i, i, i * 1.25m))];
+        await KafkaTopics.ProduceAsync(fixture.Broker.BootstrapServers, topic, messages);
+        foreach (var table in new[] { "exact", "wide", "ruled" })
+        {
+            var connector = new Dictionary<string, string>(config) { ["table.name.format"] = $"${{topic}}_{table}", ["batch.size"] = "7" };
+            await fixture.Silo.Client.CreateConnectorAsync($"{name}_{table}", connector);
+        }
+        foreach (var table in new[] { "exact", "wide", "ruled" })
+            await Eventually.Until(() => Committed($"{name}_{table}", topic), offset => offset == messages.Length, Timeout, offset => $"committed {offset}\n{fixture.Silo.Log}");
+
+        const string columns = "id::bigint, name, qty::int, ok, ratio::float8, price, day::date, at::timestamp, blob";
+        var expected = await fixture.QueryAsync($"SELECT {columns} FROM \"{topic}_exact\" ORDER BY id");
+        Assert.Equal(messages.Length, expected.Count);
+        Assert.Equal([5L, null, 5, false, 1.25, 6.25m, new DateOnly(2024, 1, 20), new DateTime(2024, 1, 15, 12, 30, 5)], expected[4][..8]);
+        // The wide table's TIMESTAMPTZ took the wall-clock time in the server's zone, which reads it back the same.
+        Assert.Equal(expected, await fixture.QueryAsync($"SELECT {columns} FROM \"{topic}_wide\" ORDER BY id"));
+        Assert.Equal(expected, await fixture.QueryAsync($"SELECT {columns} FROM \"{topic}_ruled\" ORDER BY id"));
+        Assert.Equal(messages.Length, (await fixture.QueryAsync($"SELECT id FROM \"{topic}_log\"")).Count);
+    }
+
+    [Fact]
     public async Task Auto_evolve_adds_a_new_optional_field_as_a_nullable_column()
     {
         var (name, topic, config) = Setup("jdbc_evolve");

@@ -356,13 +356,14 @@ public sealed class PostgresSourceTask : SourceTask
                 + " FROM " + Quote(loaded.Schema) + "." + Quote(loaded.Name);
             // Every column in its text output form, as pgoutput sends it (a ::text cast would differ: bool, char(n)).
             await using var command = new NpgsqlCommand(select, connection, transaction) { AllResultTypesAreUnknown = true };
-            await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+            // Not SequentialAccess: ReadAsync buffers the whole row, so its columns are then read without awaiting each.
+            await using var reader = await command.ExecuteReaderAsync(ct);
             var first = true;
             while (await reader.ReadAsync(ct))
             {
                 await EmitHeldAsync(false, false);
                 var row = new Cell[loaded.Columns.Count];
-                for (var i = 0; i < row.Length; i++) row[i] = await reader.IsDBNullAsync(i, ct) ? Cell.Null : Cell.Of(reader.GetString(i));
+                for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? Cell.Null : Cell.Of(reader.GetString(i));
                 held = (schema, row, first, t == 0, t == tables.Count - 1);
                 first = false;
             }
@@ -497,11 +498,8 @@ public sealed class PostgresSourceTask : SourceTask
             Cell cell;
             if (value.IsDBNull) cell = keyOnly ? Cell.Absent : Cell.Null;
             else if (value.IsUnchangedToastedValue) cell = Cell.Unchanged;
-            else
-            {
-                using var text = value.GetTextReader();
-                cell = Cell.Of(await text.ReadToEndAsync(ct));
-            }
+            // Text-mode values read as string whatever their type (no TextReader and its 4 KiB buffer per value).
+            else cell = Cell.Of(await value.Get<string>(ct));
             if (target >= 0 && target < width) row[target] = cell;
         }
         return relation?.Schema is null ? null : row;

@@ -139,6 +139,12 @@ public sealed class Schema : IEquatable<Schema>
         // value checked (every Put and every field of a record's value, at tens of thousands of records a second).
         if (value is null ? schema.IsOptional : schema.Type is not (SchemaType.Struct or SchemaType.Array or SchemaType.Map) && IsExpectedClass(schema, value))
             return;
+        if (value is Struct nested && schema.Type == SchemaType.Struct && IsExpectedClass(schema, value))
+        {
+            if (!nested.Schema.Equals(schema)) throw new DataException("Struct schemas do not match.");
+            nested.Validate();
+            return;
+        }
         ValidateValue(schema, value, fieldName is null ? "value" : $"field: \"{fieldName}\"");
     }
 

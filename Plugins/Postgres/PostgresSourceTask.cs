@@ -96,23 +96,36 @@ public sealed class PostgresSourceTask : SourceTask
     public override async Task<IReadOnlyList<SourceRecord>?> PollAsync(CancellationToken ct)
     {
         ThrowIfFailed();
-        var batch = Drain();
-        if (batch is not null) return batch;
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        wait.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(1, _config.PollInterval)));
-        try
+        var batch = Drain(null);
+        if (batch is null)
         {
-            if (!await _queue.Reader.WaitToReadAsync(wait.Token)) ThrowIfFailed();
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            wait.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(1, _config.PollInterval)));
+            try
+            {
+                if (!await _queue.Reader.WaitToReadAsync(wait.Token)) ThrowIfFailed();
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+            catch (ChannelClosedException) { }
+            ThrowIfFailed();
+            batch = Drain(null);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
-        catch (ChannelClosedException) { }
-        ThrowIfFailed();
-        return Drain();
+        if (batch is not null && batch.Count < _config.BatchSize)
+        {
+            // Changes trickling in (small transactions, each its own message from the server) would otherwise be sent
+            // one per poll, each with its own wake-ups of this loop and of the producer: a few milliseconds' wait
+            // lets them go as one batch. A full batch goes at once.
+            try { await Task.Delay(BatchLinger, ct); }
+            catch (OperationCanceledException) { return batch; }
+            batch = Drain(batch);
+        }
+        return batch;
     }
 
-    private List<SourceRecord>? Drain()
+    private static readonly TimeSpan BatchLinger = TimeSpan.FromMilliseconds(5);
+
+    private List<SourceRecord>? Drain(List<SourceRecord>? batch)
     {
-        List<SourceRecord>? batch = null;
         while (batch is null || batch.Count < _config.BatchSize)
         {
             if (!_queue.Reader.TryRead(out var record)) break;

@@ -11,7 +11,8 @@ using OrleansConnect.Grains.Kafka;
 // Usage: OrleansConnect.Cdc --repo DIR [--rows N] [--latency-seconds S] [--rate R] [--pid-file PATH]
 // One table (5 columns) of N rows snapshotted, then N single-row inserts in transactions of 1 and N in transactions of
 // 100 streamed, with the JsonConverter (schemas on), beside pg_recvlogical (pgoutput) reading the same changes from
-// its own slot; then the commit-to-Kafka latency at R changes/s, and the silo's RSS. See bench/README.md.
+// its own slot; then the commit-to-Kafka latency at R changes/s, and the silo's RSS; beside each phase the silo's CPU
+// time per 1,000 changes. See bench/README.md.
 var repo = "";
 var rows = 1_000_000;
 var latencySeconds = 20;

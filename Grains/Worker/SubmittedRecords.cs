@@ -15,10 +15,30 @@ public sealed class SubmittedRecords
         public void Ack() => Volatile.Write(ref _acked, 1);
     }
 
+    /// <summary>One partition's records in send order, and the offset of the acknowledged prefix already taken off
+    /// the queue but not yet committed.</summary>
+    private sealed class Partition
+    {
+        public readonly Queue<Entry> Queue = new();
+        public IReadOnlyDictionary<string, object?>? Committable;
+        public int CommittableRecords;
+
+        /// <summary>Takes the acknowledged head off the queue, keeping only its last offset: between two commits
+        /// (offset.flush.interval.ms, a minute by default) only the records in flight stay, not every record sent.</summary>
+        public void Compact()
+        {
+            while (Queue.TryPeek(out var head) && head.Acked)
+            {
+                Committable = Queue.Dequeue().Offset;
+                CommittableRecords++;
+            }
+        }
+    }
+
     private readonly Lock _gate = new();
-    private readonly Dictionary<IReadOnlyDictionary<string, object?>, Queue<Entry>> _byPartition = new(new SourcePartitionComparer());
+    private readonly Dictionary<IReadOnlyDictionary<string, object?>, Partition> _byPartition = new(new SourcePartitionComparer());
     private IReadOnlyDictionary<string, object?>? _lastPartition;
-    private Queue<Entry>? _lastQueue;
+    private Partition? _last;
 
     /// <summary>Registers a record about to be sent; returns null for records without partition or offset.</summary>
     public Entry? Submit(IReadOnlyDictionary<string, object?>? partition, IReadOnlyDictionary<string, object?>? offset)
@@ -30,10 +50,11 @@ public sealed class SubmittedRecords
             // A task usually hands every record of a partition the same map: then skip hashing it (deeply) per record.
             if (!ReferenceEquals(partition, _lastPartition))
             {
-                if (!_byPartition.TryGetValue(partition, out var found)) _byPartition[partition] = found = new Queue<Entry>();
-                (_lastPartition, _lastQueue) = (partition, found);
+                if (!_byPartition.TryGetValue(partition, out var found)) _byPartition[partition] = found = new Partition();
+                (_lastPartition, _last) = (partition, found);
             }
-            _lastQueue!.Enqueue(entry);
+            _last!.Compact();
+            _last.Queue.Enqueue(entry);
         }
         return entry;
     }
@@ -46,15 +67,14 @@ public sealed class SubmittedRecords
         records = 0;
         lock (_gate)
         {
-            foreach (var (partition, queue) in _byPartition)
+            foreach (var (key, partition) in _byPartition)
             {
-                IReadOnlyDictionary<string, object?>? last = null;
-                while (queue.TryPeek(out var head) && head.Acked)
-                {
-                    last = queue.Dequeue().Offset;
-                    records++;
-                }
-                if (last is not null) result.Add(new(partition, last));
+                partition.Compact();
+                if (partition.Committable is null) continue;
+                result.Add(new(key, partition.Committable));
+                records += partition.CommittableRecords;
+                partition.Committable = null;
+                partition.CommittableRecords = 0;
             }
         }
         return result;
@@ -65,7 +85,7 @@ public sealed class SubmittedRecords
     {
         get
         {
-            lock (_gate) return _byPartition.Values.Sum(q => q.Count);
+            lock (_gate) return _byPartition.Values.Sum(p => p.Queue.Count);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using OrleansConnect.Connect.Data;
 using OrleansConnect.Connect.Header;
@@ -67,7 +68,22 @@ public sealed class TableSchema
             .Field("ts_us", Schema.OptionalInt64Schema)
             .Field("ts_ns", Schema.OptionalInt64Schema)
             .Build();
+        EnvelopeFields = new EnvelopeFieldSet(EnvelopeSchema);
     }
+
+    /// <summary>The envelope's fields, looked up once rather than by name for every record.</summary>
+    internal sealed class EnvelopeFieldSet(Schema envelope)
+    {
+        public Field Before { get; } = envelope.Field("before")!;
+        public Field After { get; } = envelope.Field("after")!;
+        public Field Source { get; } = envelope.Field("source")!;
+        public Field Op { get; } = envelope.Field("op")!;
+        public Field TsMs { get; } = envelope.Field("ts_ms")!;
+        public Field TsUs { get; } = envelope.Field("ts_us")!;
+        public Field TsNs { get; } = envelope.Field("ts_ns")!;
+    }
+
+    internal EnvelopeFieldSet EnvelopeFields { get; }
 
     public PgTable Table { get; }
     public string Topic { get; }
@@ -134,6 +150,13 @@ public static class ChangeEvents
         .Field("data_collection_order", Schema.Int64Schema)
         .Build();
 
+    // The source block's fields, looked up once rather than by name for every record.
+    private static readonly Field SourceVersion = SourceSchema.Field("version")!, SourceConnector = SourceSchema.Field("connector")!,
+        SourceName = SourceSchema.Field("name")!, SourceTsMs = SourceSchema.Field("ts_ms")!, SourceSnapshot = SourceSchema.Field("snapshot")!,
+        SourceDb = SourceSchema.Field("db")!, SourceSequence = SourceSchema.Field("sequence")!, SourceTsUs = SourceSchema.Field("ts_us")!,
+        SourceTsNs = SourceSchema.Field("ts_ns")!, SourceSchemaName = SourceSchema.Field("schema")!, SourceTable = SourceSchema.Field("table")!,
+        SourceTxId = SourceSchema.Field("txId")!, SourceLsn = SourceSchema.Field("lsn")!;
+
     /// <summary>&lt;prefix&gt;.&lt;schema&gt;.&lt;table&gt;, characters Kafka does not allow in topic names replaced with '_'.</summary>
     public static string TopicName(string prefix, string schema, string table) =>
         Regex.Replace($"{prefix}.{schema}.{table}", "[^A-Za-z0-9._-]", "_");
@@ -143,21 +166,27 @@ public static class ChangeEvents
     public static Struct Source(string version, string prefix, string db, PgTable table, long commitMicros, string? snapshot,
         ulong? lastCommitLsn, ulong? lsn, long? txId)
     {
-        var sequence = "[" + (lastCommitLsn is { } c ? "\"" + c + "\"" : "null") + "," + (lsn is { } l ? "\"" + l + "\"" : "null") + "]";
+        var sequence = (lastCommitLsn, lsn) switch
+        {
+            ({ } c, { } l) => string.Create(CultureInfo.InvariantCulture, $"[\"{c}\",\"{l}\"]"),
+            (null, { } l) => string.Create(CultureInfo.InvariantCulture, $"[null,\"{l}\"]"),
+            ({ } c, null) => string.Create(CultureInfo.InvariantCulture, $"[\"{c}\",null]"),
+            _ => "[null,null]",
+        };
         var source = new Struct(SourceSchema)
-            .Put("version", version)
-            .Put("connector", "postgresql")
-            .Put("name", prefix)
-            .Put("ts_ms", FloorDiv(commitMicros, 1000))
-            .Put("db", db)
-            .Put("sequence", sequence)
-            .Put("ts_us", commitMicros)
-            .Put("ts_ns", commitMicros * 1000)
-            .Put("schema", table.Schema)
-            .Put("table", table.Name)
-            .Put("txId", txId)
-            .Put("lsn", lsn is { } v ? (long)v : null);
-        if (snapshot is not null) source.Put("snapshot", snapshot);
+            .Put(SourceVersion, version)
+            .Put(SourceConnector, "postgresql")
+            .Put(SourceName, prefix)
+            .Put(SourceTsMs, FloorDiv(commitMicros, 1000))
+            .Put(SourceDb, db)
+            .Put(SourceSequence, sequence)
+            .Put(SourceTsUs, commitMicros)
+            .Put(SourceTsNs, commitMicros * 1000)
+            .Put(SourceSchemaName, table.Schema)
+            .Put(SourceTable, table.Name)
+            .Put(SourceTxId, txId)
+            .Put(SourceLsn, lsn is { } v ? (long)v : null);
+        if (snapshot is not null) source.Put(SourceSnapshot, snapshot);
         return source;
     }
 
@@ -168,14 +197,15 @@ public static class ChangeEvents
         string op, Struct? key, Struct? before, Struct? after, Struct source, ConnectHeaders? headers = null)
     {
         var nowMicros = NowMicros();
+        var fields = table.EnvelopeFields;
         var envelope = new Struct(table.EnvelopeSchema)
-            .Put("before", before)
-            .Put("after", after)
-            .Put("source", source)
-            .Put("op", op)
-            .Put("ts_ms", nowMicros / 1000)
-            .Put("ts_us", nowMicros)
-            .Put("ts_ns", nowMicros * 1000);
+            .Put(fields.Before, before)
+            .Put(fields.After, after)
+            .Put(fields.Source, source)
+            .Put(fields.Op, op)
+            .Put(fields.TsMs, nowMicros / 1000)
+            .Put(fields.TsUs, nowMicros)
+            .Put(fields.TsNs, nowMicros * 1000);
         return new SourceRecord(partition, offset, table.Topic, null, op == "t" ? null : table.KeySchema, op == "t" ? null : key,
             table.EnvelopeSchema, envelope, null, headers);
     }

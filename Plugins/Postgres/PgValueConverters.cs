@@ -191,15 +191,21 @@ public static class PgValueConverters
     private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 
     /// <summary>Days since 1970-01-01 of an ISO date ("2024-01-02", "0044-03-15 BC").</summary>
-    public static int ParseDateDays(string text)
+    public static int ParseDateDays(string text) => ParseDateDays(text.AsSpan());
+
+    // Spans rather than Split and substrings: these run for every date and timestamp value captured.
+    private static int ParseDateDays(ReadOnlySpan<char> text)
     {
         var bc = text.EndsWith(" BC", StringComparison.Ordinal);
         var core = bc ? text[..^3] : text;
-        var parts = core.Split('-');
-        var year = int.Parse(parts[0], CultureInfo.InvariantCulture);
+        var first = core.IndexOf('-');
+        var rest = core[(first + 1)..];
+        var second = rest.IndexOf('-');
+        var third = rest[(second + 1)..].IndexOf('-');
+        var year = int.Parse(core[..first], CultureInfo.InvariantCulture);
         if (bc) year = 1 - year; // astronomical year numbering
-        var month = int.Parse(parts[1], CultureInfo.InvariantCulture);
-        var day = int.Parse(parts[2], CultureInfo.InvariantCulture);
+        var month = int.Parse(rest[..second], CultureInfo.InvariantCulture);
+        var day = int.Parse(third < 0 ? rest[(second + 1)..] : rest.Slice(second + 1, third), CultureInfo.InvariantCulture);
         return (int)DaysFromCivil(year, month, day);
     }
 
@@ -215,16 +221,21 @@ public static class PgValueConverters
     }
 
     /// <summary>Microseconds since midnight of "HH:MM:SS[.ffffff]" (24:00:00 is a day).</summary>
-    public static long ParseTimeMicros(string text)
+    public static long ParseTimeMicros(string text) => ParseTimeMicros(text.AsSpan());
+
+    private static long ParseTimeMicros(ReadOnlySpan<char> text)
     {
-        var hour = int.Parse(text.AsSpan(0, 2), CultureInfo.InvariantCulture);
-        var minute = int.Parse(text.AsSpan(3, 2), CultureInfo.InvariantCulture);
-        var second = int.Parse(text.AsSpan(6, 2), CultureInfo.InvariantCulture);
+        var hour = int.Parse(text[..2], CultureInfo.InvariantCulture);
+        var minute = int.Parse(text.Slice(3, 2), CultureInfo.InvariantCulture);
+        var second = int.Parse(text.Slice(6, 2), CultureInfo.InvariantCulture);
         long micros = 0;
         if (text.Length > 8 && text[8] == '.')
         {
-            var fraction = text[9..].PadRight(6, '0')[..6];
+            // The first six digits of the fraction, padded with zeros on the right.
+            var fraction = text[9..];
+            if (fraction.Length > 6) fraction = fraction[..6];
             micros = long.Parse(fraction, CultureInfo.InvariantCulture);
+            for (var i = fraction.Length; i < 6; i++) micros *= 10;
         }
         return ((hour * 60L + minute) * 60 + second) * 1_000_000 + micros;
     }
@@ -242,19 +253,33 @@ public static class PgValueConverters
     /// <summary>Microseconds since the epoch of a timestamptz ("2024-01-02 03:04:05.123+05:30").</summary>
     public static long ParseTimestampTzMicros(string text)
     {
-        var bc = text.EndsWith(" BC", StringComparison.Ordinal);
-        var core = bc ? text[..^3] : text;
+        var span = text.AsSpan();
+        var bc = span.EndsWith(" BC", StringComparison.Ordinal);
+        var core = bc ? span[..^3] : span;
         var space = core.IndexOf(' ');
         var time = core[(space + 1)..];
-        var sign = time.LastIndexOfAny(['+', '-']);
-        var offsetText = time[sign..];
-        var local = ParseDateDays(core[..space] + (bc ? " BC" : "")) * 86_400_000_000L + ParseTimeMicros(time[..sign]);
-        var parts = offsetText[1..].Split(':');
-        var offsetSeconds = int.Parse(parts[0], CultureInfo.InvariantCulture) * 3600
-            + (parts.Length > 1 ? int.Parse(parts[1], CultureInfo.InvariantCulture) * 60 : 0)
-            + (parts.Length > 2 ? int.Parse(parts[2], CultureInfo.InvariantCulture) : 0);
-        if (offsetText[0] == '-') offsetSeconds = -offsetSeconds;
+        var sign = time.LastIndexOfAny('+', '-');
+        var offsetText = time[(sign + 1)..];
+        var local = DateDays(core[..space], bc) * 86_400_000_000L + ParseTimeMicros(time[..sign]);
+        var offsetSeconds = 0;
+        var unit = 3600;
+        foreach (var range in offsetText.Split(':'))
+        {
+            if (unit == 0) break;
+            offsetSeconds += int.Parse(offsetText[range], CultureInfo.InvariantCulture) * unit;
+            unit /= 60;
+        }
+        if (time[sign] == '-') offsetSeconds = -offsetSeconds;
         return local - offsetSeconds * 1_000_000L;
+
+        static long DateDays(ReadOnlySpan<char> date, bool bc)
+        {
+            if (!bc) return ParseDateDays(date);
+            Span<char> withEra = stackalloc char[date.Length + 3];
+            date.CopyTo(withEra);
+            " BC".CopyTo(withEra[date.Length..]);
+            return ParseDateDays(withEra);
+        }
     }
 
     /// <summary>Debezium's ZonedTimestamp: ISO-8601 in UTC ("Z"), the fraction at exactly the column's precision
@@ -264,27 +289,56 @@ public static class PgValueConverters
         var days = FloorDiv(epochMicros, 86_400_000_000L);
         var micros = epochMicros - days * 86_400_000_000L;
         var (y, m, d) = CivilFromDays(days);
-        var sb = new StringBuilder();
-        if (y > 9999) sb.Append('+').Append(y.ToString(CultureInfo.InvariantCulture));
-        else if (y < 0) sb.Append('-').Append((-y).ToString("0000", CultureInfo.InvariantCulture));
-        else sb.Append(y.ToString("0000", CultureInfo.InvariantCulture));
-        sb.Append('-').Append(m.ToString("00", CultureInfo.InvariantCulture)).Append('-').Append(d.ToString("00", CultureInfo.InvariantCulture)).Append('T');
+        // Written into a stack buffer: one string per value instead of a StringBuilder and a string per part.
+        Span<char> text = stackalloc char[48];
+        var n = 0;
+        int written;
+        if (y > 9999)
+        {
+            text[n++] = '+';
+            y.TryFormat(text[n..], out written, default, CultureInfo.InvariantCulture);
+        }
+        else if (y < 0)
+        {
+            text[n++] = '-';
+            (-y).TryFormat(text[n..], out written, "0000", CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            y.TryFormat(text[n..], out written, "0000", CultureInfo.InvariantCulture);
+        }
+        n += written;
         var seconds = micros / 1_000_000;
         var fraction = micros % 1_000_000;
-        sb.Append((seconds / 3600).ToString("00", CultureInfo.InvariantCulture)).Append(':')
-            .Append((seconds / 60 % 60).ToString("00", CultureInfo.InvariantCulture)).Append(':')
-            .Append((seconds % 60).ToString("00", CultureInfo.InvariantCulture));
-        if (precision is > 0 and <= 9)
+        text[n++] = '-';
+        n += TwoDigits(text[n..], m);
+        text[n++] = '-';
+        n += TwoDigits(text[n..], d);
+        text[n++] = 'T';
+        n += TwoDigits(text[n..], (int)(seconds / 3600));
+        text[n++] = ':';
+        n += TwoDigits(text[n..], (int)(seconds / 60 % 60));
+        text[n++] = ':';
+        n += TwoDigits(text[n..], (int)(seconds % 60));
+        if (precision is > 0 and <= 9 || fraction != 0)
         {
-            var nanos = (fraction * 1000).ToString("000000000", CultureInfo.InvariantCulture);
-            sb.Append('.').Append(nanos.AsSpan(0, precision));
+            Span<char> nanos = stackalloc char[9];
+            (fraction * 1000).TryFormat(nanos, out _, "000000000", CultureInfo.InvariantCulture);
+            // Java's ISO_OFFSET_DATE_TIME without a precision: as many digits as the value needs.
+            var digits = precision is > 0 and <= 9 ? nanos[..precision] : nanos.TrimEnd('0');
+            text[n++] = '.';
+            digits.CopyTo(text[n..]);
+            n += digits.Length;
         }
-        else if (fraction != 0)
+        text[n++] = 'Z';
+        return new string(text[..n]);
+
+        static int TwoDigits(Span<char> into, int value)
         {
-            // Java's ISO_OFFSET_DATE_TIME: as many digits as the value needs.
-            sb.Append('.').Append((fraction * 1000).ToString("000000000", CultureInfo.InvariantCulture).TrimEnd('0'));
+            into[0] = (char)('0' + value / 10);
+            into[1] = (char)('0' + value % 10);
+            return 2;
         }
-        return sb.Append('Z').ToString();
     }
 
     private static (long Y, int M, int D) CivilFromDays(long z)

@@ -57,7 +57,15 @@ public sealed class PostgresSourceTask : SourceTask
     {
         _config = PostgresConnectorConfig.Parse(props);
         _partition = new Dictionary<string, object?> { [ServerKey] = _config.Prefix };
-        _queue = Channel.CreateBounded<SourceRecord>(new BoundedChannelOptions(_config.QueueSize) { SingleReader = true, SingleWriter = false });
+        // Synchronous continuations: a poll waiting for records goes on on the reader's thread (and a reader waiting for
+        // room on the poll's), instead of a thread-pool hop and a wake-up per record when the queue runs nearly empty,
+        // as it does while streaming small transactions. Several writers: the stream loop and the heartbeats.
+        _queue = Channel.CreateBounded<SourceRecord>(new BoundedChannelOptions(_config.QueueSize)
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            AllowSynchronousContinuations = true,
+        });
         _stop = new CancellationTokenSource();
 
         await using var connection = await OpenAsync(_config, "orleansconnect-check", ct);
@@ -95,23 +103,36 @@ public sealed class PostgresSourceTask : SourceTask
     public override async Task<IReadOnlyList<SourceRecord>?> PollAsync(CancellationToken ct)
     {
         ThrowIfFailed();
-        var batch = Drain();
-        if (batch is not null) return batch;
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        wait.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(1, _config.PollInterval)));
-        try
+        var batch = Drain(null);
+        if (batch is null)
         {
-            if (!await _queue.Reader.WaitToReadAsync(wait.Token)) ThrowIfFailed();
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            wait.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(1, _config.PollInterval)));
+            try
+            {
+                if (!await _queue.Reader.WaitToReadAsync(wait.Token)) ThrowIfFailed();
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+            catch (ChannelClosedException) { }
+            ThrowIfFailed();
+            batch = Drain(null);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
-        catch (ChannelClosedException) { }
-        ThrowIfFailed();
-        return Drain();
+        if (batch is not null && batch.Count < _config.BatchSize)
+        {
+            // Changes trickling in (small transactions, each its own message from the server) would otherwise be sent
+            // one per poll, each with its own wake-ups of this loop and of the producer: a few milliseconds' wait
+            // lets them go as one batch. A full batch goes at once.
+            try { await Task.Delay(BatchLinger, ct); }
+            catch (OperationCanceledException) { return batch; }
+            batch = Drain(batch);
+        }
+        return batch;
     }
 
-    private List<SourceRecord>? Drain()
+    private static readonly TimeSpan BatchLinger = TimeSpan.FromMilliseconds(5);
+
+    private List<SourceRecord>? Drain(List<SourceRecord>? batch)
     {
-        List<SourceRecord>? batch = null;
         while (batch is null || batch.Count < _config.BatchSize)
         {
             if (!_queue.Reader.TryRead(out var record)) break;
@@ -323,7 +344,7 @@ public sealed class PostgresSourceTask : SourceTask
                 : lastInTable && h.LastTable ? "last"
                 : lastInTable ? "last_in_data_collection"
                 : h.FirstInTable ? "first_in_data_collection" : "true";
-            var offset = new Dictionary<string, object?>
+            var offset = new Dictionary<string, object?>(6)
             {
                 ["last_snapshot_record"] = lastOfAll,
                 ["lsn"] = (long)lsn,
@@ -346,13 +367,14 @@ public sealed class PostgresSourceTask : SourceTask
                 + " FROM " + Quote(loaded.Schema) + "." + Quote(loaded.Name);
             // Every column in its text output form, as pgoutput sends it (a ::text cast would differ: bool, char(n)).
             await using var command = new NpgsqlCommand(select, connection, transaction) { AllResultTypesAreUnknown = true };
-            await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+            // Not SequentialAccess: ReadAsync buffers the whole row, so its columns are then read without awaiting each.
+            await using var reader = await command.ExecuteReaderAsync(ct);
             var first = true;
             while (await reader.ReadAsync(ct))
             {
                 await EmitHeldAsync(false, false);
                 var row = new Cell[loaded.Columns.Count];
-                for (var i = 0; i < row.Length; i++) row[i] = await reader.IsDBNullAsync(i, ct) ? Cell.Null : Cell.Of(reader.GetString(i));
+                for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? Cell.Null : Cell.Of(reader.GetString(i));
                 held = (schema, row, first, t == 0, t == tables.Count - 1);
                 first = false;
             }
@@ -495,17 +517,14 @@ public sealed class PostgresSourceTask : SourceTask
             Cell cell;
             if (value.IsDBNull) cell = keyOnly ? Cell.Absent : Cell.Null;
             else if (value.IsUnchangedToastedValue) cell = Cell.Unchanged;
-            else
-            {
-                using var text = value.GetTextReader();
-                cell = Cell.Of(await text.ReadToEndAsync(ct));
-            }
+            // Text-mode values read as string whatever their type (no TextReader and its 4 KiB buffer per value).
+            else cell = Cell.Of(await value.Get<string>(ct));
             if (target >= 0 && target < width) row[target] = cell;
         }
         return relation?.Schema is null ? null : row;
     }
 
-    private Dictionary<string, object?> StreamOffset(ulong lsn, ulong commitLsn, long txId, long commitMicros, string type) => new()
+    private Dictionary<string, object?> StreamOffset(ulong lsn, ulong commitLsn, long txId, long commitMicros, string type) => new(6)
     {
         ["lsn_proc"] = (long)lsn,
         ["messageType"] = type,

@@ -11,7 +11,8 @@ using OrleansConnect.Grains.Kafka;
 // Usage: OrleansConnect.Cdc --repo DIR [--rows N] [--latency-seconds S] [--rate R] [--pid-file PATH]
 // One table (5 columns) of N rows snapshotted, then N single-row inserts in transactions of 1 and N in transactions of
 // 100 streamed, with the JsonConverter (schemas on), beside pg_recvlogical (pgoutput) reading the same changes from
-// its own slot; then the commit-to-Kafka latency at R changes/s, and the silo's RSS. See bench/README.md.
+// its own slot; then the commit-to-Kafka latency at R changes/s, and the silo's RSS; beside each phase the silo's CPU
+// time per 1,000 changes. See bench/README.md.
 var repo = "";
 var rows = 1_000_000;
 var latencySeconds = 20;
@@ -81,6 +82,21 @@ var sampler = Task.Run(async () =>
         try { await Task.Delay(200, sampling.Token); } catch (OperationCanceledException) { }
     }
 });
+
+// The silo's CPU time (user+sys) and the machine's busy share over a phase: a figure other load on the cores does not
+// change much, beside the wall-clock rates that it does.
+(double SiloSeconds, long Busy, long Total) CpuMark()
+{
+    var (busy, total) = ProcSample.MachineTicks();
+    return ((ProcSample.CpuTicks(silo.Pid!.Value) ?? 0) / (double)ProcSample.ClockTicksPerSecond, busy, total);
+}
+string CpuSince((double SiloSeconds, long Busy, long Total) start, long changes)
+{
+    var end = CpuMark();
+    var siloCpu = end.SiloSeconds - start.SiloSeconds;
+    var machine = (end.Busy - start.Busy) / (double)Math.Max(1, end.Total - start.Total) * Environment.ProcessorCount;
+    return $"{siloCpu * 1000 / (changes / 1000.0):0.0} ms CPU/1k ({siloCpu:0.0} s silo CPU, machine {machine:0.0} cores busy)";
+}
 
 async Task ExecAsync(string sql)
 {
@@ -158,9 +174,10 @@ try
         ["value.converter.schemas.enable"] = "true",
     };
     var clock = Stopwatch.StartNew();
+    var cpu = CpuMark();
     await silo.CreateConnectorAsync("pg", config, ct);
     var snapshot = await UntilProducedAsync(rows, clock);
-    results.Add($"| snapshot | {rows:N0} rows | {rows / snapshot.TotalSeconds:N0} rows/s ({snapshot.TotalSeconds:0.0} s from the create) | – |");
+    results.Add($"| snapshot | {rows:N0} rows | {rows / snapshot.TotalSeconds:N0} rows/s ({snapshot.TotalSeconds:0.0} s from the create); {CpuSince(cpu, rows)} | – |");
     Say(results[^1]);
     var produced = (long)rows;
 
@@ -181,9 +198,11 @@ try
         var end = await ScalarAsync("SELECT pg_current_wal_lsn()::text");
 
         clock = Stopwatch.StartNew();
+        cpu = CpuMark();
         await SetStateAsync("resume");
         produced += rows;
         var streamed = await UntilProducedAsync(produced, clock);
+        var streamedCpu = CpuSince(cpu, rows);
 
         var recv = Stopwatch.StartNew();
         var info = new ProcessStartInfo("/usr/lib/postgresql/15/bin/pg_recvlogical") { RedirectStandardError = true, UseShellExecute = false };
@@ -199,7 +218,7 @@ try
         }
         var recvSeconds = recv.Elapsed.TotalSeconds;
         await ExecAsync($"SELECT pg_drop_replication_slot('{slot}')");
-        results.Add($"| streaming, transactions of {perTx} | {rows:N0} inserts | {rows / streamed.TotalSeconds:N0} changes/s ({streamed.TotalSeconds:0.0} s from the resume) "
+        results.Add($"| streaming, transactions of {perTx} | {rows:N0} inserts | {rows / streamed.TotalSeconds:N0} changes/s ({streamed.TotalSeconds:0.0} s from the resume); {streamedCpu} "
             + $"| {rows / recvSeconds:N0} changes/s ({recvSeconds:0.0} s) |");
         Say(results[^1]);
     }
@@ -229,6 +248,7 @@ try
     {
         await writer.OpenAsync(ct);
         var total = rate * latencySeconds;
+        cpu = CpuMark();
         var paced = Stopwatch.StartNew();
         for (var n = 0; n < total; n++)
         {
@@ -242,12 +262,13 @@ try
         await UntilProducedAsync(produced, Stopwatch.StartNew());
         await SiloBench.UntilAsync(() => { lock (latencies) return Task.FromResult(latencies.Count >= total); }, TimeSpan.FromMinutes(2),
             () => $"{total} records consumed", ct);
+        var latencyCpu = CpuSince(cpu, total);
         await consuming.CancelAsync();
         await consumer;
         List<double> sample;
         lock (latencies) sample = [.. latencies];
         results.Add($"| latency at {achieved:N0} changes/s | {total:N0} inserts | p50 {SiloBench.Percentile(sample, 50):0} ms, p99 {SiloBench.Percentile(sample, 99):0} ms, "
-            + $"max {sample.Max():0} ms | – |");
+            + $"max {sample.Max():0} ms; {latencyCpu} | – |");
         Say(results[^1]);
     }
 }

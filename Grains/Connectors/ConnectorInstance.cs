@@ -46,13 +46,13 @@ public sealed class ConnectorInstance(string name, PluginRegistry plugins, Func<
             Connector = connector;
             ResolvedConfig = resolvedConfig;
             lock (_gate) _trace = null;
-            logger.LogInformation("Connector {Connector} started", name);
+            _logger.LogInformation("Connector {Connector} started", _name);
             return true;
         }
         catch (Exception e)
         {
             Fail(e);
-            logger.LogError(e, "Connector {Connector} failed to start", name);
+            _logger.LogError(e, "Connector {Connector} failed to start", _name);
             return false;
         }
     }
@@ -70,7 +70,7 @@ public sealed class ConnectorInstance(string name, PluginRegistry plugins, Func<
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Connector {Connector} failed to stop cleanly", name);
+            _logger.LogWarning(e, "Connector {Connector} failed to stop cleanly", _name);
         }
         SetState(States.Unassigned);
     }
@@ -99,19 +99,18 @@ public sealed class ConnectorInstance(string name, PluginRegistry plugins, Func<
     public sealed class Context(ConnectorInstance instance, Func<Task> requestReconfiguration, IOffsetStorageReader offsets) : ISourceConnectorContext
     {
         public void RequestTaskReconfiguration() => _ = requestReconfiguration().ContinueWith(
-            t => instance.Log(logger => logger.LogWarning(t.Exception, "Task reconfiguration of {Connector} failed", instance.Name)),
+            t => instance._logger.LogWarning(t.Exception, "Task reconfiguration of {Connector} failed", instance._name),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
         public void RaiseError(Exception e)
         {
             instance.Fail(e);
-            instance.Log(logger => logger.LogError(e, "Connector {Connector} raised an error", instance.Name));
+            instance._logger.LogError(e, "Connector {Connector} raised an error", instance._name);
         }
 
         public IOffsetStorageReader OffsetStorageReader { get; } = offsets;
     }
 
-    private string Name => name;
-
-    private void Log(Action<ILogger> write) => write(logger);
+    private readonly string _name = name;
+    private readonly ILogger _logger = logger;
 }

@@ -52,9 +52,11 @@ public sealed class TaskRestartScheduler(
 
     /// <summary>The status trace of a FAILED task: its plan, or (a status read that came before the task's report)
     /// the restart to come, without arming it: only a failure arms a restart.</summary>
-    public string Describe(int taskId) => _backoff.TryGetValue(taskId, out var backoff) && _timers.ContainsKey(taskId)
-        ? backoff.Describe()
-        : RestartBackoff.DescribePending(_backoff.TryGetValue(taskId, out var known) ? known.Attempts + 1 : 1);
+    public string Describe(int taskId)
+    {
+        var backoff = _backoff.GetValueOrDefault(taskId);
+        return backoff is not null && _timers.ContainsKey(taskId) ? backoff.Describe() : RestartBackoff.DescribePending((backoff?.Attempts ?? 0) + 1);
+    }
 
     /// <summary>Tasks from <paramref name="from"/> on are gone (fewer tasks, stop, delete): their plans go too.</summary>
     public void Forget(int from)
